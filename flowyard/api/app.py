@@ -1,0 +1,67 @@
+"""The ASGI application: routes, error handling, body limit, shared state."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from flowyard.api import flows_v1, flows_v2
+from flowyard.api.limits import BodyLimit
+from flowyard.api.responses import JSON
+from flowyard.config import Settings
+from flowyard.errors import TwilioError, method_not_allowed, not_found, server_error
+from flowyard.service.accounts import CredentialCache
+from flowyard.store import create_db_engine
+
+log = logging.getLogger("flowyard")
+
+
+def _twilio_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TwilioError)
+    headers = {"WWW-Authenticate": 'Basic realm="Flowyard"'} if exc.status == 401 else None
+    return JSON(exc.body(), exc.status, headers=headers)
+
+
+def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        return _twilio_error(request, method_not_allowed())
+    if exc.status_code == 404:
+        path = request.url.path
+        for prefix in ("/v1", "/v2"):
+            path = path.removeprefix(prefix)
+        return _twilio_error(request, not_found(path))
+    return _twilio_error(request, TwilioError(exc.status_code, exc.status_code, exc.detail))
+
+
+def _unexpected(request: Request, exc: Exception) -> Response:
+    # Logged with its traceback on the server; the client gets no internals.
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _twilio_error(request, server_error())
+
+
+def create_app(settings: Settings) -> Starlette:
+    """Build the application on an existing (migrated) database."""
+    db = create_db_engine(settings.database_url)
+    app = Starlette(
+        routes=[*flows_v2.routes, *flows_v1.routes],
+        exception_handlers={
+            TwilioError: _twilio_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.credentials = CredentialCache(db)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app
+
+
+def app_from_env() -> Starlette:
+    """Factory for ``uvicorn --factory`` and worker processes: settings from the environment."""
+    return create_app(Settings.from_env())

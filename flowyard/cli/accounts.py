@@ -1,0 +1,73 @@
+"""``flowyard accounts …`` and ``flowyard keys …``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flowyard.cli.common import DatabaseUrl, open_database
+from flowyard.store import accounts as store
+
+accounts_app = typer.Typer(help="Create and list accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="Create API keys (SK… SID + secret) for an account.",
+                       no_args_is_help=True)
+
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+@accounts_app.command("create")
+def create_account(
+    friendly_name: Annotated[str, typer.Option(help="A name for the account.")] = "Flowyard account",
+    as_json: AsJson = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create an account and print its SID and auth token."""
+    _, db = open_database(database_url)
+    with db.begin() as conn:
+        account = store.create_account(conn, friendly_name)
+    if as_json:
+        typer.echo(json.dumps({
+            "sid": account.sid, "auth_token": account.auth_token,
+            "friendly_name": account.friendly_name,
+        }))
+    else:
+        typer.echo(f"Account SID: {account.sid}\nAuth token:  {account.auth_token}")
+
+
+@accounts_app.command("list")
+def list_accounts(as_json: AsJson = False, database_url: DatabaseUrl = None) -> None:
+    """List accounts (SIDs and names; tokens are not shown)."""
+    _, db = open_database(database_url)
+    with db.connect() as conn:
+        rows = store.list_accounts(conn)
+    if as_json:
+        typer.echo(json.dumps([{"sid": a.sid, "friendly_name": a.friendly_name} for a in rows]))
+        return
+    table = Table("Account SID", "Friendly name")
+    for account in rows:
+        table.add_row(account.sid, account.friendly_name)
+    Console().print(table)
+
+
+@keys_app.command("create")
+def create_key(
+    account: Annotated[str, typer.Option("--account", help="The AC… SID the key belongs to.")],
+    friendly_name: Annotated[str, typer.Option(help="A name for the key.")] = "",
+    as_json: AsJson = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create an API key; the secret is printed once and only its hash is stored."""
+    _, db = open_database(database_url)
+    with db.begin() as conn:
+        if store.get_account(conn, account) is None:
+            typer.echo(f"No account {account}", err=True)
+            raise typer.Exit(1)
+        sid, secret = store.create_api_key(conn, account, friendly_name)
+    if as_json:
+        typer.echo(json.dumps({"sid": sid, "secret": secret, "account_sid": account}))
+    else:
+        typer.echo(f"API key SID: {sid}\nSecret:      {secret}")

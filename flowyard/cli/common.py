@@ -1,0 +1,29 @@
+"""Options and helpers shared by commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import sqlalchemy as sa
+import typer
+
+from flowyard.config import Settings
+from flowyard.store import create_db_engine, migrate
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL: sqlite:///path.db or postgresql://user@host/db. "
+        "Default: FLOWYARD_DATABASE_URL, else sqlite:///flowyard.db in the working directory.",
+        show_default=False,
+    ),
+]
+
+
+def open_database(database_url: str | None) -> tuple[Settings, sa.Engine]:
+    """Settings from the environment and options, and a migrated database."""
+    settings = Settings.from_env(database_url=database_url)
+    db = create_db_engine(settings.database_url)
+    migrate(db)
+    return settings, db

@@ -1,0 +1,49 @@
+"""``flowyard serve``: migrate, make sure an account exists, run the HTTP server."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from flowyard.cli.common import DatabaseUrl, open_database
+from flowyard.service.accounts import bootstrap
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8000,
+    database_url: DatabaseUrl = None,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (use PostgreSQL or SQLite WAL to share).")
+    ] = 1,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+) -> None:
+    """Serve the Studio REST API (v1 and v2) and the flow webhook.
+
+    Applies schema migrations first. FLOWYARD_ACCOUNT_SID and FLOWYARD_AUTH_TOKEN define an
+    account; with none defined and none stored, one is created and its credentials printed once.
+    """
+    settings, db = open_database(database_url)
+    created = bootstrap(db, settings)
+    db.dispose()
+    console = Console()
+    if created is not None:
+        console.print("[bold]Created account[/bold] (shown once, keep the token):")
+        console.print(f"  Account SID: {created.sid}")
+        console.print(f"  Auth token:  {created.auth_token}")
+    # Worker processes read their settings from the environment.
+    os.environ["FLOWYARD_DATABASE_URL"] = settings.database_url
+    console.print(f"Flowyard listening on http://{host}:{port} ({settings.database_url})")
+    uvicorn.run(
+        "flowyard.api.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=False,
+    )

@@ -1,0 +1,43 @@
+"""Settings, read from the environment and overridden by the command line."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+DEFAULT_DATABASE_URL = "sqlite:///flowyard.db"
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+@dataclass
+class Settings:
+    """Everything a Flowyard process needs to know at start."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    public_url: str | None = None
+    account_sid: str | None = None
+    auth_token: str | None = None
+    max_body_bytes: int = 1024 * 1024
+    validate_signatures: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Build settings from ``FLOWYARD_*`` variables; keyword overrides win when not None."""
+        settings = cls(
+            database_url=os.environ.get("FLOWYARD_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            public_url=os.environ.get("FLOWYARD_PUBLIC_URL") or None,
+            account_sid=os.environ.get("FLOWYARD_ACCOUNT_SID") or None,
+            auth_token=os.environ.get("FLOWYARD_AUTH_TOKEN") or None,
+            max_body_bytes=_int_env("FLOWYARD_MAX_BODY_BYTES", 1024 * 1024),
+            validate_signatures=os.environ.get("FLOWYARD_VALIDATE_SIGNATURES", "true").lower()
+            not in ("0", "false", "no", "off"),
+        )
+        for key, value in overrides.items():
+            if value is not None:
+                setattr(settings, key, value)
+        return settings

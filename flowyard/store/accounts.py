@@ -1,0 +1,105 @@
+"""Accounts and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from flowyard.sids import new_sid
+from flowyard.store.clock import utcnow
+from flowyard.store.tables import accounts, api_keys
+
+
+@dataclass(frozen=True)
+class Account:
+    sid: str
+    friendly_name: str
+    auth_token: str
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_account(
+    conn: sa.Connection,
+    friendly_name: str = "Flowyard account",
+    sid: str | None = None,
+    auth_token: str | None = None,
+) -> Account:
+    """Insert an account; SID and token are generated unless given."""
+    now = utcnow()
+    account = Account(sid or new_sid("AC"), friendly_name, auth_token or secrets.token_hex(16))
+    conn.execute(
+        accounts.insert().values(
+            sid=account.sid,
+            friendly_name=account.friendly_name,
+            auth_token=account.auth_token,
+            date_created=now,
+            date_updated=now,
+        )
+    )
+    return account
+
+
+def upsert_account(conn: sa.Connection, sid: str, auth_token: str) -> Account:
+    """Create the account or set its token (used for FLOWYARD_ACCOUNT_SID/AUTH_TOKEN)."""
+    row = conn.execute(sa.select(accounts).where(accounts.c.sid == sid)).first()
+    if row is None:
+        return create_account(conn, "Flowyard account", sid=sid, auth_token=auth_token)
+    conn.execute(
+        accounts.update()
+        .where(accounts.c.sid == sid)
+        .values(auth_token=auth_token, date_updated=utcnow())
+    )
+    return Account(sid, row.friendly_name, auth_token)
+
+
+def list_accounts(conn: sa.Connection) -> list[Account]:
+    rows = conn.execute(sa.select(accounts).order_by(accounts.c.date_created, accounts.c.sid))
+    return [Account(r.sid, r.friendly_name, r.auth_token) for r in rows]
+
+
+def get_account(conn: sa.Connection, sid: str) -> Account | None:
+    row = conn.execute(sa.select(accounts).where(accounts.c.sid == sid)).first()
+    return Account(row.sid, row.friendly_name, row.auth_token) if row else None
+
+
+def create_api_key(
+    conn: sa.Connection, account_sid: str, friendly_name: str = ""
+) -> tuple[str, str]:
+    """Insert an API key for the account; returns ``(SK… sid, secret)``, the secret only now."""
+    sid, secret = new_sid("SK"), secrets.token_urlsafe(24)
+    conn.execute(
+        api_keys.insert().values(
+            sid=sid,
+            account_sid=account_sid,
+            friendly_name=friendly_name,
+            secret_hash=_hash(secret),
+            date_created=utcnow(),
+        )
+    )
+    return sid, secret
+
+
+def authenticate(conn: sa.Connection, username: str, password: str) -> str | None:
+    """The account SID these Basic credentials stand for, or None."""
+    if username.startswith("AC"):
+        row = conn.execute(
+            sa.select(accounts.c.auth_token).where(accounts.c.sid == username)
+        ).first()
+        if row is not None and secrets.compare_digest(row.auth_token, password):
+            return username
+        return None
+    if username.startswith("SK"):
+        row = conn.execute(
+            sa.select(api_keys.c.account_sid, api_keys.c.secret_hash).where(
+                api_keys.c.sid == username
+            )
+        ).first()
+        if row is not None and secrets.compare_digest(row.secret_hash, _hash(password)):
+            return row.account_sid
+    return None

@@ -1,0 +1,10 @@
+"""Timestamps as the store keeps them: naive UTC, whole seconds (Twilio shows no fractions)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    """The current UTC time without tzinfo and without microseconds."""
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
