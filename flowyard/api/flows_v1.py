@@ -36,11 +36,20 @@ async def list_flows(request: Request) -> Response:
     window, size, page = window_from(params)
     result = service.list_flows(request.app.state.db, account, window)
     base = base_url(request)
-    return JSON(envelope(
-        "flows", [flow_resource(row, base) for row in result.rows], base=base,
-        path="/v1/Flows", filters=(), params=params, size=size, page=page, result=result,
-        key_of=lambda row: row.id,
-    ))
+    return JSON(
+        envelope(
+            "flows",
+            [flow_resource(row, base) for row in result.rows],
+            base=base,
+            path="/v1/Flows",
+            filters=(),
+            params=params,
+            size=size,
+            page=page,
+            result=result,
+            key_of=lambda row: row.id,
+        )
+    )
 
 
 async def fetch_flow(request: Request) -> Response:

@@ -86,10 +86,20 @@ async def list_flows(request: Request) -> Response:
     result = service.list_flows(request.app.state.db, account, window)
     base = base_url(request)
     items = [flow_resource(row, base, full=False) for row in result.rows]
-    return JSON(envelope(
-        "flows", items, base=base, path="/v2/Flows", filters=(), params=params, size=size,
-        page=page, result=result, key_of=lambda row: row.id,
-    ))
+    return JSON(
+        envelope(
+            "flows",
+            items,
+            base=base,
+            path="/v2/Flows",
+            filters=(),
+            params=params,
+            size=size,
+            page=page,
+            result=result,
+            key_of=lambda row: row.id,
+        )
+    )
 
 
 async def fetch_flow(request: Request) -> Response:
@@ -123,7 +133,9 @@ async def delete_flow(request: Request) -> Response:
 async def validate_flow(request: Request) -> Response:
     account_sid(request)
     params = await form(request)
-    service.validate_flow(params.get("FriendlyName"), params.get("Status"), params.get("Definition"))
+    service.validate_flow(
+        params.get("FriendlyName"), params.get("Status"), params.get("Definition")
+    )
     return JSON({"valid": True})
 
 
@@ -134,26 +146,41 @@ async def list_revisions(request: Request) -> Response:
     window, size, page = window_from(params)
     result = service.list_revisions(request.app.state.db, account, sid, window)
     base = base_url(request)
-    return JSON(envelope(
-        "revisions", [revision_resource(r, base) for r in result.rows], base=base,
-        path=f"/v2/Flows/{sid}/Revisions", filters=(), params=params, size=size, page=page,
-        result=result, key_of=lambda row: row.revision,
-    ))
+    return JSON(
+        envelope(
+            "revisions",
+            [revision_resource(r, base) for r in result.rows],
+            base=base,
+            path=f"/v2/Flows/{sid}/Revisions",
+            filters=(),
+            params=params,
+            size=size,
+            page=page,
+            result=result,
+            key_of=lambda row: row.revision,
+        )
+    )
 
 
 async def fetch_revision(request: Request) -> Response:
     account = account_sid(request)
     row = service.get_revision(
-        request.app.state.db, account, request.path_params["sid"],
+        request.app.state.db,
+        account,
+        request.path_params["sid"],
         request.path_params["revision"],
     )
     return JSON(revision_resource(row, base_url(request)))
 
 
 def _test_users(request: Request, sid: str, users: list[str]) -> Response:
-    return JSON({
-        "sid": sid, "test_users": users, "url": f"{base_url(request)}/v2/Flows/{sid}/TestUsers",
-    })
+    return JSON(
+        {
+            "sid": sid,
+            "test_users": users,
+            "url": f"{base_url(request)}/v2/Flows/{sid}/TestUsers",
+        }
+    )
 
 
 async def fetch_test_users(request: Request) -> Response:

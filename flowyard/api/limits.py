@@ -24,15 +24,13 @@ class BodyLimit:
                 await self._refuse(send)
                 return
         received = 0
-        refused = False
 
         async def counting_receive() -> Message:
-            nonlocal received, refused
+            nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
-                    refused = True
                     raise _TooLarge
             return message
 
@@ -44,12 +42,16 @@ class BodyLimit:
     async def _refuse(self, send: Send) -> None:
         error = too_large(self.limit)
         body = orjson.dumps(error.body())
-        await send({
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode())],
-        })
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

@@ -10,8 +10,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from flowyard.errors import invalid_parameter
 from flowyard.api.requests import Params
+from flowyard.errors import invalid_parameter
 from flowyard.store.paging import Slice, Window
 
 DEFAULT_PAGE_SIZE = 50

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from flowyard.config import Settings
 from flowyard.store import accounts as store
+from flowyard.store import write
 
 
 def bootstrap(db: sa.Engine, settings: Settings) -> store.Account | None:
@@ -16,7 +17,7 @@ def bootstrap(db: sa.Engine, settings: Settings) -> store.Account | None:
 
     Returns the account when one was created here, so the caller can show its token once.
     """
-    with db.begin() as conn:
+    with write(db) as conn:
         if settings.account_sid and settings.auth_token:
             store.upsert_account(conn, settings.account_sid, settings.auth_token)
             return None

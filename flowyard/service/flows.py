@@ -11,13 +11,14 @@ from flowyard.engine.validate import validate_definition
 from flowyard.errors import TwilioError, invalid_parameter, missing_parameter, not_found
 from flowyard.sids import new_sid
 from flowyard.store import flows as store
+from flowyard.store import write
 from flowyard.store.paging import Slice, Window
 
 STATUSES = ("draft", "published")
 
 
 def parse_definition(raw: str | None) -> Any:
-    """``Definition`` arrives as a JSON string (Python SDK: spaced and \\u-escaped; Node: compact)."""
+    """Parse ``Definition``: a JSON string (Python SDK: spaced, \\u-escaped; Node: compact)."""
     if raw is None:
         raise missing_parameter("Definition")
     try:
@@ -45,7 +46,10 @@ def check_definition(definition: Any) -> list[dict[str, str]]:
 
 
 def _revision_input(
-    friendly_name: str, status: str, definition: Any, commit_message: str | None,
+    friendly_name: str,
+    status: str,
+    definition: Any,
+    commit_message: str | None,
     author_sid: str | None,
 ) -> store.RevisionInput:
     warnings = check_definition(definition)
@@ -62,30 +66,45 @@ def _revision_input(
 
 
 def create_flow(
-    db: sa.Engine, account_sid: str, *, friendly_name: str | None, status: str | None,
-    definition: str | None, commit_message: str | None = None, author_sid: str | None = None,
+    db: sa.Engine,
+    account_sid: str,
+    *,
+    friendly_name: str | None,
+    status: str | None,
+    definition: str | None,
+    commit_message: str | None = None,
+    author_sid: str | None = None,
 ) -> Any:
     if friendly_name is None:
         raise missing_parameter("FriendlyName")
     data = _revision_input(
-        friendly_name, _check_status(status), parse_definition(definition), commit_message,
+        friendly_name,
+        _check_status(status),
+        parse_definition(definition),
+        commit_message,
         author_sid,
     )
     sid = new_sid("FW")
-    with db.begin() as conn:
+    with write(db) as conn:
         store.create_flow(conn, sid, account_sid, data)
         return store.get_flow(conn, account_sid, sid)
 
 
 def update_flow(
-    db: sa.Engine, account_sid: str, sid: str, *, friendly_name: str | None,
-    status: str | None, definition: str | None, commit_message: str | None = None,
+    db: sa.Engine,
+    account_sid: str,
+    sid: str,
+    *,
+    friendly_name: str | None,
+    status: str | None,
+    definition: str | None,
+    commit_message: str | None = None,
     author_sid: str | None = None,
 ) -> Any:
     """Append a revision; omitted name or definition carry over from the latest revision."""
     status = _check_status(status)
     parsed = parse_definition(definition) if definition is not None else None
-    with db.begin() as conn:
+    with write(db) as conn:
         current = store.get_flow(conn, account_sid, sid)
         if current is None:
             raise not_found(f"/Flows/{sid}")
@@ -100,9 +119,7 @@ def update_flow(
         return store.get_flow(conn, account_sid, sid)
 
 
-def validate_flow(
-    friendly_name: str | None, status: str | None, definition: str | None
-) -> None:
+def validate_flow(friendly_name: str | None, status: str | None, definition: str | None) -> None:
     """The checks of create, without storing anything."""
     if friendly_name is None:
         raise missing_parameter("FriendlyName")
@@ -132,7 +149,7 @@ def list_flows(db: sa.Engine, account_sid: str, window: Window) -> Slice:
 
 
 def delete_flow(db: sa.Engine, account_sid: str, sid: str) -> None:
-    with db.begin() as conn:
+    with write(db) as conn:
         if not store.delete_flow(conn, account_sid, sid):
             raise not_found(f"/Flows/{sid}")
 
@@ -145,9 +162,7 @@ def resolve_revision(flow: Any, spec: str) -> int | None:
         return flow.published_revision
     if spec.isdigit():
         return int(spec)
-    raise TwilioError(
-        400, 81021, "Revision must be an integer, LatestPublished or LatestRevision"
-    )
+    raise TwilioError(400, 81021, "Revision must be an integer, LatestPublished or LatestRevision")
 
 
 def get_revision(db: sa.Engine, account_sid: str, sid: str, spec: str) -> Any:
@@ -174,7 +189,7 @@ def get_test_users(db: sa.Engine, account_sid: str, sid: str) -> list[str]:
 def set_test_users(db: sa.Engine, account_sid: str, sid: str, users: list[str]) -> list[str]:
     if not users:
         raise missing_parameter("TestUsers")
-    with db.begin() as conn:
+    with write(db) as conn:
         require_flow(conn, account_sid, sid)
         store.set_test_users(conn, sid, orjson.dumps(users).decode())
     return users

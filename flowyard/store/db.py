@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
@@ -48,12 +50,24 @@ def create_db_engine(url: str) -> sa.Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _begin(conn):  # type: ignore[no-untyped-def]
-            conn.exec_driver_sql("BEGIN")
+            # A writer takes the write lock up front: a deferred transaction that reads and
+            # then writes can fail at once with SQLITE_BUSY when another process wrote between.
+            immediate = conn.get_execution_options().get("flowyard_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return sa.create_engine(
         url, pool_size=10, max_overflow=20, pool_pre_ping=True, json_serializer=_json_dumps
     )
+
+
+@contextmanager
+def write(db: sa.Engine) -> Iterator[sa.Connection]:
+    """A read-write transaction: BEGIN IMMEDIATE on SQLite, plain on PostgreSQL."""
+    with db.connect() as conn:
+        conn.execution_options(flowyard_write=True)
+        with conn.begin():
+            yield conn
 
 
 def migrate(engine: sa.Engine) -> None:

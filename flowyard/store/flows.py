@@ -53,8 +53,9 @@ _FLOW_WITH_LATEST = sa.select(
 )
 
 
-def _revision_values(flow_sid: str, account_sid: str, number: int, data: RevisionInput,
-                     now: datetime) -> dict[str, Any]:
+def _revision_values(
+    flow_sid: str, account_sid: str, number: int, data: RevisionInput, now: datetime
+) -> dict[str, Any]:
     return {
         "flow_sid": flow_sid,
         "revision": number,
@@ -126,15 +127,19 @@ def get_flow(conn: sa.Connection, account_sid: str, sid: str) -> Any | None:
 
 
 _FLOW_SUMMARY = _FLOW_WITH_LATEST.with_only_columns(
-    *(c for c in _FLOW_WITH_LATEST.selected_columns
-      if c.name not in ("definition", "valid", "errors", "warnings"))
+    *(
+        c
+        for c in _FLOW_WITH_LATEST.selected_columns
+        if c.name not in ("definition", "valid", "errors", "warnings")
+    )
 )
 
 
 def list_flows(conn: sa.Connection, account_sid: str, window: Window) -> Slice:
     """A page of the account's flows, oldest first, without definitions."""
-    return read_window(conn, _FLOW_SUMMARY.where(flows.c.account_sid == account_sid),
-                       flows.c.id, window)
+    return read_window(
+        conn, _FLOW_SUMMARY.where(flows.c.account_sid == account_sid), flows.c.id, window
+    )
 
 
 def delete_flow(conn: sa.Connection, account_sid: str, sid: str) -> bool:
@@ -167,6 +172,4 @@ def list_revisions(conn: sa.Connection, flow_sid: str, window: Window) -> Slice:
 
 
 def set_test_users(conn: sa.Connection, flow_sid: str, test_users_json: str) -> None:
-    conn.execute(
-        flows.update().where(flows.c.sid == flow_sid).values(test_users=test_users_json)
-    )
+    conn.execute(flows.update().where(flows.c.sid == flow_sid).values(test_users=test_users_json))

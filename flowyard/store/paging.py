@@ -30,10 +30,13 @@ class Slice:
 
 
 def read_window(
-    conn: sa.Connection, query: sa.Select, key: sa.ColumnElement, window: Window,
+    conn: sa.Connection,
+    query: sa.Select,
+    key: sa.ColumnElement,
+    window: Window,
     descending: bool = False,
 ) -> Slice:
-    """Run ``query`` restricted to ``window``, ordered by ``key``; one extra row tells if more exist."""
+    """Run ``query`` within ``window``, ordered by ``key``; one extra row tells if more exist."""
     forward_order = key.desc() if descending else key.asc()
     backward_order = key.asc() if descending else key.desc()
     backwards = window.before is not None

@@ -22,7 +22,9 @@ api_keys = sa.Table(
     metadata,
     sa.Column("sid", sa.String(34), primary_key=True),
     sa.Column(
-        "account_sid", sa.String(34), sa.ForeignKey("accounts.sid", ondelete="CASCADE"),
+        "account_sid",
+        sa.String(34),
+        sa.ForeignKey("accounts.sid", ondelete="CASCADE"),
         nullable=False,
     ),
     sa.Column("friendly_name", sa.String(255), nullable=False),
@@ -53,7 +55,9 @@ flow_revisions = sa.Table(
     "flow_revisions",
     metadata,
     sa.Column(
-        "flow_sid", sa.String(34), sa.ForeignKey("flows.sid", ondelete="CASCADE"),
+        "flow_sid",
+        sa.String(34),
+        sa.ForeignKey("flows.sid", ondelete="CASCADE"),
         primary_key=True,
     ),
     sa.Column("revision", sa.Integer, primary_key=True, autoincrement=False),
@@ -69,4 +73,97 @@ flow_revisions = sa.Table(
     sa.Column("warnings", sa.Text, nullable=False, server_default="[]"),
     sa.Column("date_created", sa.DateTime, nullable=False),
     sa.Column("date_updated", sa.DateTime, nullable=False),
+)
+
+executions = sa.Table(
+    "executions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sid", sa.String(34), nullable=False, unique=True),
+    sa.Column("account_sid", sa.String(34), nullable=False),
+    sa.Column(
+        "flow_sid", sa.String(34), sa.ForeignKey("flows.sid", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("flow_revision", sa.Integer, nullable=False),
+    sa.Column("contact_channel_address", sa.String(255), nullable=False),
+    sa.Column("contact_sid", sa.String(34), nullable=False),
+    sa.Column("initiated_by", sa.String(34), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    # The contact while the execution is active, else NULL: a unique index on
+    # (flow_sid, active_contact) allows one active execution per contact and any number ended.
+    sa.Column("active_contact", sa.String(255), nullable=True),
+    sa.Column("context", sa.Text, nullable=False),
+    sa.Column("base_context", sa.Text, nullable=False),
+    sa.Column("engine_state", sa.Text, nullable=False),
+    # Bumped by every committed sprint; a commit that finds another version lost a race.
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("waiting_for", sa.String(32), nullable=True),
+    sa.Column("wake_at", sa.DateTime, nullable=True),
+    sa.Column("date_created", sa.DateTime, nullable=False),
+    sa.Column("date_updated", sa.DateTime, nullable=False),
+    sa.Index("ix_executions_flow_id", "flow_sid", "id"),
+    sa.Index("ux_executions_active_contact", "flow_sid", "active_contact", unique=True),
+    sa.Index("ix_executions_wake_at", "wake_at"),
+)
+
+steps = sa.Table(
+    "steps",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sid", sa.String(34), nullable=False, unique=True),
+    sa.Column(
+        "execution_sid",
+        sa.String(34),
+        sa.ForeignKey("executions.sid", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("account_sid", sa.String(34), nullable=False),
+    sa.Column("flow_sid", sa.String(34), nullable=False),
+    sa.Column("parent_step_sid", sa.String(34), nullable=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("transitioned_from", sa.String(255), nullable=False),
+    sa.Column("transitioned_to", sa.String(255), nullable=False),
+    sa.Column("type", sa.String(64), nullable=False),
+    # What the step changed in the context: a step's context is rebuilt from the
+    # execution's base context and the patches up to it, not stored whole (O(n²) bytes).
+    sa.Column("patch", sa.Text, nullable=False),
+    sa.Column("date_created", sa.DateTime, nullable=False),
+    sa.Index("ix_steps_execution_id", "execution_sid", "id"),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sid", sa.String(34), nullable=False, unique=True),
+    sa.Column("account_sid", sa.String(34), nullable=False),
+    sa.Column("execution_sid", sa.String(34), nullable=True),
+    sa.Column("direction", sa.String(16), nullable=False),
+    sa.Column("from_", sa.String(255), nullable=False),
+    sa.Column("to", sa.String(255), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("media_urls", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("messaging_service_sid", sa.String(34), nullable=True),
+    sa.Column("num_segments", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("error_code", sa.Integer, nullable=True),
+    sa.Column("date_created", sa.DateTime, nullable=False),
+    sa.Column("date_updated", sa.DateTime, nullable=False),
+    sa.Index("ix_messages_account_id", "account_sid", "id"),
+)
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sid", sa.String(34), nullable=False, unique=True),
+    sa.Column("account_sid", sa.String(34), nullable=False),
+    sa.Column("execution_sid", sa.String(34), nullable=True),
+    sa.Column("workflow_sid", sa.String(64), nullable=True),
+    sa.Column("task_channel", sa.String(64), nullable=True),
+    sa.Column("attributes", sa.Text, nullable=False),
+    sa.Column("priority", sa.Integer, nullable=True),
+    sa.Column("timeout", sa.Integer, nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("date_created", sa.DateTime, nullable=False),
 )

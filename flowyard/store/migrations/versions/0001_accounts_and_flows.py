@@ -26,7 +26,9 @@ def upgrade() -> None:
         "api_keys",
         sa.Column("sid", sa.String(34), primary_key=True),
         sa.Column(
-            "account_sid", sa.String(34), sa.ForeignKey("accounts.sid", ondelete="CASCADE"),
+            "account_sid",
+            sa.String(34),
+            sa.ForeignKey("accounts.sid", ondelete="CASCADE"),
             nullable=False,
         ),
         sa.Column("friendly_name", sa.String(255), nullable=False),
@@ -51,7 +53,9 @@ def upgrade() -> None:
     op.create_table(
         "flow_revisions",
         sa.Column(
-            "flow_sid", sa.String(34), sa.ForeignKey("flows.sid", ondelete="CASCADE"),
+            "flow_sid",
+            sa.String(34),
+            sa.ForeignKey("flows.sid", ondelete="CASCADE"),
             primary_key=True,
         ),
         sa.Column("revision", sa.Integer, primary_key=True, autoincrement=False),

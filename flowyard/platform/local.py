@@ -1,0 +1,77 @@
+"""The local adapter: nothing leaves the machine; the outbox and tasks live in the database."""
+
+from __future__ import annotations
+
+import orjson
+import sqlalchemy as sa
+
+from flowyard.platform import MessageRequest, Outcome, TaskRequest
+from flowyard.platform.resources import message_outputs
+from flowyard.sids import new_sid
+from flowyard.store import outbox, write
+from flowyard.store.clock import utcnow
+
+
+class LocalPlatform:
+    """Records what would have been sent, as Twilio would have accepted it."""
+
+    name = "local"
+
+    def __init__(self, db: sa.Engine) -> None:
+        self._db = db
+
+    async def send_message(self, request: MessageRequest) -> Outcome:
+        if not request.to:
+            return Outcome(False, {}, "A 'To' phone number is required.", 21604)
+        if not request.from_:
+            return Outcome(False, {}, "A 'From' phone number is required.", 21603)
+        if not request.body and not request.media_urls:
+            return Outcome(False, {}, "Message body is required.", 21602)
+        now = utcnow()
+        via_service = request.from_.startswith("MG")
+        row = {
+            "sid": new_sid("SM"),
+            "account_sid": request.account_sid,
+            "execution_sid": request.execution_sid,
+            "direction": "outbound-api",
+            "from_": request.from_,
+            "to": request.to,
+            "body": request.body,
+            "media_urls": orjson.dumps(request.media_urls).decode(),
+            # Sent through a Messaging Service, Twilio first answers "accepted".
+            "status": "accepted" if via_service else "queued",
+            "messaging_service_sid": request.from_ if via_service else None,
+            "num_segments": 1,
+            "error_code": None,
+            "date_created": now,
+            "date_updated": now,
+        }
+        with write(self._db) as conn:
+            outbox.insert_message(conn, row)
+        return Outcome(True, message_outputs(row))
+
+    async def create_task(self, request: TaskRequest) -> Outcome:
+        try:
+            attributes = orjson.loads(request.attributes or "{}")
+        except orjson.JSONDecodeError:
+            return Outcome(False, {}, "Task attributes are not valid JSON", 20001)
+        now = utcnow()
+        row = {
+            "sid": new_sid("WT"),
+            "account_sid": request.account_sid,
+            "execution_sid": request.execution_sid,
+            "workflow_sid": request.workflow_sid,
+            "task_channel": request.task_channel,
+            "attributes": orjson.dumps(attributes).decode(),
+            "priority": request.priority,
+            "timeout": request.timeout,
+            "status": "pending",
+            "date_created": now,
+        }
+        with write(self._db) as conn:
+            outbox.insert_task(conn, row)
+        return Outcome(True, {
+            "sid": row["sid"], "attributes": row["attributes"], "workflow_sid": row["workflow_sid"],
+            "task_channel_unique_name": row["task_channel"], "assignment_status": "pending",
+            "priority": row["priority"], "timeout": row["timeout"],
+        })

@@ -1,0 +1,79 @@
+"""Message resources in the two spellings Studio users meet.
+
+Widget outputs use the PascalCase fields Studio stores (``widgets.x.outbound.Sid``); the
+2010-04-01 REST resource uses snake_case and RFC 2822 dates.
+"""
+
+from __future__ import annotations
+
+from email.utils import format_datetime
+from datetime import UTC
+from typing import Any
+
+import orjson
+
+
+def _iso(value: Any) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
+
+
+def _rfc2822(value: Any) -> str | None:
+    return format_datetime(value.replace(tzinfo=UTC)) if value is not None else None
+
+
+def message_outputs(row: Any) -> dict[str, Any]:
+    """The ``outbound`` object of a send widget, as Studio records it."""
+    get = row.get if isinstance(row, dict) else row._mapping.get
+    media = orjson.loads(get("media_urls") or "[]")
+    account = get("account_sid")
+    sid = get("sid")
+    via_service = get("messaging_service_sid") is not None
+    return {
+        "Status": get("status"),
+        "ErrorCode": get("error_code"),
+        "Direction": get("direction"),
+        "ErrorMessage": None,
+        "From": None if via_service else get("from_"),
+        "DateSent": None,
+        "PriceUnit": None,
+        "Price": None,
+        "Sid": sid,
+        "MessagingServiceSid": get("messaging_service_sid"),
+        "Body": get("body"),
+        "ApiVersion": "2010-04-01",
+        "DateCreated": _iso(get("date_created")),
+        "SubresourceUris": {"media": f"/2010-04-01/Accounts/{account}/Messages/{sid}/Media.json"},
+        "To": get("to"),
+        "NumMedia": str(len(media)),
+        "AccountSid": account,
+        "NumSegments": str(get("num_segments")),
+        "DateUpdated": _iso(get("date_updated")),
+    }
+
+
+def message_resource(row: Any) -> dict[str, Any]:
+    """The 2010-04-01 Message resource that ``client.messages.list()`` reads."""
+    media = orjson.loads(row.media_urls or "[]")
+    uri = f"/2010-04-01/Accounts/{row.account_sid}/Messages/{row.sid}"
+    return {
+        "account_sid": row.account_sid,
+        "api_version": "2010-04-01",
+        "body": row.body,
+        "date_created": _rfc2822(row.date_created),
+        "date_sent": _rfc2822(row.date_created),
+        "date_updated": _rfc2822(row.date_updated),
+        "direction": row.direction,
+        "error_code": row.error_code,
+        "error_message": None,
+        "from": row.from_,
+        "messaging_service_sid": row.messaging_service_sid,
+        "num_media": str(len(media)),
+        "num_segments": str(row.num_segments),
+        "price": None,
+        "price_unit": "USD",
+        "sid": row.sid,
+        "status": row.status,
+        "subresource_uris": {"media": f"{uri}/Media.json"},
+        "to": row.to,
+        "uri": f"{uri}.json",
+    }

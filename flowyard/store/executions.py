@@ -1,0 +1,132 @@
+"""Executions and their steps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from flowyard.store.paging import Slice, Window, read_window
+from flowyard.store.tables import executions, steps
+
+
+def insert_execution(conn: sa.Connection, values: dict[str, Any]) -> bool:
+    """Insert a new execution; False when the contact already has an active one in this flow."""
+    try:
+        with conn.begin_nested():
+            conn.execute(executions.insert().values(values))
+    except sa.exc.IntegrityError:
+        return False
+    return True
+
+
+def find_active(conn: sa.Connection, flow_sid: str, contact: str) -> Any | None:
+    return conn.execute(
+        sa.select(executions).where(
+            executions.c.flow_sid == flow_sid, executions.c.active_contact == contact
+        )
+    ).first()
+
+
+def get_execution(
+    conn: sa.Connection, account_sid: str, flow_sid: str, sid: str, *, for_update: bool = False
+) -> Any | None:
+    query = sa.select(executions).where(
+        executions.c.sid == sid,
+        executions.c.flow_sid == flow_sid,
+        executions.c.account_sid == account_sid,
+    )
+    if for_update:
+        query = query.with_for_update()
+    return conn.execute(query).first()
+
+
+def get_execution_by_sid(conn: sa.Connection, sid: str) -> Any | None:
+    return conn.execute(sa.select(executions).where(executions.c.sid == sid)).first()
+
+
+def list_executions(
+    conn: sa.Connection,
+    flow_sid: str,
+    window: Window,
+    *,
+    status: str | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+) -> Slice:
+    """Newest first, as Studio lists them."""
+    query = sa.select(executions).where(executions.c.flow_sid == flow_sid)
+    if status:
+        query = query.where(executions.c.status == status)
+    if created_from:
+        query = query.where(executions.c.date_created >= created_from)
+    if created_to:
+        query = query.where(executions.c.date_created <= created_to)
+    return read_window(conn, query, executions.c.id, window, descending=True)
+
+
+def save_execution(conn: sa.Connection, sid: str, version: int, values: dict[str, Any]) -> bool:
+    """Write a sprint's outcome if nobody else committed since ``version`` was read."""
+    result = conn.execute(
+        executions.update()
+        .where(executions.c.sid == sid, executions.c.version == version)
+        .values(version=version + 1, **values)
+    )
+    return result.rowcount == 1
+
+
+def delete_execution(conn: sa.Connection, sid: str) -> None:
+    conn.execute(steps.delete().where(steps.c.execution_sid == sid))
+    conn.execute(executions.delete().where(executions.c.sid == sid))
+
+
+def insert_steps(conn: sa.Connection, rows: Iterable[dict[str, Any]]) -> None:
+    rows = list(rows)
+    if rows:
+        conn.execute(steps.insert(), rows)
+
+
+def list_steps(conn: sa.Connection, execution_sid: str, window: Window) -> Slice:
+    query = sa.select(steps).where(steps.c.execution_sid == execution_sid)
+    return read_window(conn, query, steps.c.id, window)
+
+
+def get_step(conn: sa.Connection, execution_sid: str, sid: str) -> Any | None:
+    return conn.execute(
+        sa.select(steps).where(steps.c.execution_sid == execution_sid, steps.c.sid == sid)
+    ).first()
+
+
+def patches_until(conn: sa.Connection, execution_sid: str, step_id: int) -> list[Any]:
+    """``(id, patch)`` of every step up to and including ``step_id``, in order."""
+    return list(conn.execute(
+        sa.select(steps.c.id, steps.c.patch)
+        .where(steps.c.execution_sid == execution_sid, steps.c.id <= step_id)
+        .order_by(steps.c.id)
+    ))
+
+
+def claim_due(conn: sa.Connection, now: datetime, lease_until: datetime, limit: int) -> list[str]:
+    """Take up to ``limit`` executions whose timer is due, pushing their wake time to the lease.
+
+    On PostgreSQL ``SKIP LOCKED`` lets several nodes claim disjoint sets; a node that dies
+    before finishing leaves the timer to fire again when the lease runs out.
+    """
+    due = (
+        conn.execute(
+            sa.select(executions.c.sid)
+            .where(executions.c.wake_at <= now, executions.c.status == "active")
+            .order_by(executions.c.wake_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        .scalars()
+        .all()
+    )
+    if due:
+        conn.execute(
+            executions.update().where(executions.c.sid.in_(due)).values(wake_at=lease_until)
+        )
+    return list(due)

@@ -1,0 +1,184 @@
+"""Shared fixtures: a real Flowyard server process per storage backend, and SDK clients.
+
+Every test that takes ``server`` runs once on SQLite and once on PostgreSQL. Set
+FLOWYARD_TEST_BACKENDS=sqlite to run on SQLite alone (CI runs both), and
+FLOWYARD_TEST_POSTGRES_URL to use another PostgreSQL server than 127.0.0.1:5432.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from twilio.rest import Client
+
+from flowyard.store import accounts, create_db_engine
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+BACKENDS = os.environ.get("FLOWYARD_TEST_BACKENDS", "sqlite,postgresql").split(",")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "FLOWYARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+# The SDK rewrites hosts when these are set (127.0.0.1 would become 127.us1.0.1).
+os.environ.pop("TWILIO_REGION", None)
+os.environ.pop("TWILIO_EDGE", None)
+
+
+def shared_path(*parts: str) -> Path:
+    """A file under ../shared, or a clean skip where that folder is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is not available")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A running ``flowyard serve`` and the account it was started with."""
+
+    base_url: str
+    database_url: str
+    account_sid: str
+    auth_token: str
+    backend: str
+
+    def client(
+        self,
+        username: str | None = None,
+        password: str | None = None,
+        account_sid: str | None = None,
+    ) -> Client:
+        client = Client(username or self.account_sid, password or self.auth_token, account_sid)
+        client.studio.base_url = self.base_url
+        client.api.base_url = self.base_url
+        return client
+
+    def new_account(self, name: str = "another") -> tuple[str, str]:
+        """A fresh account written straight to the server's database."""
+        db = create_db_engine(self.database_url)
+        with db.begin() as conn:
+            account = accounts.create_account(conn, name)
+        db.dispose()
+        return account.sid, account.auth_token
+
+    def new_client(self) -> Client:
+        """An SDK client on a fresh account, so a test sees only what it creates."""
+        sid, token = self.new_account()
+        return self.client(sid, token)
+
+    def http(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, auth=(self.account_sid, self.auth_token))
+
+
+def _database_url(backend: str, tmp: Path) -> tuple[str, str | None]:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp / 'flowyard.db'}", None
+    name = f"flowyard_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", name
+
+
+def _drop_database(name: str) -> None:
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def start_server(
+    database_url: str, backend: str, extra_env: dict[str, str] | None = None
+) -> tuple[Server, subprocess.Popen[bytes]]:
+    port = free_port()
+    sid, token = "AC" + uuid.uuid4().hex, uuid.uuid4().hex
+    env = {
+        **os.environ,
+        "FLOWYARD_ACCOUNT_SID": sid,
+        "FLOWYARD_AUTH_TOKEN": token,
+        **(extra_env or {}),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "flowyard",
+            "serve",
+            "--port",
+            str(port),
+            "--database-url",
+            database_url,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stdout.read().decode()}")  # type: ignore[union-attr]
+        try:
+            httpx.get(base + "/v2/Flows", timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        raise RuntimeError("server did not start")
+    return Server(base, database_url, sid, token, backend), proc
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    backend = request.param
+    database_url, pg_name = _database_url(backend, tmp_path_factory.mktemp(backend))
+    srv, proc = start_server(database_url, backend)
+    try:
+        yield srv
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        if pg_name:
+            _drop_database(pg_name)
+
+
+@pytest.fixture
+def client(server: Server) -> Client:
+    """An SDK client on a fresh account."""
+    return server.new_client()
+
+
+MINIMAL_DEFINITION = {
+    "description": "A New Flow",
+    "states": [
+        {
+            "name": "Trigger",
+            "type": "trigger",
+            "transitions": [
+                {"event": "incomingMessage"},
+                {"event": "incomingCall"},
+                {"event": "incomingRequest"},
+            ],
+            "properties": {"offset": {"x": 0, "y": 0}},
+        }
+    ],
+    "initial_state": "Trigger",
+    "flags": {"allow_concurrent_calls": True},
+}
