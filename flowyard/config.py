@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 DEFAULT_DATABASE_URL = "sqlite:///flowyard.db"
 
@@ -23,7 +23,12 @@ class Settings:
     auth_token: str | None = None
     max_body_bytes: int = 1024 * 1024
     validate_signatures: bool = True
-    extra: dict[str, str] = field(default_factory=dict)
+    platform: str = "local"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_api_url: str | None = None
+    twilio_workspace_sid: str | None = None
+    timer_interval: float = 1.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -36,6 +41,12 @@ class Settings:
             max_body_bytes=_int_env("FLOWYARD_MAX_BODY_BYTES", 1024 * 1024),
             validate_signatures=os.environ.get("FLOWYARD_VALIDATE_SIGNATURES", "true").lower()
             not in ("0", "false", "no", "off"),
+            platform=os.environ.get("FLOWYARD_PLATFORM", "local"),
+            twilio_account_sid=os.environ.get("FLOWYARD_TWILIO_ACCOUNT_SID") or None,
+            twilio_auth_token=os.environ.get("FLOWYARD_TWILIO_AUTH_TOKEN") or None,
+            twilio_api_url=os.environ.get("FLOWYARD_TWILIO_API_URL") or None,
+            twilio_workspace_sid=os.environ.get("FLOWYARD_TWILIO_WORKSPACE_SID") or None,
+            timer_interval=float(os.environ.get("FLOWYARD_TIMER_INTERVAL") or 1.0),
         )
         for key, value in overrides.items():
             if value is not None:

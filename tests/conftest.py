@@ -108,6 +108,7 @@ def start_server(
     sid, token = "AC" + uuid.uuid4().hex, uuid.uuid4().hex
     env = {
         **os.environ,
+        "FLOWYARD_TIMER_INTERVAL": "0.2",
         "FLOWYARD_ACCOUNT_SID": sid,
         "FLOWYARD_AUTH_TOKEN": token,
         **(extra_env or {}),

@@ -16,6 +16,8 @@ from flowyard.store.paging import Slice, Window
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
+# Paging keys are 32-bit INTEGER columns; larger numbers would overflow the database driver.
+MAX_KEY = 2**31 - 1
 
 
 def _int_param(params: Params, name: str, default: int) -> int:
@@ -26,7 +28,7 @@ def _int_param(params: Params, name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise invalid_parameter(name, "must be an integer") from None
-    if value < 0 or (name == "PageSize" and value < 1):
+    if value < 0 or (name == "PageSize" and value < 1) or (name == "Page" and value > MAX_KEY):
         raise invalid_parameter(name, "out of range")
     return value
 
@@ -41,6 +43,8 @@ def window_from(params: Params) -> tuple[Window, int, int]:
             key = int(token[2:])
         except ValueError:
             raise invalid_parameter("PageToken", "not a token this server issued") from None
+        if not 0 <= key <= MAX_KEY:
+            raise invalid_parameter("PageToken", "not a token this server issued")
         if token.startswith("PA"):
             return Window(size, after=key), size, page
         if token.startswith("PB"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
@@ -30,6 +31,9 @@ class Params:
 
     def __contains__(self, name: str) -> bool:
         return name in self._values
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
 
     def items(self) -> list[tuple[str, str]]:
         return [(k, v) for k, values in self._values.items() for v in values]

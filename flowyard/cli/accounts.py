@@ -13,15 +13,18 @@ from flowyard.cli.common import DatabaseUrl, open_database
 from flowyard.store import accounts as store
 
 accounts_app = typer.Typer(help="Create and list accounts.", no_args_is_help=True)
-keys_app = typer.Typer(help="Create API keys (SK… SID + secret) for an account.",
-                       no_args_is_help=True)
+keys_app = typer.Typer(
+    help="Create API keys (SK… SID + secret) for an account.", no_args_is_help=True
+)
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
 @accounts_app.command("create")
 def create_account(
-    friendly_name: Annotated[str, typer.Option(help="A name for the account.")] = "Flowyard account",
+    friendly_name: Annotated[
+        str, typer.Option(help="A name for the account.")
+    ] = "Flowyard account",
     as_json: AsJson = False,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -30,10 +33,15 @@ def create_account(
     with db.begin() as conn:
         account = store.create_account(conn, friendly_name)
     if as_json:
-        typer.echo(json.dumps({
-            "sid": account.sid, "auth_token": account.auth_token,
-            "friendly_name": account.friendly_name,
-        }))
+        typer.echo(
+            json.dumps(
+                {
+                    "sid": account.sid,
+                    "auth_token": account.auth_token,
+                    "friendly_name": account.friendly_name,
+                }
+            )
+        )
     else:
         typer.echo(f"Account SID: {account.sid}\nAuth token:  {account.auth_token}")
 

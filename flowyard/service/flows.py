@@ -155,13 +155,15 @@ def delete_flow(db: sa.Engine, account_sid: str, sid: str) -> None:
 
 
 def resolve_revision(flow: Any, spec: str) -> int | None:
-    """An integer, ``LatestRevision`` or ``LatestPublished`` (None: nothing published yet)."""
+    """An integer, ``LatestRevision`` or ``LatestPublished`` (None: no such revision)."""
     if spec == "LatestRevision":
         return flow.revision
     if spec == "LatestPublished":
         return flow.published_revision
-    if spec.isdigit():
-        return int(spec)
+    if spec.isascii() and spec.isdigit():
+        digits = spec.lstrip("0") or "0"
+        # Revisions are 32-bit INTEGERs: a larger number names none (and would overflow SQL).
+        return int(digits) if len(digits) <= 10 and int(digits) <= 2**31 - 1 else None
     raise TwilioError(400, 81021, "Revision must be an integer, LatestPublished or LatestRevision")
 
 
