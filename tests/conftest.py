@@ -105,13 +105,15 @@ def start_server(
     database_url: str, backend: str, extra_env: dict[str, str] | None = None
 ) -> tuple[Server, subprocess.Popen[bytes]]:
     port = free_port()
-    sid, token = "AC" + uuid.uuid4().hex, uuid.uuid4().hex
+    extra_env = extra_env or {}
+    sid = extra_env.get("FLOWYARD_ACCOUNT_SID") or "AC" + uuid.uuid4().hex
+    token = extra_env.get("FLOWYARD_AUTH_TOKEN") or uuid.uuid4().hex
     env = {
         **os.environ,
         "FLOWYARD_TIMER_INTERVAL": "0.2",
         "FLOWYARD_ACCOUNT_SID": sid,
         "FLOWYARD_AUTH_TOKEN": token,
-        **(extra_env or {}),
+        **extra_env,
     }
     proc = subprocess.Popen(
         [

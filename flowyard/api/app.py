@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
+import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from flowyard.api import flows_v1, flows_v2
+from flowyard.api import executions, flows_v1, flows_v2, messages, webhook
 from flowyard.api.limits import BodyLimit
 from flowyard.api.responses import JSON
 from flowyard.config import Settings
 from flowyard.errors import TwilioError, method_not_allowed, not_found, server_error
+from flowyard.platform.adapters import build_platform
 from flowyard.service.accounts import CredentialCache
+from flowyard.service.runtime import Runtime
 from flowyard.store import create_db_engine
 
 log = logging.getLogger("flowyard")
@@ -47,8 +53,30 @@ def _unexpected(request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings) -> Starlette:
     """Build the application on an existing (migrated) database."""
     db = create_db_engine(settings.database_url)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with httpx.AsyncClient() as http:
+            runtime = Runtime(db, settings, build_platform(settings, db), http)
+            app.state.runtime = runtime
+            timers = asyncio.create_task(runtime.run_timers(settings.timer_interval))
+            try:
+                yield
+            finally:
+                timers.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await timers
+                db.dispose()
+
     app = Starlette(
-        routes=[*flows_v2.routes, *flows_v1.routes],
+        lifespan=lifespan,
+        routes=[
+            *flows_v2.routes,
+            *flows_v1.routes,
+            *executions.routes,
+            *webhook.routes,
+            *messages.routes,
+        ],
         exception_handlers={
             TwilioError: _twilio_error,
             HTTPException: _http_error,

@@ -49,17 +49,19 @@ async def list_messages(request: Request) -> Response:
     rows = result.rows
     has_next = (result.reversed or result.has_more) and rows
     has_previous = rows and (result.has_more if result.reversed else page > 0)
-    return JSON({
-        "messages": [message_resource(row) for row in rows],
-        "start": page * size,
-        "end": page * size + max(len(rows) - 1, 0),
-        "page": page,
-        "page_size": size,
-        "uri": uri(page, params.get("PageToken")),
-        "first_page_uri": uri(0, None),
-        "next_page_uri": uri(page + 1, f"PA{rows[-1].id}") if has_next else None,
-        "previous_page_uri": uri(max(page - 1, 0), f"PB{rows[0].id}") if has_previous else None,
-    })
+    return JSON(
+        {
+            "messages": [message_resource(row) for row in rows],
+            "start": page * size,
+            "end": page * size + max(len(rows) - 1, 0),
+            "page": page,
+            "page_size": size,
+            "uri": uri(page, params.get("PageToken")),
+            "first_page_uri": uri(0, None),
+            "next_page_uri": uri(page + 1, f"PA{rows[-1].id}") if has_next else None,
+            "previous_page_uri": uri(max(page - 1, 0), f"PB{rows[0].id}") if has_previous else None,
+        }
+    )
 
 
 async def fetch_message(request: Request) -> Response:

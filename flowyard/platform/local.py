@@ -41,7 +41,8 @@ class LocalPlatform:
             # Sent through a Messaging Service, Twilio first answers "accepted".
             "status": "accepted" if via_service else "queued",
             "messaging_service_sid": request.from_ if via_service else None,
-            "num_segments": 1,
+            # Twilio counts segments only once a Messaging Service has picked a sender.
+            "num_segments": 0 if via_service else 1,
             "error_code": None,
             "date_created": now,
             "date_updated": now,
@@ -70,8 +71,15 @@ class LocalPlatform:
         }
         with write(self._db) as conn:
             outbox.insert_task(conn, row)
-        return Outcome(True, {
-            "sid": row["sid"], "attributes": row["attributes"], "workflow_sid": row["workflow_sid"],
-            "task_channel_unique_name": row["task_channel"], "assignment_status": "pending",
-            "priority": row["priority"], "timeout": row["timeout"],
-        })
+        return Outcome(
+            True,
+            {
+                "sid": row["sid"],
+                "attributes": row["attributes"],
+                "workflow_sid": row["workflow_sid"],
+                "task_channel_unique_name": row["task_channel"],
+                "assignment_status": "pending",
+                "priority": row["priority"],
+                "timeout": row["timeout"],
+            },
+        )

@@ -6,8 +6,8 @@ Widget outputs use the PascalCase fields Studio stores (``widgets.x.outbound.Sid
 
 from __future__ import annotations
 
-from email.utils import format_datetime
 from datetime import UTC
+from email.utils import format_datetime
 from typing import Any
 
 import orjson

@@ -89,8 +89,9 @@ def insert_steps(conn: sa.Connection, rows: Iterable[dict[str, Any]]) -> None:
 
 
 def list_steps(conn: sa.Connection, execution_sid: str, window: Window) -> Slice:
+    """Newest first, like every Twilio list of events."""
     query = sa.select(steps).where(steps.c.execution_sid == execution_sid)
-    return read_window(conn, query, steps.c.id, window)
+    return read_window(conn, query, steps.c.id, window, descending=True)
 
 
 def get_step(conn: sa.Connection, execution_sid: str, sid: str) -> Any | None:
@@ -101,11 +102,13 @@ def get_step(conn: sa.Connection, execution_sid: str, sid: str) -> Any | None:
 
 def patches_until(conn: sa.Connection, execution_sid: str, step_id: int) -> list[Any]:
     """``(id, patch)`` of every step up to and including ``step_id``, in order."""
-    return list(conn.execute(
-        sa.select(steps.c.id, steps.c.patch)
-        .where(steps.c.execution_sid == execution_sid, steps.c.id <= step_id)
-        .order_by(steps.c.id)
-    ))
+    return list(
+        conn.execute(
+            sa.select(steps.c.id, steps.c.patch)
+            .where(steps.c.execution_sid == execution_sid, steps.c.id <= step_id)
+            .order_by(steps.c.id)
+        )
+    )
 
 
 def claim_due(conn: sa.Connection, now: datetime, lease_until: datetime, limit: int) -> list[str]:

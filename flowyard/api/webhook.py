@@ -1,0 +1,74 @@
+"""The flow webhook, ``/v1/Accounts/{AccountSid}/Flows/{FlowSid}``.
+
+Twilio posts inbound messages, message status callbacks (and, later, calls) here. Requests
+carry no API credentials: they are authenticated by ``X-Twilio-Signature``, an HMAC keyed by
+the account's auth token over the URL Twilio used and the posted parameters.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from twilio.request_validator import RequestValidator
+
+from flowyard.api.requests import Params, form, query
+from flowyard.errors import TwilioError, not_found
+from flowyard.store import accounts as account_store
+from flowyard.store import flows as flow_store
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+NO_VOICE_TWIML = (
+    '<?xml version="1.0" encoding="UTF-8"?><Response><Say>This flow does not answer calls.'
+    "</Say><Hangup/></Response>"
+)
+
+
+def _signed_url(request: Request) -> str:
+    """The URL Twilio signed: the public base when configured, else what this request hit."""
+    public = request.app.state.settings.public_url
+    url = str(request.url)
+    if public:
+        url = public.rstrip("/") + request.url.path
+        if request.url.query:
+            url += "?" + request.url.query
+    return url
+
+
+def _check_signature(request: Request, token: str, params: Params) -> None:
+    if not request.app.state.settings.validate_signatures:
+        return
+    signature = request.headers.get("x-twilio-signature", "")
+    body = params if request.method == "POST" else {}
+    if not signature or not RequestValidator(token).validate(_signed_url(request), body, signature):
+        raise TwilioError(403, 20003, "Invalid X-Twilio-Signature for this request")
+
+
+async def flow_webhook(request: Request) -> Response:
+    account_sid = request.path_params["account"]
+    flow_sid = request.path_params["flow"]
+    db = request.app.state.db
+    with db.connect() as conn:
+        account = account_store.get_account(conn, account_sid)
+        flow = flow_store.flow_exists(conn, account_sid, flow_sid) if account else None
+    if account is None or flow is None:
+        raise not_found(f"/Accounts/{account_sid}/Flows/{flow_sid}")
+    params = await form(request) if request.method == "POST" else query(request)
+    _check_signature(request, account.auth_token, params)
+    values = params.last_values()
+    runtime = request.app.state.runtime
+    url_params = query(request)
+    if "MessageStatus" in values:
+        await runtime.message_status(account_sid, values, url_params.get("executionSid"))
+        return Response(EMPTY_TWIML, media_type="text/xml")
+    if "CallSid" in values and "MessageSid" not in values:
+        return Response(NO_VOICE_TWIML, media_type="text/xml")
+    if "From" not in values:
+        raise TwilioError(400, 20001, "Missing required parameter From in the post body")
+    await runtime.inbound_message(account_sid, flow_sid, values)
+    return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+routes = [
+    Route("/v1/Accounts/{account}/Flows/{flow}", flow_webhook, methods=["GET", "POST"]),
+]

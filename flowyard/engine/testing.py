@@ -1,0 +1,280 @@
+"""Deterministic pieces for tests and in-process runs: a virtual clock, counter SIDs, stub
+services that answer like Twilio, and a ``Session`` that chats with a flow."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .environment import Environment, _no_subflows, random_sid
+from .io import CallResult, DeliveryFailure, Reply, Sprint, Step, Timeout, Trigger
+from .model import Flow
+from .runner import resume, start
+from .services import Service, run_until_wait
+from .state import ExecutionState, ServiceCall
+
+ACCOUNT_SID = "AC" + "0" * 32
+EPOCH = datetime(2024, 1, 15, 17, 0, tzinfo=UTC)
+
+
+class VirtualClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, start: datetime = EPOCH) -> None:
+        self._now = start
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, seconds: float = 0, **delta: float) -> datetime:
+        self._now += timedelta(seconds=seconds, **delta)
+        return self._now
+
+    def set(self, moment: datetime) -> None:
+        self._now = moment
+
+
+class CounterSids:
+    """SIDs counted per prefix: ``FT`` + 32 hex digits of 1, 2, 3..."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def __call__(self, prefix: str) -> str:
+        self.counts[prefix] += 1
+        return f"{prefix}{self.counts[prefix]:032x}"
+
+
+@dataclass
+class VirtualEnvironment(Environment):
+    """An ``Environment`` on a ``VirtualClock`` with counter SIDs; ``subflows`` maps a flow
+    SID to the revision(s) ``load_subflow`` serves (a Flow, or ``{revision: Flow}``)."""
+
+    clock: VirtualClock = field(default_factory=VirtualClock)
+    subflows: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.now = self.clock.now
+        if self.new_sid is random_sid:
+            self.new_sid = CounterSids()
+        if self.load_subflow is _no_subflows:
+            self.load_subflow = self._load
+
+    def _load(self, flow_sid: str, revision_spec: str) -> Flow | None:
+        found = self.subflows.get(flow_sid)
+        if isinstance(found, dict):
+            if revision_spec.isdigit():
+                return found.get(int(revision_spec))
+            return found[max(found)] if found else None
+        return found
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+Responder = Callable[[ServiceCall], tuple[int, Any, str]]
+
+
+class Stubs:
+    """Answers service calls the way Twilio would, and records them in ``calls``.
+
+    ``respond`` answers http/function calls with ``(status, body, content_type)`` (a body
+    that is not a string is sent as JSON); by default every request gets ``200 {}``.
+    """
+
+    def __init__(
+        self,
+        clock: VirtualClock | None = None,
+        *,
+        respond: Responder | None = None,
+        account_sid: str = ACCOUNT_SID,
+    ) -> None:
+        self.clock = clock or VirtualClock()
+        self.respond = respond or (lambda call: (200, {}, "application/json"))
+        self.account_sid = account_sid
+        self.calls: list[ServiceCall] = []
+        self.sids = CounterSids()
+        self.fail_messages: str | None = None
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return [c.request for c in self.calls if c.kind == "message"]
+
+    def message(self, call: ServiceCall) -> CallResult:
+        self.calls.append(call)
+        if self.fail_messages:
+            return CallResult(ok=False, data={}, error=self.fail_messages)
+        request, sid = call.request, self.sids("SM")
+        sender = str(request.get("from") or "")
+        via_service = sender.startswith("MG")
+        when = _iso(self.clock.now())
+        return CallResult(
+            ok=True,
+            data={
+                "Status": "accepted" if via_service else "queued",
+                "ErrorCode": None,
+                "Direction": "outbound-api",
+                "ErrorMessage": None,
+                "From": None if via_service else sender,
+                "DateSent": None,
+                "PriceUnit": None,
+                "Price": None,
+                "Sid": sid,
+                "MessagingServiceSid": sender if via_service else None,
+                "Body": request.get("body", ""),
+                "ApiVersion": "2010-04-01",
+                "DateCreated": when,
+                "SubresourceUris": {
+                    "media": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}/Media.json"
+                },
+                "To": request.get("to", ""),
+                "NumMedia": str(len(request.get("media_urls") or [])),
+                "AccountSid": self.account_sid,
+                "NumSegments": "1",
+                "DateUpdated": when,
+            },
+        )
+
+    def http(self, call: ServiceCall) -> CallResult:
+        self.calls.append(call)
+        status, body, content_type = self.respond(call)
+        text = body if isinstance(body, str) else json.dumps(body)
+        return CallResult(
+            ok=True,
+            data={
+                "status_code": status,
+                "content_type": content_type,
+                "body": text,
+                "headers": {},
+            },
+        )
+
+    def task(self, call: ServiceCall) -> CallResult:
+        self.calls.append(call)
+        request = call.request
+        return CallResult(
+            ok=True,
+            data={
+                "sid": self.sids("WT"),
+                "attributes": request.get("attributes", "{}"),
+                "workflow_sid": request.get("workflow_sid"),
+                "task_channel_unique_name": request.get("channel"),
+                "assignment_status": "pending",
+                "priority": request.get("priority"),
+                "timeout": request.get("timeout"),
+            },
+        )
+
+    def services(self) -> dict[str, Service]:
+        return {
+            "message": self.message,
+            "http": self.http,
+            "function": self.http,
+            "task": self.task,
+        }
+
+
+class Session:
+    """One execution driven in-process: start it, then reply, time out or fail delivery.
+
+    Service calls are answered by ``stubs``; every step and error is accumulated.
+    """
+
+    def __init__(
+        self, flow: Flow, env: VirtualEnvironment | None = None, stubs: Stubs | None = None
+    ) -> None:
+        self.flow = flow
+        self.env = env or VirtualEnvironment()
+        self.stubs = stubs or Stubs(self.env.clock)
+        self.steps: list[Step] = []
+        self.errors: list[Any] = []
+        self.base_context: dict[str, Any] | None = None
+        self.sprint: Sprint | None = None
+
+    @property
+    def state(self) -> ExecutionState:
+        assert self.sprint is not None, "start the session first"
+        return self.sprint.state
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return self.state.context
+
+    def path(self) -> list[tuple[str, str, str]]:
+        return [(s.transitioned_from, s.name, s.transitioned_to) for s in self.steps]
+
+    def _absorb(self, sprint: Sprint) -> Sprint:
+        sprint = run_until_wait(self.flow, sprint, self.env, self.stubs.services())
+        self.steps.extend(sprint.steps)
+        self.errors.extend(sprint.errors)
+        self.sprint = sprint
+        return sprint
+
+    def start(
+        self, event: str = "incomingRequest", payload: dict[str, Any] | None = None
+    ) -> Sprint:
+        sprint = start(self.flow, Trigger(event, payload or {}), self.env)
+        self.base_context = sprint.base_context
+        return self._absorb(sprint)
+
+    def rest(
+        self, to: str = "+15550001111", from_: str = "+15559990000", **parameters: Any
+    ) -> Sprint:
+        return self.start("incomingRequest", {"to": to, "from": from_, "parameters": parameters})
+
+    def text(
+        self, body: str, from_: str = "+15550001111", to: str = "+15559990000", **extra: Any
+    ) -> Sprint:
+        """Start with an inbound SMS."""
+        return self.start("incomingMessage", inbound_sms(body, from_, to, **extra))
+
+    def resume(self, resume_input: Any) -> Sprint:
+        return self._absorb(resume(self.flow, self.state, resume_input, self.env))
+
+    def reply(self, body: str, **extra: Any) -> Sprint:
+        contact = self.context["contact"]["channel"]["address"]
+        address = self.context["flow"]["channel"]["address"]
+        return self.resume(Reply(inbound_sms(body, contact, address, **extra)))
+
+    def timeout(self) -> Sprint:
+        """Move the clock to the wait's deadline and fire the timer."""
+        wait = self.state.wait
+        if wait is not None and wait.until is not None:
+            self.env.clock.set(datetime.fromtimestamp(wait.until, UTC))
+        return self.resume(Timeout())
+
+    def fail_delivery(self, **params: Any) -> Sprint:
+        return self.resume(DeliveryFailure(params))
+
+
+def inbound_sms(body: str, from_: str, to: str, **extra: Any) -> dict[str, Any]:
+    """Webhook params of an inbound SMS, as Twilio posts them."""
+    sid = "SM" + hashlib.md5(f"{body}|{from_}|{to}".encode()).hexdigest()
+    return {
+        "ToCountry": "US",
+        "ToState": "CA",
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "ToCity": "",
+        "FromZip": "",
+        "SmsSid": sid,
+        "FromState": "CA",
+        "SmsStatus": "received",
+        "FromCity": "",
+        "Body": body,
+        "FromCountry": "US",
+        "To": to,
+        "ToZip": "",
+        "NumSegments": "1",
+        "MessageSid": sid,
+        "AccountSid": ACCOUNT_SID,
+        "From": from_,
+        "ApiVersion": "2010-04-01",
+        **extra,
+    }

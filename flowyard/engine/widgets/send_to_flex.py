@@ -1,0 +1,59 @@
+"""Send to Flex (``send-to-flex``), messaging side: create a TaskRouter task.
+
+A ``task`` service call carries the workflow, task channel, the rendered ``attributes`` JSON
+(refused without a call when it is not a JSON object), priority and timeout. The created
+task's fields are the widget's outputs on ``callComplete``; a refusal takes
+``failedToEnqueue`` and a transport failure ``callFailure`` (inferred; voice enqueueing
+arrives with the voice widgets).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..io import CallResult
+from .base import Call, Next, Outcome, Widget, WidgetRun, register, seconds
+
+
+def _integer(text: str) -> int | None:
+    try:
+        return int(text.strip())
+    except ValueError:
+        return None
+
+
+@register
+class SendToFlex(Widget):
+    type = "send-to-flex"
+    failure_event = "failedToEnqueue"
+
+    def enter(self, run: WidgetRun) -> Outcome:
+        rendered = run.prop("attributes").strip() or "{}"
+        try:
+            attributes: Any = json.loads(rendered)
+        except ValueError as exc:
+            attributes, problem = None, f"task attributes are not valid JSON: {exc}"
+        else:
+            problem = "task attributes must be a JSON object"
+        if not isinstance(attributes, dict):
+            return Next("failedToEnqueue", {}, error=run.error("invalid_attributes", problem))
+        timeout = run.prop("timeout", "").strip()
+        return Call(
+            "task",
+            {
+                "workflow_sid": run.prop("workflow").strip(),
+                "channel": run.prop("channel").strip(),
+                "attributes": json.dumps(attributes, ensure_ascii=False, separators=(",", ":")),
+                "priority": _integer(run.prop("priority")),
+                "timeout": seconds(timeout, 3600) if timeout else None,
+            },
+        )
+
+    def on_result(self, run: WidgetRun, result: CallResult) -> Outcome:
+        if result.ok:
+            return Next("callComplete", dict(result.data or {}))
+        error = run.error("task_failed", result.error or "could not create the task")
+        if result.data is not None:
+            return Next("failedToEnqueue", dict(result.data), error=error)
+        return Next("callFailure", {}, error=error)

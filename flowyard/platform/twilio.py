@@ -1,0 +1,108 @@
+"""The twilio adapter: real Messages and TaskRouter APIs through the official package.
+
+The package is synchronous (requests), so each call runs in a worker thread. What is sent is
+also written to the local outbox, so the Messages resource and the console show it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import orjson
+import sqlalchemy as sa
+from twilio.base.exceptions import TwilioRestException
+from twilio.rest import Client
+
+from flowyard.config import Settings
+from flowyard.platform import MessageRequest, Outcome, TaskRequest
+from flowyard.platform.resources import message_outputs
+from flowyard.store import outbox, write
+from flowyard.store.clock import utcnow
+
+
+class TwilioPlatform:
+    name = "twilio"
+
+    def __init__(self, settings: Settings, db: sa.Engine) -> None:
+        if not (settings.twilio_account_sid and settings.twilio_auth_token):
+            raise ValueError(
+                "FLOWYARD_PLATFORM=twilio needs FLOWYARD_TWILIO_ACCOUNT_SID and "
+                "FLOWYARD_TWILIO_AUTH_TOKEN"
+            )
+        self._client = Client(settings.twilio_account_sid, settings.twilio_auth_token)
+        if settings.twilio_api_url:
+            # Tests (and proxies) point the SDK at another host.
+            self._client.api.base_url = settings.twilio_api_url
+            self._client.taskrouter.base_url = settings.twilio_api_url
+        self._workspace = settings.twilio_workspace_sid
+        self._db = db
+
+    async def send_message(self, request: MessageRequest) -> Outcome:
+        kwargs: dict[str, Any] = {"to": request.to, "body": request.body}
+        if request.from_.startswith("MG"):
+            kwargs["messaging_service_sid"] = request.from_
+        else:
+            kwargs["from_"] = request.from_
+        if request.media_urls:
+            kwargs["media_url"] = request.media_urls
+        if request.status_callback:
+            kwargs["status_callback"] = request.status_callback
+        try:
+            message = await anyio.to_thread.run_sync(lambda: self._client.messages.create(**kwargs))
+        except TwilioRestException as exc:
+            return Outcome(False, {}, exc.msg, exc.code)
+        except Exception as exc:  # network trouble: the widget fails, the execution goes on
+            return Outcome(False, {}, f"Messages API unreachable: {exc}", 81011)
+        now = utcnow()
+        row = {
+            "sid": message.sid,
+            "account_sid": request.account_sid,
+            "execution_sid": request.execution_sid,
+            "direction": "outbound-api",
+            "from_": message.from_ or request.from_,
+            "to": message.to or request.to,
+            "body": message.body if message.body is not None else request.body,
+            "media_urls": orjson.dumps(request.media_urls).decode(),
+            "status": message.status or "queued",
+            "messaging_service_sid": message.messaging_service_sid,
+            "num_segments": int(message.num_segments or 1),
+            "error_code": message.error_code,
+            "date_created": now,
+            "date_updated": now,
+        }
+        with write(self._db) as conn:
+            outbox.insert_message(conn, row)
+        return Outcome(True, message_outputs(row))
+
+    async def create_task(self, request: TaskRequest) -> Outcome:
+        if not self._workspace:
+            return Outcome(False, {}, "FLOWYARD_TWILIO_WORKSPACE_SID is not set", 20001)
+        kwargs: dict[str, Any] = {
+            "workflow_sid": request.workflow_sid,
+            "attributes": request.attributes,
+            "task_channel": request.task_channel,
+        }
+        if request.priority is not None:
+            kwargs["priority"] = request.priority
+        if request.timeout is not None:
+            kwargs["timeout"] = request.timeout
+        workspace = self._client.taskrouter.v1.workspaces(self._workspace)
+        try:
+            task = await anyio.to_thread.run_sync(lambda: workspace.tasks.create(**kwargs))
+        except TwilioRestException as exc:
+            return Outcome(False, {}, exc.msg, exc.code)
+        except Exception as exc:
+            return Outcome(False, {}, f"TaskRouter API unreachable: {exc}", 20500)
+        return Outcome(
+            True,
+            {
+                "sid": task.sid,
+                "attributes": task.attributes,
+                "workflow_sid": task.workflow_sid,
+                "task_queue_sid": task.task_queue_sid,
+                "assignment_status": task.assignment_status,
+                "priority": task.priority,
+                "timeout": task.timeout,
+            },
+        )

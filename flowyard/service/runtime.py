@@ -1,0 +1,503 @@
+"""Running executions: start, resume, end, timers, and the service calls the engine asks for.
+
+The engine is pure; this module is its host. A sprint runs with no database transaction open
+(HTTP calls may take seconds), and its outcome is committed in one transaction guarded by the
+execution's version, so two resumes of one execution never both commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import orjson
+import sqlalchemy as sa
+
+from flowyard import engine
+from flowyard.config import Settings
+from flowyard.errors import TwilioError, invalid_parameter, missing_parameter, not_found
+from flowyard.platform import MessageRequest, Outcome, Platform, TaskRequest
+from flowyard.platform.http import HttpRequest, perform
+from flowyard.service.executions import require_execution
+from flowyard.service.flows import require_flow
+from flowyard.sids import new_sid
+from flowyard.store import accounts as account_store
+from flowyard.store import executions as store
+from flowyard.store import flows as flow_store
+from flowyard.store import outbox, write
+from flowyard.store.clock import utcnow
+
+log = logging.getLogger("flowyard.runtime")
+
+REPLY_WAITS = ("reply",)
+
+
+def _naive(moment: datetime | float | None) -> datetime | None:
+    if moment is None:
+        return None
+    if isinstance(moment, int | float):
+        moment = datetime.fromtimestamp(moment, UTC)
+    return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0) if moment.tzinfo else moment
+
+
+class Runtime:
+    """Everything an execution needs from the host: storage, platform, HTTP, clock, SIDs."""
+
+    def __init__(
+        self, db: sa.Engine, settings: Settings, platform: Platform, http: httpx.AsyncClient
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.platform = platform
+        self.http = http
+        self._flows: OrderedDict[tuple[str, int], engine.Flow] = OrderedDict()
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    # -- flows ---------------------------------------------------------------------------
+
+    def load_flow(self, flow_sid: str, revision: int) -> engine.Flow | None:
+        """A parsed revision; revisions never change, so parsed ones are kept (LRU)."""
+        key = (flow_sid, revision)
+        flow = self._flows.get(key)
+        if flow is not None:
+            self._flows.move_to_end(key)
+            return flow
+        with self.db.connect() as conn:
+            row = flow_store.get_revision(conn, flow_sid, revision)
+        if row is None:
+            return None
+        flow = engine.Flow.from_definition(
+            orjson.loads(row.definition), flow_sid=flow_sid, revision=revision
+        )
+        self._flows[key] = flow
+        if len(self._flows) > 512:
+            self._flows.popitem(last=False)
+        return flow
+
+    def _load_subflow(
+        self, account_sid: str, flow_sid: str, revision_spec: str
+    ) -> engine.Flow | None:
+        with self.db.connect() as conn:
+            row = flow_store.flow_exists(conn, account_sid, flow_sid)
+        if row is None:
+            return None
+        spec = str(revision_spec or "LatestPublished")
+        if spec in ("LatestPublished", "LatestDraft", "LatestRevision"):
+            number = row.published_revision if spec == "LatestPublished" else row.revision
+        elif spec.isdigit():
+            number = int(spec)
+        else:
+            return None
+        return self.load_flow(flow_sid, number) if number else None
+
+    def _revision_for(self, flow: Any, contact: str) -> int:
+        """Test users run the latest revision, draft or not; everyone else the published one."""
+        if contact in orjson.loads(flow.test_users):
+            return flow.revision
+        if flow.published_revision is None:
+            raise TwilioError(
+                400,
+                84004,
+                "The Flow has no published revision: publish it, or add the contact to its "
+                "TestUsers to run the draft",
+            )
+        return flow.published_revision
+
+    def environment(self, account_sid: str) -> engine.Environment:
+        return engine.Environment(
+            now=lambda: datetime.now(UTC),
+            new_sid=new_sid,
+            load_subflow=lambda sid, spec: self._load_subflow(account_sid, sid, spec),
+        )
+
+    # -- running sprints -------------------------------------------------------------------
+
+    async def _complete(
+        self, flow: engine.Flow, sprint: engine.Sprint, account_sid: str, env: engine.Environment
+    ) -> tuple[engine.Sprint, list[engine.Step]]:
+        """Answer every service call the engine asks for until it ends or waits."""
+        steps = list(sprint.steps)
+        while sprint.pending is not None:
+            result = await self._serve(sprint.pending, sprint.state, account_sid)
+            sprint = engine.resume(flow, sprint.state, result, env)
+            steps.extend(sprint.steps)
+        return sprint, steps
+
+    async def _serve(
+        self, call: engine.ServiceCall, state: engine.ExecutionState, account_sid: str
+    ) -> engine.CallResult:
+        request = call.request
+        if call.kind == "message":
+            outcome = await self.platform.send_message(
+                MessageRequest(
+                    account_sid=account_sid,
+                    execution_sid=state.execution_sid,
+                    to=request.get("to") or "",
+                    from_=request.get("from") or "",
+                    body=request.get("body") or "",
+                    media_urls=[u for u in request.get("media_urls") or [] if u],
+                    status_callback=self._status_callback(account_sid, state),
+                )
+            )
+        elif call.kind == "task":
+            outcome = await self.platform.create_task(
+                TaskRequest(
+                    account_sid=account_sid,
+                    execution_sid=state.execution_sid,
+                    workflow_sid=request.get("workflow_sid") or "",
+                    task_channel=request.get("channel") or "",
+                    attributes=request.get("attributes") or "{}",
+                    priority=request.get("priority"),
+                    timeout=request.get("timeout"),
+                )
+            )
+        elif call.kind in ("http", "function"):
+            # Studio signs its outbound calls, so apps that check X-Twilio-Signature accept them.
+            with self.db.connect() as conn:
+                account = account_store.get_account(conn, account_sid)
+            token = account.auth_token if account else None
+            form = request.get("form")
+            outcome = await perform(
+                self.http,
+                HttpRequest(
+                    method=request.get("method", "POST"),
+                    url=request["url"],
+                    query=[tuple(pair) for pair in request.get("query") or []],
+                    form=[tuple(pair) for pair in form] if form is not None else None,
+                    content=request.get("content"),
+                    content_type=request.get("content_type"),
+                    timeout=float(request.get("timeout", 10)),
+                    max_bytes=int(request.get("max_bytes", 64 * 1024)),
+                    signing_token=token,
+                ),
+            )
+        else:
+            outcome = Outcome(False, None, f"unsupported service call {call.kind}")
+        return engine.CallResult(ok=outcome.ok, data=outcome.data, error=outcome.error)
+
+    def _status_callback(self, account_sid: str, state: engine.ExecutionState) -> str | None:
+        if not self.settings.public_url:
+            return None
+        base = self.settings.public_url.rstrip("/")
+        webhook = f"{base}/v1/Accounts/{account_sid}/Flows/{state.flow_sid}"
+        return f"{webhook}?executionSid={state.execution_sid}"
+
+    def _lock(self, sid: str) -> asyncio.Lock:
+        lock = self._locks.get(sid)
+        if lock is None:
+            lock = self._locks[sid] = asyncio.Lock()
+        return lock
+
+    @staticmethod
+    def _row_values(sprint: engine.Sprint) -> dict[str, Any]:
+        state = sprint.state
+        snapshot = state.to_json()
+        context = snapshot.pop("context")
+        wait = sprint.wait
+        ended = state.status == "ended"
+        return {
+            "status": state.status,
+            "context": orjson.dumps(context).decode(),
+            "engine_state": orjson.dumps(snapshot).decode(),
+            "waiting_for": None if ended or wait is None else wait.kind,
+            "wake_at": None if ended or wait is None else _naive(wait.until),
+            "date_updated": utcnow(),
+            **({"active_contact": None} if ended else {}),
+        }
+
+    @staticmethod
+    def _step_rows(
+        steps: list[engine.Step], account_sid: str, flow_sid: str, execution_sid: str
+    ) -> list[dict[str, Any]]:
+        return [
+            {
+                "sid": step.sid,
+                "execution_sid": execution_sid,
+                "account_sid": account_sid,
+                "flow_sid": flow_sid,
+                "parent_step_sid": step.parent_step_sid,
+                "name": step.name,
+                "transitioned_from": step.transitioned_from,
+                "transitioned_to": step.transitioned_to,
+                "type": step.widget_type,
+                "patch": orjson.dumps(step.patch).decode(),
+                "date_created": _naive(step.date),
+            }
+            for step in steps
+        ]
+
+    # -- use cases -----------------------------------------------------------------------
+
+    async def create_execution(
+        self,
+        account_sid: str,
+        flow_sid: str,
+        *,
+        to: str | None,
+        from_: str | None,
+        parameters: str | None,
+        return_existing: bool,
+    ) -> Any:
+        """The REST trigger (``incomingRequest``): one active execution per contact."""
+        if to is None:
+            raise missing_parameter("To")
+        if from_ is None:
+            raise missing_parameter("From")
+        data: Any = {}
+        if parameters:
+            try:
+                data = orjson.loads(parameters)
+            except orjson.JSONDecodeError:
+                raise invalid_parameter("Parameters", "must be a JSON object") from None
+            if not isinstance(data, dict):
+                raise invalid_parameter("Parameters", "must be a JSON object")
+        trigger = engine.Trigger("incomingRequest", {"to": to, "from": from_, "parameters": data})
+        return await self._start(
+            account_sid,
+            flow_sid,
+            trigger,
+            contact=to,
+            initiated_by=new_sid("RQ"),
+            return_existing=return_existing,
+        )
+
+    async def _start(
+        self,
+        account_sid: str,
+        flow_sid: str,
+        trigger: engine.Trigger,
+        *,
+        contact: str,
+        initiated_by: str | None,
+        return_existing: bool,
+    ) -> Any:
+        with self.db.connect() as conn:
+            flow_row = require_flow(conn, account_sid, flow_sid)
+        revision = self._revision_for(flow_row, contact)
+        flow = self.load_flow(flow_sid, revision)
+        if flow is None:
+            raise not_found(f"/Flows/{flow_sid}/Revisions/{revision}")
+        env = self.environment(account_sid)
+        execution_sid = new_sid("FN")
+        sprint = engine.start(flow, trigger, env, execution_sid=execution_sid)
+        base_context = sprint.base_context
+        now = utcnow()
+        # Claim the contact's slot before any message leaves: the unique index decides races.
+        with write(self.db) as conn:
+            inserted = store.insert_execution(
+                conn,
+                {
+                    "sid": execution_sid,
+                    "account_sid": account_sid,
+                    "flow_sid": flow_sid,
+                    "flow_revision": revision,
+                    "contact_channel_address": contact,
+                    "contact_sid": "FC" + execution_sid[2:],
+                    "initiated_by": initiated_by,
+                    "status": "active",
+                    "active_contact": contact,
+                    "context": orjson.dumps(base_context).decode(),
+                    "base_context": orjson.dumps(base_context).decode(),
+                    "engine_state": "{}",
+                    "version": 1,
+                    "date_created": now,
+                    "date_updated": now,
+                },
+            )
+            existing = None if inserted else store.find_active(conn, flow_sid, contact)
+        if not inserted:
+            if existing is None:  # ended between our insert and our read: try once more
+                return await self._start(
+                    account_sid,
+                    flow_sid,
+                    trigger,
+                    contact=contact,
+                    initiated_by=initiated_by,
+                    return_existing=return_existing,
+                )
+            if return_existing:
+                return existing
+            raise TwilioError(
+                409,
+                20409,
+                f"Execution {existing.sid} is already active for this contact. End the active "
+                "Execution before creating a new one",
+                {"conflicting_execution_sid": existing.sid},
+            )
+        async with self._lock(execution_sid):
+            try:
+                sprint, steps = await self._complete(flow, sprint, account_sid, env)
+            except BaseException:
+                # Never leave the contact's slot held by an execution nobody can resume.
+                with write(self.db) as conn:
+                    store.save_execution(
+                        conn,
+                        execution_sid,
+                        1,
+                        {
+                            "status": "ended",
+                            "active_contact": None,
+                            "date_updated": utcnow(),
+                        },
+                    )
+                raise
+            with write(self.db) as conn:
+                store.save_execution(conn, execution_sid, 1, self._row_values(sprint))
+                store.insert_steps(
+                    conn, self._step_rows(steps, account_sid, flow_sid, execution_sid)
+                )
+                return store.get_execution_by_sid(conn, execution_sid)
+
+    async def _resume(
+        self, execution_sid: str, make_input: Any, *, expect_wait: tuple[str, ...] | None = None
+    ) -> Any | None:
+        """Feed one resume to an execution, serialised per execution; None if not applicable."""
+        async with self._lock(execution_sid):
+            for _attempt in range(3):
+                with self.db.connect() as conn:
+                    row = store.get_execution_by_sid(conn, execution_sid)
+                if row is None or row.status != "active":
+                    return row
+                if expect_wait is not None and row.waiting_for not in expect_wait:
+                    return None
+                flow = self.load_flow(row.flow_sid, row.flow_revision)
+                if flow is None:
+                    return None
+                state = engine.ExecutionState.from_json(
+                    {**orjson.loads(row.engine_state), "context": orjson.loads(row.context)}
+                )
+                env = self.environment(row.account_sid)
+                resume_input = make_input(row)
+                if resume_input is None:
+                    sprint = engine.end(flow, state, env)
+                else:
+                    sprint = engine.resume(flow, state, resume_input, env)
+                sprint, steps = await self._complete(flow, sprint, row.account_sid, env)
+                with write(self.db) as conn:
+                    if store.save_execution(
+                        conn, execution_sid, row.version, self._row_values(sprint)
+                    ):
+                        store.insert_steps(
+                            conn,
+                            self._step_rows(steps, row.account_sid, row.flow_sid, execution_sid),
+                        )
+                        return store.get_execution_by_sid(conn, execution_sid)
+                log.info("execution %s changed under a resume; retrying", execution_sid)
+        return None
+
+    async def end_execution(self, account_sid: str, flow_sid: str, sid: str) -> Any:
+        """``Status=ended``: the execution stops where it is."""
+        with self.db.connect() as conn:
+            require_execution(conn, account_sid, flow_sid, sid)
+        await self._resume(sid, lambda _row: None)
+        with self.db.connect() as conn:
+            return require_execution(conn, account_sid, flow_sid, sid)
+
+    async def inbound_message(
+        self, account_sid: str, flow_sid: str, params: dict[str, str]
+    ) -> None:
+        """A contact's message: resume its waiting execution, or start one."""
+        contact, address = params.get("From", ""), params.get("To", "")
+        now = utcnow()
+        with write(self.db) as conn:
+            outbox.insert_message(
+                conn,
+                {
+                    "sid": params.get("MessageSid") or new_sid("SM"),
+                    "account_sid": account_sid,
+                    "execution_sid": None,
+                    "direction": "inbound",
+                    "from_": contact,
+                    "to": address,
+                    "body": params.get("Body", ""),
+                    "media_urls": orjson.dumps(
+                        [
+                            params[f"MediaUrl{i}"]
+                            for i in range(int(params.get("NumMedia") or 0))
+                            if f"MediaUrl{i}" in params
+                        ]
+                    ).decode(),
+                    "status": "received",
+                    "messaging_service_sid": params.get("MessagingServiceSid"),
+                    "num_segments": int(params.get("NumSegments") or 1),
+                    "error_code": None,
+                    "date_created": now,
+                    "date_updated": now,
+                },
+            )
+            active = store.find_active(conn, flow_sid, contact)
+        if active is not None:
+            if active.waiting_for in REPLY_WAITS:
+                await self._resume(
+                    active.sid, lambda _row: engine.Reply(params), expect_wait=REPLY_WAITS
+                )
+            else:
+                # Studio drops a message for a contact whose execution is not waiting for one.
+                log.info(
+                    "message from %s dropped: execution %s is not waiting for a reply",
+                    contact,
+                    active.sid,
+                )
+            return
+        try:
+            await self._start(
+                account_sid,
+                flow_sid,
+                engine.Trigger("incomingMessage", params),
+                contact=contact,
+                initiated_by=params.get("MessageSid"),
+                return_existing=True,
+            )
+        except TwilioError as exc:
+            log.warning("inbound message not started on %s: %s", flow_sid, exc.message)
+
+    async def message_status(
+        self, account_sid: str, params: dict[str, str], execution_sid: str | None
+    ) -> None:
+        """A status callback: record it; failed or undelivered resumes a waiting widget."""
+        status = params.get("MessageStatus") or params.get("SmsStatus") or ""
+        message_sid = params.get("MessageSid") or params.get("SmsSid") or ""
+        with write(self.db) as conn:
+            message = outbox.get_message(conn, account_sid, message_sid)
+            if message is not None:
+                code = params.get("ErrorCode")
+                outbox.update_message_status(
+                    conn,
+                    message_sid,
+                    status,
+                    int(code) if code and code.isdigit() else None,
+                    utcnow(),
+                )
+                execution_sid = execution_sid or message.execution_sid
+        if status in ("failed", "undelivered") and execution_sid:
+            await self._resume(
+                execution_sid,
+                lambda _row: engine.DeliveryFailure({**params, "executionSid": execution_sid}),
+                expect_wait=REPLY_WAITS,
+            )
+
+    async def fire_due_timers(self, limit: int = 100) -> int:
+        """Resume every execution whose timer is due (reply time-outs, 30-day expiry)."""
+        now = utcnow()
+        with write(self.db) as conn:
+            due = store.claim_due(conn, now, now + timedelta(seconds=60), limit)
+        for sid in due:
+            try:
+                await self._resume(sid, lambda _row: engine.Timeout())
+            except Exception:  # one broken execution must not stop the others' timers
+                log.exception("timer of execution %s failed", sid)
+        return len(due)
+
+    async def run_timers(self, interval: float) -> None:
+        """The scheduler loop; started with the app, cancelled at shutdown."""
+        while True:
+            try:
+                while await self.fire_due_timers() > 0:
+                    pass
+            except Exception:
+                log.exception("timer sweep failed")
+            await asyncio.sleep(interval)

@@ -1,0 +1,37 @@
+"""A local HTTP endpoint for flows' HTTP widgets: answers 200 text/plain and records calls."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Recorder(BaseHTTPRequestHandler):
+    calls: list[tuple[str, str, bytes]] = []
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.calls.append((self.command, self.path, self.rfile.read(length)))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def http_stub() -> Iterator[tuple[str, list[tuple[str, str, bytes]]]]:
+    """Yield the stub's base URL and the list its calls are appended to."""
+    handler = type("StubHandler", (Recorder,), {"calls": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/callback", handler.calls
+    finally:
+        server.shutdown()

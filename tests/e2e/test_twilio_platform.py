@@ -1,0 +1,188 @@
+"""The ``twilio`` platform adapter against a local fake of Twilio's Messages API."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+from twilio.request_validator import RequestValidator
+
+from tests.conftest import start_server
+from tests.e2e.helpers import webhook_url
+from tests.flows import flow, go, state
+
+CONTACT, SERVICE = "+15550001111", "MG" + "1" * 32
+
+
+class FakeTwilio(BaseHTTPRequestHandler):
+    """Answers ``POST /2010-04-01/Accounts/{AC}/Messages.json`` like Twilio, and records it."""
+
+    received: list[dict[str, list[str]]] = []
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        params = parse_qs(self.rfile.read(length).decode())
+        self.received.append({"path": [self.path], **params})
+        if params.get("To") == ["+15550000000"]:
+            self._answer(
+                400,
+                {
+                    "code": 21211,
+                    "message": "The 'To' number is not valid.",
+                    "more_info": "https://www.twilio.com/docs/errors/21211",
+                    "status": 400,
+                },
+            )
+            return
+        account = self.path.split("/")[3]
+        sid = "SM" + uuid.uuid4().hex
+        self._answer(
+            201,
+            {
+                "sid": sid,
+                "account_sid": account,
+                "to": params["To"][0],
+                "from": None,
+                "messaging_service_sid": params.get("MessagingServiceSid", [None])[0],
+                "body": params["Body"][0],
+                "status": "accepted",
+                "num_segments": "0",
+                "num_media": "0",
+                "direction": "outbound-api",
+                "api_version": "2010-04-01",
+                "date_created": "Thu, 26 Nov 2026 10:00:00 +0000",
+                "error_code": None,
+                "uri": f"/2010-04-01/Accounts/{account}/Messages/{sid}.json",
+            },
+        )
+
+    def _answer(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def fake_twilio() -> Iterator[str]:
+    FakeTwilio.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeTwilio)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def twilio_server(fake_twilio, tmp_path):
+    public = "http://flows.example.test"
+    srv, proc = start_server(
+        f"sqlite:///{tmp_path / 'tw.db'}",
+        "sqlite",
+        {
+            "FLOWYARD_PLATFORM": "twilio",
+            "FLOWYARD_TWILIO_ACCOUNT_SID": "AC" + "2" * 32,
+            "FLOWYARD_TWILIO_AUTH_TOKEN": "real-token",
+            "FLOWYARD_TWILIO_API_URL": fake_twilio,
+            "FLOWYARD_PUBLIC_URL": public,
+        },
+    )
+    yield srv, public
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_messages_go_through_the_messages_api_with_status_callbacks(twilio_server):
+    server, public = twilio_server
+    client = server.client()
+    definition = flow(
+        state(
+            "ask",
+            "send-and-wait-for-reply",
+            [go("incomingMessage"), go("timeout"), go("deliveryFailure", "note")],
+            body="Hello {{flow.data.name}}",
+            timeout="3600",
+            **{"from": SERVICE},
+        ),
+        state(
+            "note",
+            "set-variables",
+            [go("next")],
+            variables=[{"key": "why", "value": "{{widgets.ask.ErrorCode}}"}],
+        ),
+        rest="ask",
+    )
+    flow_ = client.studio.v2.flows.create(
+        friendly_name="tw", status="published", definition=definition
+    )
+    execution = client.studio.v2.flows(flow_.sid).executions.create(
+        to=CONTACT, from_=SERVICE, parameters={"name": "Zeke"}
+    )
+    (sent,) = FakeTwilio.received
+    assert sent["path"] == [f"/2010-04-01/Accounts/{'AC' + '2' * 32}/Messages.json"]
+    assert sent["To"] == [CONTACT] and sent["Body"] == ["Hello Zeke"]
+    assert sent["MessagingServiceSid"] == [SERVICE]
+    callback = sent["StatusCallback"][0]
+    assert callback == (
+        f"{public}/v1/Accounts/{server.account_sid}/Flows/{flow_.sid}?executionSid={execution.sid}"
+    )
+    ctx = client.studio.v2.flows(flow_.sid).executions(execution.sid).execution_context().fetch()
+    outbound = ctx.context["widgets"]["ask"]["outbound"]
+    assert outbound["Status"] == "accepted" and outbound["Sid"].startswith("SM")
+
+    # Twilio calls back on the public URL it was given; the server sits behind it.
+    local = webhook_url(server.base_url, server.account_sid, flow_.sid)
+    params = {
+        "MessageSid": outbound["Sid"],
+        "MessageStatus": "failed",
+        "ErrorCode": "21610",
+        "To": CONTACT,
+        "AccountSid": server.account_sid,
+    }
+    signature = RequestValidator(server.auth_token).compute_signature(callback, params)
+    response = httpx.post(
+        f"{local}?executionSid={execution.sid}",
+        data=params,
+        headers={"X-Twilio-Signature": signature},
+    )
+    assert response.status_code == 200
+    done = client.studio.v2.flows(flow_.sid).executions(execution.sid).fetch()
+    assert done.status == "ended"
+    assert done.context["flow"]["variables"] == {"why": "21610"}
+
+
+def test_an_api_error_fails_the_widget(twilio_server):
+    server, _ = twilio_server
+    client = server.client()
+    definition = flow(
+        state(
+            "send",
+            "send-message",
+            [go("sent"), go("failed", "note")],
+            body="hi",
+            to="+15550000000",
+            **{"from": "+15559990000"},
+        ),
+        state("note", "set-variables", [go("next")], variables=[{"key": "f", "value": "yes"}]),
+        rest="send",
+    )
+    flow_ = client.studio.v2.flows.create(
+        friendly_name="tw", status="published", definition=definition
+    )
+    execution = client.studio.v2.flows(flow_.sid).executions.create(
+        to="+15550000000", from_="+15559990000"
+    )
+    steps = client.studio.v2.flows(flow_.sid).executions(execution.sid).steps.list()
+    assert ("send", "failed", "note") in [
+        (s.transitioned_from, s.name, s.transitioned_to) for s in steps
+    ]
