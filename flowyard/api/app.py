@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from flowyard import console
 from flowyard.api import executions, flows_v1, flows_v2, messages, webhook
 from flowyard.api.limits import BodyLimit
 from flowyard.api.responses import JSON
@@ -57,7 +58,7 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with httpx.AsyncClient() as http:
-            runtime = Runtime(db, settings, build_platform(settings, db), http)
+            runtime = Runtime(db, settings, build_platform(settings), http)
             app.state.runtime = runtime
             timers = asyncio.create_task(runtime.run_timers(settings.timer_interval))
             try:
@@ -76,6 +77,7 @@ def create_app(settings: Settings) -> Starlette:
             *executions.routes,
             *webhook.routes,
             *messages.routes,
+            *console.routes,
         ],
         exception_handlers={
             TwilioError: _twilio_error,

@@ -38,12 +38,17 @@ class TaskRequest:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the outside world answered: resource fields (Studio's PascalCase) or an error."""
+    """What the outside world answered: resource fields (Studio's PascalCase) or an error.
+
+    ``records`` are rows for the local record of what was sent (``("message", row)`` or
+    ``("task", row)``): the host stores them in the transaction that commits the sprint.
+    """
 
     ok: bool
     data: dict[str, Any] | None = None
     error: str | None = None
     error_code: int | None = None
+    records: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
 class Platform(Protocol):

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from flowyard.config import Settings
 from flowyard.platform import Platform
 from flowyard.platform.local import LocalPlatform
 
 
-def build_platform(settings: Settings, db: sa.Engine) -> Platform:
+def build_platform(settings: Settings) -> Platform:
     """``local`` (default) or ``twilio`` (FLOWYARD_PLATFORM)."""
     if settings.platform == "twilio":
         from flowyard.platform.twilio import TwilioPlatform
 
-        return TwilioPlatform(settings, db)
+        return TwilioPlatform(settings)
     if settings.platform != "local":
         raise ValueError(f"unknown FLOWYARD_PLATFORM {settings.platform!r}: local or twilio")
-    return LocalPlatform(db)
+    return LocalPlatform()

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import orjson
-import sqlalchemy as sa
 
 from flowyard.platform import MessageRequest, Outcome, TaskRequest
 from flowyard.platform.resources import message_outputs
 from flowyard.sids import new_sid
-from flowyard.store import outbox, write
 from flowyard.store.clock import utcnow
 
 
@@ -16,9 +14,6 @@ class LocalPlatform:
     """Records what would have been sent, as Twilio would have accepted it."""
 
     name = "local"
-
-    def __init__(self, db: sa.Engine) -> None:
-        self._db = db
 
     async def send_message(self, request: MessageRequest) -> Outcome:
         if not request.to:
@@ -47,9 +42,7 @@ class LocalPlatform:
             "date_created": now,
             "date_updated": now,
         }
-        with write(self._db) as conn:
-            outbox.insert_message(conn, row)
-        return Outcome(True, message_outputs(row))
+        return Outcome(True, message_outputs(row), records=(("message", row),))
 
     async def create_task(self, request: TaskRequest) -> Outcome:
         try:
@@ -69,8 +62,6 @@ class LocalPlatform:
             "status": "pending",
             "date_created": now,
         }
-        with write(self._db) as conn:
-            outbox.insert_task(conn, row)
         return Outcome(
             True,
             {
@@ -82,4 +73,5 @@ class LocalPlatform:
                 "priority": row["priority"],
                 "timeout": row["timeout"],
             },
+            records=(("task", row),),
         )

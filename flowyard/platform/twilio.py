@@ -1,7 +1,7 @@
 """The twilio adapter: real Messages and TaskRouter APIs through the official package.
 
 The package is synchronous (requests), so each call runs in a worker thread. What is sent is
-also written to the local outbox, so the Messages resource and the console show it.
+also recorded in the local outbox, so the Messages resource and the console show it.
 """
 
 from __future__ import annotations
@@ -10,21 +10,19 @@ from typing import Any
 
 import anyio
 import orjson
-import sqlalchemy as sa
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from flowyard.config import Settings
 from flowyard.platform import MessageRequest, Outcome, TaskRequest
 from flowyard.platform.resources import message_outputs
-from flowyard.store import outbox, write
 from flowyard.store.clock import utcnow
 
 
 class TwilioPlatform:
     name = "twilio"
 
-    def __init__(self, settings: Settings, db: sa.Engine) -> None:
+    def __init__(self, settings: Settings) -> None:
         if not (settings.twilio_account_sid and settings.twilio_auth_token):
             raise ValueError(
                 "FLOWYARD_PLATFORM=twilio needs FLOWYARD_TWILIO_ACCOUNT_SID and "
@@ -36,7 +34,6 @@ class TwilioPlatform:
             self._client.api.base_url = settings.twilio_api_url
             self._client.taskrouter.base_url = settings.twilio_api_url
         self._workspace = settings.twilio_workspace_sid
-        self._db = db
 
     async def send_message(self, request: MessageRequest) -> Outcome:
         kwargs: dict[str, Any] = {"to": request.to, "body": request.body}
@@ -71,9 +68,7 @@ class TwilioPlatform:
             "date_created": now,
             "date_updated": now,
         }
-        with write(self._db) as conn:
-            outbox.insert_message(conn, row)
-        return Outcome(True, message_outputs(row))
+        return Outcome(True, message_outputs(row), records=(("message", row),))
 
     async def create_task(self, request: TaskRequest) -> Outcome:
         if not self._workspace:

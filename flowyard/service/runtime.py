@@ -118,18 +118,25 @@ class Runtime:
 
     async def _complete(
         self, flow: engine.Flow, sprint: engine.Sprint, account_sid: str, env: engine.Environment
-    ) -> tuple[engine.Sprint, list[engine.Step]]:
-        """Answer every service call the engine asks for until it ends or waits."""
+    ) -> tuple[engine.Sprint, list[engine.Step], list[tuple[str, dict[str, Any]]]]:
+        """Answer every service call the engine asks for until it ends or waits.
+
+        Returns the last sprint, every step, and the platform's records of what was sent,
+        which the caller stores in the transaction that commits the sprint.
+        """
         steps = list(sprint.steps)
+        records: list[tuple[str, dict[str, Any]]] = []
         while sprint.pending is not None:
-            result = await self._serve(sprint.pending, sprint.state, account_sid)
+            outcome = await self._serve(sprint.pending, sprint.state, account_sid)
+            records.extend(outcome.records)
+            result = engine.CallResult(ok=outcome.ok, data=outcome.data, error=outcome.error)
             sprint = engine.resume(flow, sprint.state, result, env)
             steps.extend(sprint.steps)
-        return sprint, steps
+        return sprint, steps, records
 
     async def _serve(
         self, call: engine.ServiceCall, state: engine.ExecutionState, account_sid: str
-    ) -> engine.CallResult:
+    ) -> Outcome:
         request = call.request
         if call.kind == "message":
             outcome = await self.platform.send_message(
@@ -177,7 +184,7 @@ class Runtime:
             )
         else:
             outcome = Outcome(False, None, f"unsupported service call {call.kind}")
-        return engine.CallResult(ok=outcome.ok, data=outcome.data, error=outcome.error)
+        return outcome
 
     def _status_callback(self, account_sid: str, state: engine.ExecutionState) -> str | None:
         if not self.settings.public_url:
@@ -208,6 +215,14 @@ class Runtime:
             "date_updated": utcnow(),
             **({"active_contact": None} if ended else {}),
         }
+
+    @staticmethod
+    def _store_records(conn: sa.Connection, records: list[tuple[str, dict[str, Any]]]) -> None:
+        for kind, row in records:
+            if kind == "message":
+                outbox.insert_message(conn, row)
+            elif kind == "task":
+                outbox.insert_task(conn, row)
 
     @staticmethod
     def _step_rows(
@@ -286,30 +301,31 @@ class Runtime:
         sprint = engine.start(flow, trigger, env, execution_sid=execution_sid)
         base_context = sprint.base_context
         now = utcnow()
+        base_json = orjson.dumps(base_context).decode()
         # Claim the contact's slot before any message leaves: the unique index decides races.
-        with write(self.db) as conn:
-            inserted = store.insert_execution(
-                conn,
-                {
-                    "sid": execution_sid,
-                    "account_sid": account_sid,
-                    "flow_sid": flow_sid,
-                    "flow_revision": revision,
-                    "contact_channel_address": contact,
-                    "contact_sid": "FC" + execution_sid[2:],
-                    "initiated_by": initiated_by,
-                    "status": "active",
-                    "active_contact": contact,
-                    "context": orjson.dumps(base_context).decode(),
-                    "base_context": orjson.dumps(base_context).decode(),
-                    "engine_state": "{}",
-                    "version": 1,
-                    "date_created": now,
-                    "date_updated": now,
-                },
-            )
-            existing = None if inserted else store.find_active(conn, flow_sid, contact)
-        if not inserted:
+        row = {
+            "sid": execution_sid,
+            "account_sid": account_sid,
+            "flow_sid": flow_sid,
+            "flow_revision": revision,
+            "contact_channel_address": contact,
+            "contact_sid": "FC" + execution_sid[2:],
+            "initiated_by": initiated_by,
+            "status": "active",
+            "active_contact": contact,
+            "context": base_json,
+            "base_context": base_json,
+            "engine_state": "{}",
+            "version": 1,
+            "date_created": now,
+            "date_updated": now,
+        }
+        try:
+            with write(self.db) as conn:
+                store.insert_execution(conn, row)
+        except sa.exc.IntegrityError:
+            with self.db.connect() as conn:
+                existing = store.find_active(conn, flow_sid, contact)
             if existing is None:  # ended between our insert and our read: try once more
                 return await self._start(
                     account_sid,
@@ -327,10 +343,10 @@ class Runtime:
                 f"Execution {existing.sid} is already active for this contact. End the active "
                 "Execution before creating a new one",
                 {"conflicting_execution_sid": existing.sid},
-            )
+            ) from None
         async with self._lock(execution_sid):
             try:
-                sprint, steps = await self._complete(flow, sprint, account_sid, env)
+                sprint, steps, records = await self._complete(flow, sprint, account_sid, env)
             except BaseException:
                 # Never leave the contact's slot held by an execution nobody can resume.
                 with write(self.db) as conn:
@@ -350,6 +366,7 @@ class Runtime:
                 store.insert_steps(
                     conn, self._step_rows(steps, account_sid, flow_sid, execution_sid)
                 )
+                self._store_records(conn, records)
                 return store.get_execution_by_sid(conn, execution_sid)
 
     async def _resume(
@@ -376,8 +393,10 @@ class Runtime:
                     sprint = engine.end(flow, state, env)
                 else:
                     sprint = engine.resume(flow, state, resume_input, env)
-                sprint, steps = await self._complete(flow, sprint, row.account_sid, env)
+                sprint, steps, records = await self._complete(flow, sprint, row.account_sid, env)
                 with write(self.db) as conn:
+                    # What was sent was sent, whether or not this sprint wins the race.
+                    self._store_records(conn, records)
                     if store.save_execution(
                         conn, execution_sid, row.version, self._row_values(sprint)
                     ):

@@ -12,22 +12,31 @@ from flowyard.store.paging import Slice, Window, read_window
 from flowyard.store.tables import executions, steps
 
 
-def insert_execution(conn: sa.Connection, values: dict[str, Any]) -> bool:
-    """Insert a new execution; False when the contact already has an active one in this flow."""
-    try:
-        with conn.begin_nested():
-            conn.execute(executions.insert().values(values))
-    except sa.exc.IntegrityError:
-        return False
-    return True
+# Statements are built once: building and cache-keying Core statements per call cost more
+# than running them on SQLite.
+_INSERT = executions.insert()
+_INSERT_STEPS = steps.insert()
+_BY_SID = sa.select(executions).where(executions.c.sid == sa.bindparam("e_sid"))
+_ACTIVE = sa.select(executions).where(
+    executions.c.flow_sid == sa.bindparam("e_flow"),
+    executions.c.active_contact == sa.bindparam("e_contact"),
+)
+_SAVE = executions.update().where(
+    executions.c.sid == sa.bindparam("e_sid"), executions.c.version == sa.bindparam("e_version")
+)
+
+
+def insert_execution(conn: sa.Connection, values: dict[str, Any]) -> None:
+    """Insert a new execution.
+
+    Raises ``sqlalchemy.exc.IntegrityError`` when the contact already has an active execution
+    in this flow (a unique index); the transaction is then lost, so run this one alone.
+    """
+    conn.execute(_INSERT, values)
 
 
 def find_active(conn: sa.Connection, flow_sid: str, contact: str) -> Any | None:
-    return conn.execute(
-        sa.select(executions).where(
-            executions.c.flow_sid == flow_sid, executions.c.active_contact == contact
-        )
-    ).first()
+    return conn.execute(_ACTIVE, {"e_flow": flow_sid, "e_contact": contact}).first()
 
 
 def get_execution(
@@ -44,7 +53,7 @@ def get_execution(
 
 
 def get_execution_by_sid(conn: sa.Connection, sid: str) -> Any | None:
-    return conn.execute(sa.select(executions).where(executions.c.sid == sid)).first()
+    return conn.execute(_BY_SID, {"e_sid": sid}).first()
 
 
 def list_executions(
@@ -70,9 +79,7 @@ def list_executions(
 def save_execution(conn: sa.Connection, sid: str, version: int, values: dict[str, Any]) -> bool:
     """Write a sprint's outcome if nobody else committed since ``version`` was read."""
     result = conn.execute(
-        executions.update()
-        .where(executions.c.sid == sid, executions.c.version == version)
-        .values(version=version + 1, **values)
+        _SAVE, {"e_sid": sid, "e_version": version, **values, "version": version + 1}
     )
     return result.rowcount == 1
 
@@ -85,7 +92,7 @@ def delete_execution(conn: sa.Connection, sid: str) -> None:
 def insert_steps(conn: sa.Connection, rows: Iterable[dict[str, Any]]) -> None:
     rows = list(rows)
     if rows:
-        conn.execute(steps.insert(), rows)
+        conn.execute(_INSERT_STEPS, rows)
 
 
 def list_steps(conn: sa.Connection, execution_sid: str, window: Window) -> Slice:

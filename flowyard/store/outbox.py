@@ -10,8 +10,12 @@ from flowyard.store.paging import Slice, Window, read_window
 from flowyard.store.tables import messages, tasks
 
 
+_INSERT_MESSAGE = messages.insert()
+_INSERT_TASK = tasks.insert()
+
+
 def insert_message(conn: sa.Connection, values: dict[str, Any]) -> None:
-    conn.execute(messages.insert().values(values))
+    conn.execute(_INSERT_MESSAGE, values)
 
 
 def update_message_status(
@@ -48,7 +52,7 @@ def get_message(conn: sa.Connection, account_sid: str, sid: str) -> Any | None:
 
 
 def insert_task(conn: sa.Connection, values: dict[str, Any]) -> None:
-    conn.execute(tasks.insert().values(values))
+    conn.execute(_INSERT_TASK, values)
 
 
 def list_tasks(conn: sa.Connection, account_sid: str) -> list[Any]:

@@ -1,0 +1,362 @@
+"""Engine benchmark: the pure engine's steps/s, and REST-triggered executions/s end to end.
+
+Everything is measured side by side in one run: the pure engine on a 10-widget flow (one
+core, no I/O), then ``python -m flowyard serve`` on SQLite and on PostgreSQL taking
+``POST /v2/Flows/{FW}/Executions`` under concurrent load (each execution runs the whole flow
+and ends: ten widgets, one message to the local outbox), beside the bare Starlette + sqlite3
+fetch of ``bench/api.py`` as the machine's ceiling for one small request.
+
+    python bench/engine.py [--quick] [--duration S] [--connections N] [--no-postgres]
+
+Needs ``wrk`` (apt-get install -y wrk). Targets: pure engine >= 20,000 steps/s; end to end
+>= 500 executions/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import api  # bench/api.py: servers, accounts, the bare app, wrk parsing
+
+from flowyard import engine
+
+ENGINE_TARGET = 20_000
+E2E_TARGET = 500
+NUMBER = "+15559990000"
+
+
+def _state(name: str, kind: str, transitions: list[dict[str, Any]], **props: Any) -> dict:
+    return {
+        "name": name,
+        "type": kind,
+        "transitions": transitions,
+        "properties": {"offset": {"x": 0, "y": 0}, **props},
+    }
+
+
+def _match(target: str, kind: str, arg: str, value: str) -> dict[str, Any]:
+    return {
+        "event": "match",
+        "next": target,
+        "conditions": [{"friendly_name": kind, "arguments": [arg], "type": kind, "value": value}],
+    }
+
+
+def ten_widget_flow() -> dict[str, Any]:
+    """Trigger + 10 widgets: variables, splits with Liquid, a message; every path ends."""
+    return {
+        "description": "engine benchmark",
+        "initial_state": "Trigger",
+        "flags": {"allow_concurrent_calls": True},
+        "states": [
+            _state("Trigger", "trigger", [{"event": "incomingRequest", "next": "init"}]),
+            _state(
+                "init",
+                "set-variables",
+                [{"event": "next", "next": "tier"}],
+                variables=[
+                    {"key": "count", "value": "{{flow.data.n | default: 3}}"},
+                    {"key": "name", "value": "{{flow.data.name | upcase}}"},
+                ],
+            ),
+            _state(
+                "tier",
+                "split-based-on",
+                [
+                    {"event": "noMatch", "next": "basic"},
+                    _match("gold", "greater_than", "{{flow.variables.count}}", "2"),
+                ],
+                input="{{flow.variables.count}}",
+            ),
+            _state(
+                "gold",
+                "set-variables",
+                [{"event": "next", "next": "greet"}],
+                variables=[{"key": "tier", "value": "gold"}],
+            ),
+            _state(
+                "basic",
+                "set-variables",
+                [{"event": "next", "next": "greet"}],
+                variables=[{"key": "tier", "value": "basic"}],
+            ),
+            _state(
+                "greet",
+                "set-variables",
+                [{"event": "next", "next": "lang"}],
+                variables=[
+                    {
+                        "key": "greeting",
+                        "value": "Hello {{flow.variables.name}}, {{flow.variables.tier}} member",
+                    },
+                ],
+            ),
+            _state(
+                "lang",
+                "split-based-on",
+                [
+                    {"event": "noMatch", "next": "english"},
+                    _match("other", "matches_any_of", "{{flow.data.lang}}", "fr, es, de"),
+                ],
+                input="{{flow.data.lang}}",
+            ),
+            _state(
+                "english",
+                "set-variables",
+                [{"event": "next", "next": "loop"}],
+                variables=[{"key": "suffix", "value": "Have a nice day"}],
+            ),
+            _state(
+                "other",
+                "set-variables",
+                [{"event": "next", "next": "loop"}],
+                variables=[{"key": "suffix", "value": "Bonne journée"}],
+            ),
+            _state(
+                "loop",
+                "set-variables",
+                [{"event": "next", "next": "send"}],
+                variables=[
+                    {
+                        "key": "items",
+                        "value": "{% for i in (1..flow.variables.count) %}{{i}} {% endfor %}",
+                    },
+                ],
+            ),
+            _state(
+                "send",
+                "send-message",
+                [{"event": "sent"}, {"event": "failed"}],
+                body="{{flow.variables.greeting}}. {{flow.variables.suffix}}",
+                to="{{contact.channel.address}}",
+                **{"from": "{{flow.channel.address}}"},
+            ),
+        ],
+    }
+
+
+def pure_engine(seconds: float) -> tuple[float, int]:
+    """Steps/s of start() + the message call on the 10-widget flow, one core, no I/O."""
+    flow = engine.Flow.from_definition(ten_widget_flow(), flow_sid="FW" + "0" * 32, revision=1)
+    counter = iter(range(10**9))
+    env = engine.Environment(new_sid=lambda prefix: f"{prefix}{next(counter):032x}")
+    sent = engine.CallResult(True, {"Sid": "SM" + "1" * 32, "Status": "queued"})
+    trigger = engine.Trigger(
+        "incomingRequest",
+        {
+            "to": "+15550001111",
+            "from": NUMBER,
+            "parameters": {"n": 3, "name": "ann", "lang": "fr"},
+        },
+    )
+    steps = executions = 0
+    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    while time.perf_counter() < deadline:
+        for _ in range(50):
+            sprint = engine.start(flow, trigger, env)
+            steps += len(sprint.steps)
+            while sprint.pending is not None:
+                sprint = engine.resume(flow, sprint.state, sent, env)
+                steps += len(sprint.steps)
+            assert sprint.ended and not sprint.errors, sprint.errors
+            executions += 1
+    return steps / (time.perf_counter() - started), steps // max(executions, 1)
+
+
+_WRK = """
+wrk.method = "POST"
+wrk.headers["Authorization"] = "{authorization}"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+local n = 0
+local params = "&From=%2B15559990000&Parameters=" ..
+  "%7B%22n%22%3A3%2C%22name%22%3A%22ann%22%7D"
+request = function()
+  n = n + 1
+  return wrk.format(nil, nil, nil, string.format("To=%%2B1{prefix}%07d", n) .. params)
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "WRKJSON {{\\"requests\\": %d, \\"duration_us\\": %d, \\"p50_us\\": %.0f, "
+    .. "\\"p99_us\\": %.0f, \\"errors\\": %d}}\\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.status + e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def create_load(
+    server: api.Server,
+    flow_sid: str,
+    account: api.Account,
+    prefix: str,
+    duration: float,
+    connections: int,
+    tmp: Path,
+) -> api.Result:
+    """One wrk run creating executions, each for a new contact."""
+    script = tmp / f"create-{prefix}.lua"
+    script.write_text(_WRK.format(authorization=account.authorization, prefix=prefix))
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        f"{server.base}/v2/Flows/{flow_sid}/Executions",
+    ]
+    cpu_before = api.cpu_seconds(server.pid)
+    out = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
+    cpu_after = api.cpu_seconds(server.pid)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("WRKJSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk failed: {out.stdout}\n{out.stderr}")
+    data = orjson.loads(line.removeprefix("WRKJSON "))
+    result = api.Result(
+        data["requests"] / (data["duration_us"] / 1e6),
+        data["p50_us"] / 1000,
+        data["p99_us"] / 1000,
+        data["requests"],
+        data["errors"],
+    )
+    if cpu_before is not None and cpu_after is not None and result.requests:
+        result.cpu_us = (cpu_after - cpu_before) / result.requests * 1e6
+    return result
+
+
+def end_to_end(
+    backend: str, url: str, account: api.Account, options: argparse.Namespace, tmp: Path
+) -> tuple[api.Result, int]:
+    """Executions/s on one backend; also checks that the executions really ran."""
+    with api.serve_flowyard(backend, url, account, tmp / f"{backend}.log") as server:
+        auth = (account.sid, account.token)
+        created = httpx.post(
+            f"{server.base}/v2/Flows",
+            auth=auth,
+            data={
+                "FriendlyName": "bench",
+                "Status": "published",
+                "Definition": orjson.dumps(ten_widget_flow()).decode(),
+            },
+        )
+        created.raise_for_status()
+        flow_sid = created.json()["sid"]
+        create_load(server, flow_sid, account, "1", 1.0, options.connections, tmp)  # warm-up
+        result = create_load(
+            server, flow_sid, account, "2", options.duration, options.connections, tmp
+        )
+        listing = httpx.get(
+            f"{server.base}/v2/Flows/{flow_sid}/Executions", params={"status": "active"}, auth=auth
+        ).json()
+        assert listing["executions"] == [], "every benchmark execution should have ended"
+        one = httpx.get(
+            f"{server.base}/v2/Flows/{flow_sid}/Executions", params={"PageSize": 1}, auth=auth
+        ).json()["executions"][0]
+        steps = httpx.get(one["links"]["steps"], auth=auth).json()["steps"]
+        fetched = httpx.get(f"{server.base}/v2/Flows/{flow_sid}", auth=auth).json()
+    return result, len(steps), fetched
+
+
+def bare_ceiling(
+    flow: dict[str, Any], account: api.Account, options: argparse.Namespace, tmp: Path
+) -> api.Result:
+    """The bare Starlette + sqlite3 fetch of bench/api.py, serving the benchmark's flow."""
+    with api.serve_bare(flow, account, tmp) as bare:
+        load = api.Load("bare fetch", bare, f"/v2/Flows/{flow['sid']}", account.authorization)
+        api.wrk_load(load, 1.0, options.connections, 1, tmp)
+        return api.wrk_load(load, options.duration, options.connections, 1, tmp)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, help="seconds per load run (default 5)")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--quick", action="store_true", help="2 s runs")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--postgres-url", default=api.POSTGRES_ADMIN_URL)
+    options = parser.parse_args(argv)
+    options.duration = options.duration or (2.0 if options.quick else 5.0)
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    account = api.Account("AC" + uuid.uuid4().hex, uuid.uuid4().hex)
+    rows: list[list[str]] = []
+    steps_per_s, steps_per_execution = pure_engine(options.duration)
+    print(f"pure engine: {steps_per_s:,.0f} steps/s ({steps_per_execution} steps each)", flush=True)
+    with tempfile.TemporaryDirectory() as name, contextlib.ExitStack() as stack:
+        tmp = Path(name)
+        backends = [("sqlite", f"sqlite:///{tmp / 'engine.db'}")]
+        if not options.no_postgres:
+            backends.append(
+                ("postgresql", stack.enter_context(api.postgres_database(options.postgres_url)))
+            )
+        results = {}
+        flow: dict[str, Any] = {}
+        for backend, url in backends:
+            result, steps, flow = end_to_end(backend, url, account, options, tmp)
+            results[backend] = result
+            print(
+                f"{backend}: {result.rps:,.0f} executions/s, p50 {result.p50:.1f} ms, "
+                f"p99 {result.p99:.1f} ms, {result.cpu_us or 0:,.0f} us CPU each, "
+                f"{result.errors} errors, {steps} steps each",
+                flush=True,
+            )
+        bare = bare_ceiling(flow, account, options, tmp)
+        print(f"bare fetch ceiling: {bare.rps:,.0f} req/s", flush=True)
+    rows.append(
+        [
+            "pure engine, 10-widget flow",
+            f"{steps_per_s:,.0f} steps/s",
+            "",
+            "",
+            f">= {ENGINE_TARGET:,}",
+            "PASS" if steps_per_s >= ENGINE_TARGET else "FAIL",
+        ]
+    )
+    rows.append(
+        [
+            "bare Starlette+sqlite3 fetch",
+            f"{bare.rps:,.0f} req/s",
+            f"{bare.p50:.1f}",
+            f"{bare.p99:.1f}",
+            "ceiling",
+            "",
+        ]
+    )
+    for backend, result in results.items():
+        rows.append(
+            [
+                f"REST executions, {backend}",
+                f"{result.rps:,.0f} exec/s",
+                f"{result.p50:.1f}",
+                f"{result.p99:.1f}",
+                f">= {E2E_TARGET} ({result.rps / bare.rps:.2f}x bare)",
+                "PASS" if result.rps >= E2E_TARGET else "FAIL",
+            ]
+        )
+    print()
+    print(f"{'measurement':<32} {'throughput':>18} {'p50 ms':>8} {'p99 ms':>8}  target")
+    for row in rows:
+        print(f"{row[0]:<32} {row[1]:>18} {row[2]:>8} {row[3]:>8}  {row[4]} {row[5]}")
+    return 1 if any(r.errors for r in results.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
