@@ -1,0 +1,151 @@
+// The simulator panel: chat with the flow as a contact; the current widget is lit on the canvas.
+import { api, clear, el, errorText, flowSid } from "./common.js";
+
+const FAST = 500;
+const SLOW = 2500;
+
+// What the trigger's wiring means for a simulated contact.
+function hints(def) {
+  const states = Array.isArray(def.states) ? def.states : [];
+  const trigger = states.find((s) => s && s.type === "trigger");
+  const wired = new Set((trigger && Array.isArray(trigger.transitions) ? trigger.transitions : [])
+    .filter((t) => t && t.next).map((t) => t.event));
+  const out = [];
+  if (!wired.has("incomingMessage")) {
+    out.push("The trigger's incomingMessage is not connected: a message starts nothing here.");
+  }
+  if (wired.has("incomingCall")) {
+    out.push("This flow answers calls, but the engine does not run voice widgets yet: " +
+      "calls cannot be simulated.");
+  }
+  return out;
+}
+
+// ctx: flow() -> the flow as loaded, definition() -> the one being edited, highlight(name|null)
+export function mountSimulator(host, ctx) {
+  const flow = ctx.flow();
+  const draftOnly = flow.published_revision !== flow.revision;
+  const sim = { cursor: null, execution: null, timer: 0, fastUntil: 0, alive: true };
+  const contact = el("input", { name: "contact", value: "+15555550100", spellcheck: "false",
+    "aria-label": "Contact address" });
+  const address = el("input", { name: "address", value: "+15555550199", spellcheck: "false",
+    "aria-label": "Flow address" });
+  const draft = el("input", { type: "checkbox", name: "draft", checked: draftOnly });
+  const chat = el("div", { class: "chat", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
+  const status = el("p", { class: "sim-status muted", "aria-live": "polite" }, "No execution yet.");
+  const input = el("input", { name: "message", placeholder: "Type as the contact…", autocomplete: "off",
+    "aria-label": "Message from the contact" });
+  const composer = el("form", { class: "composer" }, input,
+    el("button", { type: "submit", class: "primary" }, "Send"));
+  const restStart = el("button", { type: "button", title: "Start with the incomingRequest trigger" },
+    "Start by REST API");
+  const endButton = el("button", { type: "button", hidden: true }, "End");
+  const reset = el("button", { type: "button" }, "Clear");
+
+  host.append(
+    el("h2", {}, "Simulator"),
+    el("div", { class: "setup" },
+      el("label", {}, "Contact", contact), el("label", {}, "Flow number", address)),
+    el("label", { class: "check" }, el("span", {}, draft,
+      " Run the latest revision (adds the contact to Test Users)")),
+    chat, composer,
+    el("div", { class: "row" }, restStart, endButton, reset),
+    status);
+
+  const note = (text) => chat.append(el("div", { class: "bubble note" }, text));
+  for (const hint of hints(ctx.definition())) note(hint);
+
+  function show(state) {
+    sim.cursor = state.cursor;
+    for (const m of state.messages) {
+      chat.append(el("div", { class: `bubble ${m.direction === "inbound" ? "in" : "out"}`,
+        dataset: { id: m.id }, title: `${m.from} → ${m.to}` }, m.body));
+    }
+    if (state.messages.length) chat.scrollTop = chat.scrollHeight;
+    const ex = state.execution;
+    const changed = ex && (!sim.execution || sim.execution.sid !== ex.sid ||
+      sim.execution.status !== ex.status);
+    sim.execution = ex;
+    ctx.highlight(state.current);
+    endButton.hidden = !(ex && ex.status === "active");
+    clear(status);
+    if (!ex) {
+      status.append("No execution yet.");
+      return;
+    }
+    status.append(el("a", { href: `/console/flows/${flowSid}/executions/${ex.sid}` }, ex.sid), " · ",
+      ex.status === "active"
+        ? (state.current ? `at ${state.current}` : "running") + (ex.waiting_for ? ` (waiting for ${ex.waiting_for})` : "")
+        : "ended");
+    if (changed && ex.status === "ended") note("The execution ended.");
+  }
+
+  async function call(method, path, body) {
+    try {
+      show(await api(method, `/flows/${flowSid}/simulator${path}`, body));
+    } catch (error) {
+      note(errorText(error));
+    }
+    sim.fastUntil = Date.now() + 4000;
+    schedule();
+  }
+
+  // Poll fast just after an action (replies come within a sprint), slowly while active
+  // (time-outs), and stop when the panel is closed.
+  function schedule() {
+    clearTimeout(sim.timer);
+    if (!sim.alive || !host.isConnected) {
+      ctx.highlight(null);
+      return;
+    }
+    const active = sim.execution && sim.execution.status === "active";
+    if (!active && Date.now() > sim.fastUntil) return;
+    sim.timer = setTimeout(poll, Date.now() < sim.fastUntil ? FAST : SLOW);
+  }
+
+  async function poll() {
+    if (!host.isConnected) return schedule();
+    try {
+      const query = new URLSearchParams({ contact: contact.value.trim(), after: String(sim.cursor ?? "now") });
+      show(await api("GET", `/flows/${flowSid}/simulator?${query}`));
+    } catch (error) {
+      note(errorText(error));
+    }
+    schedule();
+  }
+
+  const common = () => ({ contact: contact.value.trim(), address: address.value.trim(),
+    after: sim.cursor || 0 });
+
+  composer.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = input.value;
+    input.value = "";
+    const active = sim.execution && sim.execution.status === "active";
+    if (active) await call("POST", "/message", { ...common(), body: text });
+    else await call("POST", "/start", { ...common(), body: text, mode: "message", run_draft: draft.checked });
+    input.focus();
+  });
+  restStart.addEventListener("click", () =>
+    call("POST", "/start", { ...common(), mode: "rest", run_draft: draft.checked }));
+  endButton.addEventListener("click", async () => {
+    if (!sim.execution) return;
+    try {
+      await api("POST", `/flows/${flowSid}/executions/${sim.execution.sid}/end`);
+    } catch (error) {
+      note(errorText(error));
+    }
+    poll();
+  });
+  reset.addEventListener("click", () => {
+    clear(chat);
+    ctx.highlight(null);
+  });
+  contact.addEventListener("change", () => {
+    sim.cursor = null;
+    sim.execution = null;
+    clear(chat);
+    poll();
+  });
+  poll();
+}

@@ -1,0 +1,106 @@
+"""Browser fixtures for the console tests: Debian's Chromium driven by Playwright.
+
+Screenshots of each main page go to ``artifacts/screenshots/`` (git-ignored) for CI to keep.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.conftest import Server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Console:
+    """A signed-out browser tab on a running server, with its own fresh account."""
+
+    page: Page
+    server: Server
+    account_sid: str
+    auth_token: str
+    errors: list[str]
+
+    @property
+    def base(self) -> str:
+        return self.server.base_url + "/console"
+
+    def sign_in(self, username: str | None = None, password: str | None = None) -> None:
+        self.page.goto(self.base + "/")
+        self.page.fill("input[name=username]", username or self.account_sid)
+        self.page.fill("input[name=password]", password or self.auth_token)
+        self.page.click("form button[type=submit]")
+        self.page.wait_for_url(self.base + "/")
+        self.page.wait_for_selector("#flows tbody tr")
+
+    def shot(self, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}-{self.server.backend}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def rest(self) -> httpx.Client:
+        """The Studio REST API as this account, to check what the console stored."""
+        return httpx.Client(base_url=self.server.base_url, auth=(self.account_sid, self.auth_token))
+
+    def create_flow(self, name: str, definition: dict[str, Any], status: str = "draft") -> str:
+        with self.rest() as rest:
+            response = rest.post(
+                "/v2/Flows",
+                data={
+                    "FriendlyName": name,
+                    "Status": status,
+                    "Definition": json.dumps(definition),
+                },
+            )
+        assert response.status_code == 201, response.text
+        return response.json()["sid"]
+
+    def open_flow(self, sid: str) -> None:
+        self.page.goto(f"{self.base}/flows/{sid}")
+        self.page.wait_for_selector("body[data-ready=true]")
+
+
+@pytest.fixture
+def console(browser: Browser, server: Server) -> Iterator[Console]:
+    """A new browser context (no cookies) at 1280x800 on a fresh account."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("dialog", lambda dialog: dialog.accept())
+    sid, token = server.new_account("console test")
+    try:
+        yield Console(page, server, sid, token, errors)
+        assert not errors, f"JavaScript errors on the page: {errors}"
+    finally:
+        context.close()
