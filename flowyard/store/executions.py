@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from flowyard.store.paging import Slice, Window, read_window
 from flowyard.store.tables import executions, steps
 
-
 # Statements are built once: building and cache-keying Core statements per call cost more
 # than running them on SQLite.
 _INSERT = executions.insert()

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from flowyard.store.paging import Slice, Window, read_window
 from flowyard.store.tables import messages, tasks
 
-
 _INSERT_MESSAGE = messages.insert()
 _INSERT_TASK = tasks.insert()
 
