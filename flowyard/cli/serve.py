@@ -38,6 +38,7 @@ def serve(
     # Worker processes read their settings from the environment.
     os.environ["FLOWYARD_DATABASE_URL"] = settings.database_url
     console.print(f"Flowyard listening on http://{host}:{port} ({settings.database_url})")
+    console.print(f"Console: http://{host}:{port}/console")
     uvicorn.run(
         "flowyard.api.app:app_from_env",
         factory=True,
