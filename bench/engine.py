@@ -1,10 +1,11 @@
 """Engine benchmark: the pure engine's steps/s, and REST-triggered executions/s end to end.
 
-Everything is measured side by side in one run: the pure engine on a 10-widget flow (one
-core, no I/O), then ``python -m flowyard serve`` on SQLite and on PostgreSQL taking
-``POST /v2/Flows/{FW}/Executions`` under concurrent load (each execution runs the whole flow
-and ends: ten widgets, one message to the local outbox), beside the bare Starlette + sqlite3
-fetch of ``bench/api.py`` as the machine's ceiling for one small request.
+Everything is measured side by side in one run: the pure engine on a 10-widget flow
+(``bench/engine_core.py``: one core, no I/O); then ``python -m flowyard serve`` on SQLite and
+on PostgreSQL taking ``POST /v2/Flows/{FW}/Executions`` under concurrent load, each execution
+running a whole 10-widget flow to its end with one message to the local outbox; beside them
+the bare Starlette + sqlite3 fetch of ``bench/api.py``, the machine's ceiling for one small
+request.
 
     python bench/engine.py [--quick] [--duration S] [--connections N] [--no-postgres]
 
@@ -20,7 +21,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -31,8 +31,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import api  # bench/api.py: servers, accounts, the bare app, wrk parsing
-
-from flowyard import engine
+import engine_core  # bench/engine_core.py: the pure engine's own measurement
 
 ENGINE_TARGET = 20_000
 E2E_TARGET = 500
@@ -147,35 +146,6 @@ def ten_widget_flow() -> dict[str, Any]:
             ),
         ],
     }
-
-
-def pure_engine(seconds: float) -> tuple[float, int]:
-    """Steps/s of start() + the message call on the 10-widget flow, one core, no I/O."""
-    flow = engine.Flow.from_definition(ten_widget_flow(), flow_sid="FW" + "0" * 32, revision=1)
-    counter = iter(range(10**9))
-    env = engine.Environment(new_sid=lambda prefix: f"{prefix}{next(counter):032x}")
-    sent = engine.CallResult(True, {"Sid": "SM" + "1" * 32, "Status": "queued"})
-    trigger = engine.Trigger(
-        "incomingRequest",
-        {
-            "to": "+15550001111",
-            "from": NUMBER,
-            "parameters": {"n": 3, "name": "ann", "lang": "fr"},
-        },
-    )
-    steps = executions = 0
-    deadline = time.perf_counter() + seconds
-    started = time.perf_counter()
-    while time.perf_counter() < deadline:
-        for _ in range(50):
-            sprint = engine.start(flow, trigger, env)
-            steps += len(sprint.steps)
-            while sprint.pending is not None:
-                sprint = engine.resume(flow, sprint.state, sent, env)
-                steps += len(sprint.steps)
-            assert sprint.ended and not sprint.errors, sprint.errors
-            executions += 1
-    return steps / (time.perf_counter() - started), steps // max(executions, 1)
 
 
 _WRK = """
@@ -298,8 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
     account = api.Account("AC" + uuid.uuid4().hex, uuid.uuid4().hex)
     rows: list[list[str]] = []
-    steps_per_s, steps_per_execution = pure_engine(options.duration)
-    print(f"pure engine: {steps_per_s:,.0f} steps/s ({steps_per_execution} steps each)", flush=True)
+    steps_per_s, _ = engine_core.measure(options.duration)
+    print(f"pure engine: {steps_per_s:,.0f} steps/s", flush=True)
     with tempfile.TemporaryDirectory() as name, contextlib.ExitStack() as stack:
         tmp = Path(name)
         backends = [("sqlite", f"sqlite:///{tmp / 'engine.db'}")]
