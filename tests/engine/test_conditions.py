@@ -94,18 +94,26 @@ def _split(*transitions, input_="{{flow.data.x}}"):
         "initial_state": "Trigger",
         "states": [
             {"name": "Trigger", "type": "trigger", "transitions": [], "properties": {}},
-            {"name": "s", "type": "split-based-on", "transitions": list(transitions),
-             "properties": {"input": input_}},
+            {
+                "name": "s",
+                "type": "split-based-on",
+                "transitions": list(transitions),
+                "properties": {"input": input_},
+            },
         ],
     }
     return Flow.from_definition(definition, flow_sid="FW1", revision=1).states["s"]
 
 
 def _match(next_, *conditions):
-    return {"event": "match", "next": next_, "conditions": [
-        {"friendly_name": "c", "arguments": ["{{flow.data.x}}"], "type": op, "value": value}
-        for op, value in conditions
-    ]}
+    return {
+        "event": "match",
+        "next": next_,
+        "conditions": [
+            {"friendly_name": "c", "arguments": ["{{flow.data.x}}"], "type": op, "value": value}
+            for op, value in conditions
+        ],
+    }
 
 
 def _choose(split, x, **data):

@@ -25,8 +25,16 @@ FLOW_SID = "FW" + "a" * 32
 
 def test_from_definition_indexes_states_and_transitions():
     definition = flow(
-        state("s", "split-based-on", [go("noMatch"), match("a", "equal_to", "1", "{{x}}"),
-                                      match("b", "equal_to", "2", "{{x}}")], input="{{x}}"),
+        state(
+            "s",
+            "split-based-on",
+            [
+                go("noMatch"),
+                match("a", "equal_to", "1", "{{x}}"),
+                match("b", "equal_to", "2", "{{x}}"),
+            ],
+            input="{{x}}",
+        ),
         state("a", "set-variables", [go("next", "")]),
         state("b", "set-variables", [go("next", "nowhere")]),
         rest="s",
@@ -45,8 +53,14 @@ def test_from_definition_indexes_states_and_transitions():
 
 
 def test_from_definition_is_lenient_and_refuses_non_definitions():
-    odd = {"states": [{"name": "T", "type": "trigger"}, "junk", {"type": "no-name"},
-                      {"name": "T", "type": "send-message"}]}
+    odd = {
+        "states": [
+            {"name": "T", "type": "trigger"},
+            "junk",
+            {"type": "no-name"},
+            {"name": "T", "type": "send-message"},
+        ]
+    }
     parsed = Flow.from_definition(odd, flow_sid=FLOW_SID, revision=1)
     assert parsed.initial_state == "T"
     assert parsed.states["T"].type == "trigger"  # first of duplicate names wins
@@ -81,8 +95,10 @@ def test_execution_state_round_trips_through_json():
 def test_apply_patch_is_pure_and_ordered():
     base = {"flow": {"sid": "FN1"}, "widgets": {"a": {"x": 1}}}
     after = apply_patch(base, {"widgets": {"b": {}}, "variables": {"v": "1"}})
-    assert after == {"flow": {"sid": "FN1", "variables": {"v": "1"}},
-                     "widgets": {"a": {"x": 1}, "b": {}}}
+    assert after == {
+        "flow": {"sid": "FN1", "variables": {"v": "1"}},
+        "widgets": {"a": {"x": 1}, "b": {}},
+    }
     assert base == {"flow": {"sid": "FN1"}, "widgets": {"a": {"x": 1}}}
     again = apply_patch(after, {"widgets": {"a": {"y": 2}}, "variables": {"w": "2"}})
     assert again["widgets"]["a"] == {"y": 2}  # a widget's entry is replaced, not merged
@@ -93,11 +109,14 @@ def test_apply_patch_is_pure_and_ordered():
 
 def test_base_context_plus_patches_rebuilds_every_step():
     definition = flow(
-        state("v1", "set-variables", [go("next", "ask")],
-              variables=[{"key": "n", "value": "1"}]),
+        state("v1", "set-variables", [go("next", "ask")], variables=[{"key": "n", "value": "1"}]),
         state("ask", "send-and-wait-for-reply", [go("incomingMessage", "v2")], body="Hi"),
-        state("v2", "set-variables", [go("next", "bye")],
-              variables=[{"key": "n", "value": "{{flow.variables.n | plus: 1}}"}]),
+        state(
+            "v2",
+            "set-variables",
+            [go("next", "bye")],
+            variables=[{"key": "n", "value": "{{flow.variables.n | plus: 1}}"}],
+        ),
         state("bye", "send-message", [go("sent")], body="{{flow.variables.n}}"),
         rest="v1",
     )
@@ -131,14 +150,42 @@ def test_virtual_environment_pieces():
 
 
 def test_public_api_is_exported():
-    for name in ("start", "resume", "end", "run_until_wait", "apply_patch", "Flow",
-                 "ExecutionState", "Environment", "Trigger", "Reply", "Timeout",
-                 "DeliveryFailure", "CallResult", "Sprint", "Step", "ServiceCall", "Wait"):
+    for name in (
+        "start",
+        "resume",
+        "end",
+        "run_until_wait",
+        "apply_patch",
+        "Flow",
+        "ExecutionState",
+        "Environment",
+        "Trigger",
+        "Reply",
+        "Timeout",
+        "DeliveryFailure",
+        "CallResult",
+        "Sprint",
+        "Step",
+        "ServiceCall",
+        "Wait",
+    ):
         assert hasattr(engine, name), name
 
 
-RUNTIME_MODULES = ("__init__", "model", "state", "io", "environment", "liquid", "conditions",
-                   "context", "run", "runner", "services", "testing")
+RUNTIME_MODULES = (
+    "__init__",
+    "model",
+    "state",
+    "io",
+    "environment",
+    "liquid",
+    "conditions",
+    "context",
+    "run",
+    "runner",
+    "services",
+    "testing",
+)
 
 
 def test_engine_imports_nothing_from_the_host():

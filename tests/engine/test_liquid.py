@@ -48,8 +48,10 @@ CONTEXT = {
         # Bracket indexing, with literals and with variables (string indexes work).
         ("{{flow.data.messages_array[0].prompt}}", "one"),
         ("{{flow.data.messages_array[flow.variables.i].prompt}}", "two"),
-        ("{% assign i = flow.variables.i | plus: 0 %}{{flow.data.messages_array[i].prompt}}",
-         "two"),
+        (
+            "{% assign i = flow.variables.i | plus: 0 %}{{flow.data.messages_array[i].prompt}}",
+            "two",
+        ),
         ("{{flow.data.messages_array.size}}", "2"),
         ("{{flow.data.messages_array.first.prompt}}", "one"),
         ("{{ flow.variables.count | plus: 1 }}", "4"),
@@ -60,8 +62,11 @@ CONTEXT = {
         ("{{ true }} {{ false }} {{ nil }}", "true false "),
         ("{% if flow.variables.count %}yes{% else %}no{% endif %}", "yes"),
         ("{% if nothing %}yes{% else %}no{% endif %}", "no"),
-        ("{%- if flow.variables.count -%}\n  {{ flow.variables.count | plus: 1 }}\n{%- endif -%}",
-         "4"),
+        (
+            "{%- if flow.variables.count -%}\n  {{ flow.variables.count | plus: 1 }}\n"
+            "{%- endif -%}",
+            "4",
+        ),
         ("{% case flow.data.name %}{% when 'Ann' %}A{% else %}?{% endcase %}", "A"),
         ("{% for i in (1..3) %}{{forloop.index0}}{% endfor %}", "012"),
         ("{% comment %}hidden{% endcomment %}shown", "shown"),
@@ -122,8 +127,11 @@ def test_loop_cap_is_fifteen_iterations_and_configurable():
         "{%- if a -%}" * 2000,
         "{{" * 5000 + "a" + "}}" * 5000,
         '{% assign a = "xxxxxxxxxx" %}' + "{% assign a = a | append: a %}" * 40 + "{{a.size}}",
-        "{% capture a %}" + "y" * 1000 + "{% endcapture %}"
-        + "{% capture a %}{{a}}{{a}}{{a}}{{a}}{% endcapture %}" * 12 + "{{a}}",
+        "{% capture a %}"
+        + "y" * 1000
+        + "{% endcapture %}"
+        + "{% capture a %}{{a}}{{a}}{{a}}{{a}}{% endcapture %}" * 12
+        + "{{a}}",
         '{% include "other" %}',
         '{% render "other" %}',
         "{{ 'x' | date: 5 }}{{ 1 | divided_by: 0 }}",
@@ -197,10 +205,22 @@ def test_heavy_liquid_in_corpus_flows_parses(name):
 
 def test_apaleo_reservation_templates_render():
     reservations = [
-        {"id": "R1", "status": "Confirmed", "adults": 2, "arrival": "2024-03-01",
-         "property": {"name": "Berlin"}, "primaryGuest": {"firstName": "A", "lastName": "B"}},
-        {"id": "R2", "status": "InHouse", "adults": 1, "arrival": "2024-04-02T14:00:00+02:00",
-         "property": {"name": "Munich"}, "primaryGuest": {"firstName": "C", "lastName": "D"}},
+        {
+            "id": "R1",
+            "status": "Confirmed",
+            "adults": 2,
+            "arrival": "2024-03-01",
+            "property": {"name": "Berlin"},
+            "primaryGuest": {"firstName": "A", "lastName": "B"},
+        },
+        {
+            "id": "R2",
+            "status": "InHouse",
+            "adults": 1,
+            "arrival": "2024-04-02T14:00:00+02:00",
+            "property": {"name": "Munich"},
+            "primaryGuest": {"firstName": "C", "lastName": "D"},
+        },
     ]
     context = {
         "widgets": {
@@ -239,9 +259,11 @@ def test_flex_schedule_case_when():
         "{% case widgets.check_schedule.parsed.closedReason  %}\n\n{% when 'manual' %}\n\nManual."
         "\n\n{% when 'holiday' %}\n\nHoliday.\n\n{% else %}\n\nClosed.\n\n{% endcase %}\n\nBye."
     )
+
     def closed(reason):
         ctx = {"widgets": {"check_schedule": {"parsed": {"closedReason": reason}}}}
         return " ".join(render(template, ctx).split())
+
     assert closed("holiday") == "Holiday. Bye."
     assert closed("manual") == "Manual. Bye."
     assert closed(None) == "Closed. Bye."
