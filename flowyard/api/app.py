@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from flowyard import console
-from flowyard.api import executions, flows_v1, flows_v2, messages, webhook
+from flowyard.api import calls, executions, flows_v1, flows_v2, messages, webhook
 from flowyard.api.limits import BodyLimit
 from flowyard.api.responses import JSON
 from flowyard.config import Settings
@@ -77,6 +77,7 @@ def create_app(settings: Settings) -> Starlette:
             *executions.routes,
             *webhook.routes,
             *messages.routes,
+            *calls.routes,
             *console.routes,
         ],
         exception_handlers={

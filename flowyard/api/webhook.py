@@ -1,6 +1,7 @@
 """The flow webhook, ``/v1/Accounts/{AccountSid}/Flows/{FlowSid}``.
 
-Twilio posts inbound messages, message status callbacks (and, later, calls) here. Requests
+Twilio posts inbound messages, message status callbacks, calls, the callbacks of the TwiML
+it was answered with, and call status callbacks here (calls: ``flowyard.service.voice``). Requests
 carry no API credentials: they are authenticated by ``X-Twilio-Signature``, an HMAC keyed by
 the account's auth token over the URL Twilio used and the posted parameters.
 """
@@ -12,16 +13,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
+from flowyard.api import twiml
 from flowyard.api.requests import Params, form, query
 from flowyard.errors import TwilioError, not_found
+from flowyard.service.voice import Voice, VoiceAnswer
 from flowyard.store import accounts as account_store
 from flowyard.store import flows as flow_store
 
-EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-NO_VOICE_TWIML = (
-    '<?xml version="1.0" encoding="UTF-8"?><Response><Say>This flow does not answer calls.'
-    "</Say><Hangup/></Response>"
-)
+EMPTY_TWIML = twiml.EMPTY
 
 
 def _signed_url(request: Request) -> str:
@@ -62,11 +61,24 @@ async def flow_webhook(request: Request) -> Response:
         await runtime.message_status(account_sid, values, url_params.get("executionSid"))
         return Response(EMPTY_TWIML, media_type="text/xml")
     if "CallSid" in values and "MessageSid" not in values:
-        return Response(NO_VOICE_TWIML, media_type="text/xml")
+        answer = await Voice(runtime).webhook(
+            account_sid, flow_sid, values, url_params.last_values()
+        )
+        return Response(_render(request, account_sid, flow_sid, answer), media_type="text/xml")
     if "From" not in values:
         raise TwilioError(400, 20001, "Missing required parameter From in the post body")
     await runtime.inbound_message(account_sid, flow_sid, values)
     return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+def _render(request: Request, account_sid: str, flow_sid: str, answer: VoiceAnswer) -> str:
+    if answer.kind == "twiml" and answer.execution_sid:
+        base = request.app.state.settings.public_url or str(request.base_url)
+        webhook = request.app.state.runtime.webhook_url(account_sid, flow_sid, base)
+        return twiml.render(answer.verbs, webhook, answer.execution_sid)
+    if answer.kind == "unavailable":
+        return twiml.UNAVAILABLE
+    return twiml.EMPTY if answer.kind == "empty" else twiml.HANGUP
 
 
 routes = [

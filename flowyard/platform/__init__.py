@@ -1,4 +1,4 @@
-"""Ports to the outside world (messages, tasks, HTTP) and their adapters.
+"""Ports to the outside world (messages, tasks, calls, recordings, HTTP) and their adapters.
 
 ``local`` (default) keeps an outbox and tasks in the database, readable through Twilio's
 Messages resource; ``twilio`` sends through the real APIs with the official package.
@@ -37,6 +37,31 @@ class TaskRequest:
 
 
 @dataclass(frozen=True)
+class CallRequest:
+    """A call a make-outgoing-call widget wants placed; Twilio fetches ``url`` when answered."""
+
+    account_sid: str
+    execution_sid: str
+    to: str
+    from_: str
+    url: str
+    status_callback: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RecordingRequest:
+    """Start (``record``) or stop recording a live call (record-call)."""
+
+    account_sid: str
+    execution_sid: str
+    call_sid: str
+    record: bool
+    recording_sid: str | None = None  # the recording to stop, when the host knows it
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What the outside world answered: resource fields (Studio's PascalCase) or an error.
 
@@ -59,3 +84,7 @@ class Platform(Protocol):
     async def send_message(self, request: MessageRequest) -> Outcome: ...
 
     async def create_task(self, request: TaskRequest) -> Outcome: ...
+
+    async def place_call(self, request: CallRequest) -> Outcome: ...
+
+    async def record_call(self, request: RecordingRequest) -> Outcome: ...

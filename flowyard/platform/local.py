@@ -1,10 +1,18 @@
-"""The local adapter: nothing leaves the machine; the outbox and tasks live in the database."""
+"""The local adapter: nothing leaves the machine; the outbox, tasks and simulated calls live
+in the database."""
 
 from __future__ import annotations
 
 import orjson
 
-from flowyard.platform import MessageRequest, Outcome, TaskRequest
+from flowyard.platform import (
+    CallRequest,
+    MessageRequest,
+    Outcome,
+    RecordingRequest,
+    TaskRequest,
+)
+from flowyard.platform.calls import call_outputs, recording_outputs
 from flowyard.platform.resources import message_outputs
 from flowyard.sids import new_sid
 from flowyard.store.clock import utcnow
@@ -75,3 +83,58 @@ class LocalPlatform:
             },
             records=(("task", row),),
         )
+
+    async def place_call(self, request: CallRequest) -> Outcome:
+        if not request.to:
+            return Outcome(False, {}, "A 'To' phone number is required.", 21201)
+        if not request.from_:
+            return Outcome(False, {}, "A 'From' phone number is required.", 21213)
+        now = utcnow()
+        row = {
+            "sid": new_sid("CA"),
+            "account_sid": request.account_sid,
+            "flow_sid": None,
+            "execution_sid": request.execution_sid,
+            "direction": "outbound-api",
+            "from_": request.from_,
+            "to": request.to,
+            # A simulated call waits here until a test client (or the console) answers it.
+            "status": "queued",
+            "answered_by": None,
+            "url": request.url,
+            "options": orjson.dumps(request.options).decode(),
+            "duration": None,
+            "date_created": now,
+            "date_updated": now,
+        }
+        return Outcome(True, call_outputs(row), records=(("call", row),))
+
+    async def record_call(self, request: RecordingRequest) -> Outcome:
+        if not request.call_sid:
+            return Outcome(False, {}, "No call is in progress to record", 21220)
+        now = utcnow()
+        if not request.record:
+            if request.recording_sid is None:
+                return Outcome(False, {}, "The call has no recording in progress", 21220)
+            row = {"sid": request.recording_sid, "status": "stopped", "date_updated": now}
+            data = {
+                "Sid": request.recording_sid,
+                "CallSid": request.call_sid,
+                "AccountSid": request.account_sid,
+                "Status": "stopped",
+            }
+            return Outcome(True, data, records=(("recording_update", row),))
+        channels = request.options.get("channels")
+        row = {
+            "sid": new_sid("RE"),
+            "account_sid": request.account_sid,
+            "call_sid": request.call_sid,
+            "execution_sid": request.execution_sid,
+            "status": "in-progress",
+            "channels": 2 if channels == "dual" else 1,
+            "source": "StartCallRecordingAPI",
+            "duration": None,
+            "date_created": now,
+            "date_updated": now,
+        }
+        return Outcome(True, recording_outputs(row), records=(("recording", row),))

@@ -1,4 +1,4 @@
-"""The twilio adapter: real Messages and TaskRouter APIs through the official package.
+"""The twilio adapter: real Messages, Calls, Recordings and TaskRouter APIs (official package).
 
 The package is synchronous (requests), so each call runs in a worker thread. What is sent is
 also recorded in the local outbox, so the Messages resource and the console show it.
@@ -14,7 +14,14 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from flowyard.config import Settings
-from flowyard.platform import MessageRequest, Outcome, TaskRequest
+from flowyard.platform import (
+    CallRequest,
+    MessageRequest,
+    Outcome,
+    RecordingRequest,
+    TaskRequest,
+)
+from flowyard.platform.calls import call_outputs
 from flowyard.platform.resources import message_outputs
 from flowyard.store.clock import utcnow
 
@@ -99,5 +106,77 @@ class TwilioPlatform:
                 "assignment_status": task.assignment_status,
                 "priority": task.priority,
                 "timeout": task.timeout,
+            },
+        )
+
+    async def place_call(self, request: CallRequest) -> Outcome:
+        kwargs: dict[str, Any] = {
+            "to": request.to,
+            "from_": request.from_,
+            "url": request.url,
+            "method": "POST",
+            "status_callback": request.status_callback,
+            "status_callback_method": "POST",
+        }
+        kwargs.update({k: v for k, v in request.options.items() if v not in (None, "", False)})
+        try:
+            call = await anyio.to_thread.run_sync(lambda: self._client.calls.create(**kwargs))
+        except TwilioRestException as exc:
+            return Outcome(False, {}, exc.msg, exc.code)
+        except Exception as exc:
+            return Outcome(False, {}, f"Calls API unreachable: {exc}", 81012)
+        now = utcnow()
+        row = {
+            "sid": call.sid,
+            "account_sid": request.account_sid,
+            "flow_sid": None,
+            "execution_sid": request.execution_sid,
+            "direction": call.direction or "outbound-api",
+            "from_": call._from or request.from_,
+            "to": call.to or request.to,
+            "status": call.status or "queued",
+            "answered_by": None,
+            "url": request.url,
+            "options": orjson.dumps(request.options).decode(),
+            "duration": None,
+            "date_created": now,
+            "date_updated": now,
+        }
+        return Outcome(True, call_outputs(row), records=(("call", row),))
+
+    async def record_call(self, request: RecordingRequest) -> Outcome:
+        call = self._client.calls(request.call_sid)
+        options = request.options
+        try:
+            if request.record:
+                kwargs: dict[str, Any] = {}
+                if options.get("status_callback"):
+                    kwargs["recording_status_callback"] = options["status_callback"]
+                if options.get("status_callback_method"):
+                    kwargs["recording_status_callback_method"] = options["status_callback_method"]
+                if options.get("status_callback_events"):
+                    kwargs["recording_status_callback_event"] = options["status_callback_events"]
+                if options.get("channels"):
+                    kwargs["recording_channels"] = options["channels"]
+                if options.get("trim"):
+                    kwargs["trim"] = options["trim"]
+                recording = await anyio.to_thread.run_sync(lambda: call.recordings.create(**kwargs))
+            else:
+                current = call.recordings(request.recording_sid or "Twilio.CURRENT")
+                recording = await anyio.to_thread.run_sync(lambda: current.update(status="stopped"))
+        except TwilioRestException as exc:
+            return Outcome(False, {}, exc.msg, exc.code)
+        except Exception as exc:
+            return Outcome(False, {}, f"Recordings API unreachable: {exc}", 81030)
+        return Outcome(
+            True,
+            {
+                "Sid": recording.sid,
+                "AccountSid": recording.account_sid,
+                "CallSid": recording.call_sid,
+                "Status": recording.status,
+                "Channels": str(recording.channels or 1),
+                "Source": recording.source,
+                "Uri": recording.uri,
             },
         )

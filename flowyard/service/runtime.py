@@ -1,5 +1,8 @@
 """Running executions: start, resume, end, timers, and the service calls the engine asks for.
 
+Voice widgets ask for ``twiml`` (answer the live call with these verbs) or ``answer`` (wait
+for a placed call): those wait for the call's next webhook (``flowyard.service.voice``).
+
 The engine is pure; this module is its host. A sprint runs with no database transaction open
 (HTTP calls may take seconds), and its outcome is committed in one transaction guarded by the
 execution's version, so two resumes of one execution never both commit.
@@ -20,12 +23,20 @@ import sqlalchemy as sa
 from flowyard import engine
 from flowyard.config import Settings
 from flowyard.errors import TwilioError, invalid_parameter, missing_parameter, not_found
-from flowyard.platform import MessageRequest, Outcome, Platform, TaskRequest
+from flowyard.platform import (
+    CallRequest,
+    MessageRequest,
+    Outcome,
+    Platform,
+    RecordingRequest,
+    TaskRequest,
+)
 from flowyard.platform.http import HttpRequest, perform
 from flowyard.service.executions import require_execution
 from flowyard.service.flows import require_flow
 from flowyard.sids import new_sid
 from flowyard.store import accounts as account_store
+from flowyard.store import calls as call_store
 from flowyard.store import executions as store
 from flowyard.store import flows as flow_store
 from flowyard.store import outbox, write
@@ -34,6 +45,11 @@ from flowyard.store.clock import utcnow
 log = logging.getLogger("flowyard.runtime")
 
 REPLY_WAITS = ("reply",)
+# Service calls that wait for Twilio to come back to the flow webhook (voice widgets).
+TWIML, ANSWER = "twiml", "answer"
+VOICE_WAITS = (TWIML, ANSWER)
+ENDED_CALL = ("completed", "busy", "failed", "no-answer", "canceled")
+NO_CALL = "no call is in progress for this execution"
 
 
 def _naive(moment: datetime | float | None) -> datetime | None:
@@ -117,19 +133,36 @@ class Runtime:
     # -- running sprints -------------------------------------------------------------------
 
     async def _complete(
-        self, flow: engine.Flow, sprint: engine.Sprint, account_sid: str, env: engine.Environment
+        self,
+        flow: engine.Flow,
+        sprint: engine.Sprint,
+        account_sid: str,
+        env: engine.Environment,
+        *,
+        live: bool = False,
     ) -> tuple[engine.Sprint, list[engine.Step], list[tuple[str, dict[str, Any]]]]:
         """Answer every service call the engine asks for until it ends or waits.
 
+        Voice widgets wait for the call to come back: ``live`` means a call webhook is being
+        answered, so its TwiML goes out now; otherwise it goes out on the call's next fetch,
+        and without any call the widget fails.
         Returns the last sprint, every step, and the platform's records of what was sent,
         which the caller stores in the transaction that commits the sprint.
         """
         steps = list(sprint.steps)
         records: list[tuple[str, dict[str, Any]]] = []
         while sprint.pending is not None:
-            outcome = await self._serve(sprint.pending, sprint.state, account_sid)
-            records.extend(outcome.records)
-            result = engine.CallResult(ok=outcome.ok, data=outcome.data, error=outcome.error)
+            kind = sprint.pending.kind
+            if kind == ANSWER or (
+                kind == TWIML and (live or self._has_call(sprint.state.execution_sid))
+            ):
+                break
+            if kind == TWIML:
+                result = engine.CallResult(ok=False, error=NO_CALL)
+            else:
+                outcome = await self._serve(sprint.pending, sprint.state, account_sid)
+                records.extend(outcome.records)
+                result = engine.CallResult(ok=outcome.ok, data=outcome.data, error=outcome.error)
             sprint = engine.resume(flow, sprint.state, result, env)
             steps.extend(sprint.steps)
         return sprint, steps, records
@@ -182,9 +215,59 @@ class Runtime:
                     signing_token=token,
                 ),
             )
+        elif call.kind == "call":
+            outcome = await self._place_call(request, state, account_sid)
+        elif call.kind == "recording":
+            outcome = await self._record(request, state, account_sid)
         else:
             outcome = Outcome(False, None, f"unsupported service call {call.kind}")
         return outcome
+
+    def webhook_url(self, account_sid: str, flow_sid: str, base: str | None = None) -> str:
+        """The flow webhook; relative when no public URL is known (local simulated calls)."""
+        root = (base or self.settings.public_url or "").rstrip("/")
+        return f"{root}/v1/Accounts/{account_sid}/Flows/{flow_sid}"
+
+    def _has_call(self, execution_sid: str) -> bool:
+        with self.db.connect() as conn:
+            call = call_store.call_of_execution(conn, execution_sid)
+        return call is not None and call.status not in ENDED_CALL
+
+    async def _place_call(
+        self, request: dict[str, Any], state: engine.ExecutionState, account_sid: str
+    ) -> Outcome:
+        url = self.webhook_url(account_sid, state.flow_sid)
+        url += f"?executionSid={state.execution_sid}"
+        options = {k: v for k, v in request.items() if k not in ("to", "from")}
+        return await self.platform.place_call(
+            CallRequest(
+                account_sid=account_sid,
+                execution_sid=state.execution_sid,
+                to=request.get("to") or "",
+                from_=request.get("from") or "",
+                url=url,
+                status_callback=url,
+                options=options,
+            )
+        )
+
+    async def _record(
+        self, request: dict[str, Any], state: engine.ExecutionState, account_sid: str
+    ) -> Outcome:
+        with self.db.connect() as conn:
+            call = call_store.call_of_execution(conn, state.execution_sid)
+            active = call_store.active_recording(conn, call.sid) if call is not None else None
+        options = {k: v for k, v in request.items() if k != "record"}
+        return await self.platform.record_call(
+            RecordingRequest(
+                account_sid=account_sid,
+                execution_sid=state.execution_sid,
+                call_sid=call.sid if call is not None else "",
+                record=bool(request.get("record")),
+                recording_sid=active.sid if active is not None else None,
+                options=options,
+            )
+        )
 
     def _status_callback(self, account_sid: str, state: engine.ExecutionState) -> str | None:
         if not self.settings.public_url:
@@ -206,12 +289,23 @@ class Runtime:
         context = snapshot.pop("context")
         wait = sprint.wait
         ended = state.status == "ended"
+        waiting_for = None if ended or wait is None else wait.kind
+        wake_at = None if ended or wait is None else _naive(wait.until)
+        pending = sprint.pending
+        if not ended and pending is not None and pending.kind in VOICE_WAITS:
+            # A TwiML Redirect waits with a timer; other voice widgets wait for the call, and
+            # wake only at the lifetime expiry, which ends them.
+            timeout_at = pending.request.get("timeout_at")
+            if timeout_at and state.expires_at is not None:
+                timeout_at = min(timeout_at, state.expires_at)
+            waiting_for = "redirect" if timeout_at else "call"
+            wake_at = _naive(timeout_at or state.expires_at)
         return {
             "status": state.status,
             "context": orjson.dumps(context).decode(),
             "engine_state": orjson.dumps(snapshot).decode(),
-            "waiting_for": None if ended or wait is None else wait.kind,
-            "wake_at": None if ended or wait is None else _naive(wait.until),
+            "waiting_for": waiting_for,
+            "wake_at": wake_at,
             "date_updated": utcnow(),
             **({"active_contact": None} if ended else {}),
         }
@@ -223,6 +317,12 @@ class Runtime:
                 outbox.insert_message(conn, row)
             elif kind == "task":
                 outbox.insert_task(conn, row)
+            elif kind == "call":
+                call_store.insert_call(conn, row)
+            elif kind == "recording":
+                call_store.insert_recording(conn, row)
+            elif kind == "recording_update":
+                call_store.update_recording(conn, row["sid"], row)
 
     @staticmethod
     def _step_rows(
@@ -289,13 +389,19 @@ class Runtime:
         contact: str,
         initiated_by: str | None,
         return_existing: bool,
+        call: dict[str, Any] | None = None,
     ) -> Any:
+        """Start and commit an execution; ``call`` is the row of the call that started it,
+        stored with the execution so its callbacks find it."""
         with self.db.connect() as conn:
             flow_row = require_flow(conn, account_sid, flow_sid)
         revision = self._revision_for(flow_row, contact)
         flow = self.load_flow(flow_sid, revision)
         if flow is None:
             raise not_found(f"/Flows/{flow_sid}/Revisions/{revision}")
+        active = contact
+        if call is not None and flow.allow_concurrent_calls:
+            active = f"{contact}#{call['sid']}"  # one slot per call, not per caller
         env = self.environment(account_sid)
         execution_sid = new_sid("FN")
         sprint = engine.start(flow, trigger, env, execution_sid=execution_sid)
@@ -312,7 +418,7 @@ class Runtime:
             "contact_sid": "FC" + execution_sid[2:],
             "initiated_by": initiated_by,
             "status": "active",
-            "active_contact": contact,
+            "active_contact": active,
             "context": base_json,
             "base_context": base_json,
             "engine_state": "{}",
@@ -323,6 +429,8 @@ class Runtime:
         try:
             with write(self.db) as conn:
                 store.insert_execution(conn, row)
+                if call is not None:
+                    call_store.insert_call(conn, {**call, "execution_sid": execution_sid})
         except sa.exc.IntegrityError:
             with self.db.connect() as conn:
                 existing = store.find_active(conn, flow_sid, contact)
@@ -334,6 +442,7 @@ class Runtime:
                     contact=contact,
                     initiated_by=initiated_by,
                     return_existing=return_existing,
+                    call=call,
                 )
             if return_existing:
                 return existing
@@ -346,7 +455,9 @@ class Runtime:
             ) from None
         async with self._lock(execution_sid):
             try:
-                sprint, steps, records = await self._complete(flow, sprint, account_sid, env)
+                sprint, steps, records = await self._complete(
+                    flow, sprint, account_sid, env, live=call is not None
+                )
             except BaseException:
                 # Never leave the contact's slot held by an execution nobody can resume.
                 with write(self.db) as conn:
@@ -370,7 +481,12 @@ class Runtime:
                 return store.get_execution_by_sid(conn, execution_sid)
 
     async def _resume(
-        self, execution_sid: str, make_input: Any, *, expect_wait: tuple[str, ...] | None = None
+        self,
+        execution_sid: str,
+        make_input: Any,
+        *,
+        expect_wait: tuple[str, ...] | None = None,
+        live: bool = False,
     ) -> Any | None:
         """Feed one resume to an execution, serialised per execution; None if not applicable."""
         async with self._lock(execution_sid):
@@ -393,7 +509,9 @@ class Runtime:
                     sprint = engine.end(flow, state, env)
                 else:
                     sprint = engine.resume(flow, state, resume_input, env)
-                sprint, steps, records = await self._complete(flow, sprint, row.account_sid, env)
+                sprint, steps, records = await self._complete(
+                    flow, sprint, row.account_sid, env, live=live
+                )
                 with write(self.db) as conn:
                     # What was sent was sent, whether or not this sprint wins the race.
                     self._store_records(conn, records)
@@ -506,7 +624,7 @@ class Runtime:
             due = store.claim_due(conn, now, now + timedelta(seconds=60), limit)
         for sid in due:
             try:
-                await self._resume(sid, lambda _row: engine.Timeout())
+                await self._resume(sid, _timer_input)
             except Exception:  # one broken execution must not stop the others' timers
                 log.exception("timer of execution %s failed", sid)
         return len(due)
@@ -520,3 +638,21 @@ class Runtime:
             except Exception:
                 log.exception("timer sweep failed")
             await asyncio.sleep(interval)
+
+
+def voice_callback(
+    event: str, params: dict[str, Any], query: dict[str, Any], request: dict[str, Any]
+) -> engine.CallResult:
+    """The resume a voice widget gets when Twilio comes back (see engine widgets/_voice.py)."""
+    return engine.CallResult(
+        ok=True,
+        data={"callback": {"event": event, "params": params, "query": query, "request": request}},
+    )
+
+
+def _timer_input(row: Any) -> engine.ResumeInput:
+    # A TwiML Redirect's timer is the widget's ``timeout`` callback, not a reply timeout
+    # (unless the lifetime ran out first: the engine then ends the execution either way).
+    if row.waiting_for == "redirect":
+        return voice_callback("timeout", {}, {}, {})
+    return engine.Timeout()

@@ -167,3 +167,45 @@ tasks = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("date_created", sa.DateTime, nullable=False),
 )
+
+# Calls the flows answered or placed (the local Calls resource, and how a CallSid finds its
+# execution on every webhook) and the recordings started on them.
+calls = sa.Table(
+    "calls",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sid", sa.String(34), nullable=False, unique=True),
+    sa.Column("account_sid", sa.String(34), nullable=False),
+    sa.Column("flow_sid", sa.String(34), nullable=True),
+    sa.Column("execution_sid", sa.String(34), nullable=True),
+    sa.Column("direction", sa.String(16), nullable=False),
+    sa.Column("from_", sa.String(255), nullable=False),
+    sa.Column("to", sa.String(255), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("answered_by", sa.String(32), nullable=True),
+    sa.Column("url", sa.Text, nullable=True),
+    # The placing options (AMD, recording, timeout...) as JSON.
+    sa.Column("options", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("duration", sa.Integer, nullable=True),
+    sa.Column("date_created", sa.DateTime, nullable=False),
+    sa.Column("date_updated", sa.DateTime, nullable=False),
+    sa.Index("ix_calls_account_id", "account_sid", "id"),
+    sa.Index("ix_calls_execution", "execution_sid"),
+)
+
+recordings = sa.Table(
+    "recordings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sid", sa.String(34), nullable=False, unique=True),
+    sa.Column("account_sid", sa.String(34), nullable=False),
+    sa.Column("call_sid", sa.String(34), nullable=False),
+    sa.Column("execution_sid", sa.String(34), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("channels", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("duration", sa.Integer, nullable=True),
+    sa.Column("date_created", sa.DateTime, nullable=False),
+    sa.Column("date_updated", sa.DateTime, nullable=False),
+    sa.Index("ix_recordings_call", "call_sid"),
+)

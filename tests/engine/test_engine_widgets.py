@@ -17,8 +17,11 @@ CONTACT, NUMBER = "+15550001111", "+15559990000"
 def session(*states, respond=None, **wiring) -> Session:
     definition = flow(*states, **(wiring or {"rest": states[0]["name"]}))
     env = VirtualEnvironment()
-    return Session(Flow.from_definition(definition, flow_sid=FLOW_SID, revision=1), env,
-                   Stubs(env.clock, respond=respond))
+    return Session(
+        Flow.from_definition(definition, flow_sid=FLOW_SID, revision=1),
+        env,
+        Stubs(env.clock, respond=respond),
+    )
 
 
 def send(name, next_=None, **props):
@@ -39,13 +42,17 @@ def test_rest_trigger_builds_studio_context():
     assert ctx["flow"]["channel"] == {"address": NUMBER}
     assert ctx["flow"]["data"] == {"name": "Ann", "items": [1, 2]}
     assert ctx["contact"] == {"channel": {"address": CONTACT}}
-    assert ctx["trigger"] == {"request": {"to": CONTACT, "from": NUMBER,
-                                          "parameters": {"name": "Ann", "items": [1, 2]}}}
+    assert ctx["trigger"] == {
+        "request": {"to": CONTACT, "from": NUMBER, "parameters": {"name": "Ann", "items": [1, 2]}}
+    }
     assert ctx["widgets"] == {"v": {}}
     assert "variables" not in ctx["flow"]  # only once Set Variables ran with keys
     first = s.steps[0]
     assert (first.transitioned_from, first.name, first.transitioned_to) == (
-        "Trigger", "incomingRequest", "v")
+        "Trigger",
+        "incomingRequest",
+        "v",
+    )
     assert first.widget_type == "trigger" and first.patch == {}
     assert first.sid.startswith("FT") and first.parent_step_sid is None
     assert first.date == s.env.clock.now()
@@ -79,14 +86,21 @@ def test_unwired_trigger_event_ends_at_once():
 
 
 def test_trigger_only_flow_and_missing_trigger():
-    only = Flow.from_definition({"initial_state": "Trigger", "states": [
-        {"name": "Trigger", "type": "trigger", "transitions": [], "properties": {}}]},
-        flow_sid=FLOW_SID, revision=1)
-    sprint = start(only, Trigger("incomingRequest", {"to": CONTACT, "from": NUMBER}),
-                   VirtualEnvironment())
+    only = Flow.from_definition(
+        {
+            "initial_state": "Trigger",
+            "states": [{"name": "Trigger", "type": "trigger", "transitions": [], "properties": {}}],
+        },
+        flow_sid=FLOW_SID,
+        revision=1,
+    )
+    sprint = start(
+        only, Trigger("incomingRequest", {"to": CONTACT, "from": NUMBER}), VirtualEnvironment()
+    )
     assert [s.transitioned_to for s in sprint.steps] == ["Ended"] and sprint.ended
-    headless = Flow.from_definition({"states": [{"name": "w", "type": "send-message"}]},
-                                    flow_sid=FLOW_SID, revision=1)
+    headless = Flow.from_definition(
+        {"states": [{"name": "w", "type": "send-message"}]}, flow_sid=FLOW_SID, revision=1
+    )
     sprint = start(headless, Trigger("incomingRequest", {}), VirtualEnvironment())
     assert sprint.ended and sprint.errors[0].kind == "no_trigger" and sprint.errors[0].fatal
 
@@ -106,9 +120,11 @@ def test_dangling_next_ends_with_a_step_to_ended():
 
 
 def test_unknown_and_voice_widgets_fail_cleanly():
-    for widget_type in ("say-play", "no-such-widget"):
-        s = session(state("v", "set-variables", [go("next", "w")], variables=[]),
-                    state("w", widget_type, [go("audioComplete")]))
+    for widget_type in ("run-conversation-relay", "no-such-widget"):
+        s = session(
+            state("v", "set-variables", [go("next", "w")], variables=[]),
+            state("w", widget_type, [go("audioComplete")]),
+        )
         s.rest()
         assert s.state.status == "ended" and s.state.ended_reason == "ERROR"
         (error,) = s.errors
@@ -121,10 +137,15 @@ def test_unknown_and_voice_widgets_fail_cleanly():
 
 
 def test_split_match_and_no_match():
-    split = state("s", "split-based-on", [
-        go("noMatch", "no"),
-        match("yes", "equal_to", "yes", "{{flow.data.answer}}"),
-    ], input="{{flow.data.answer}}")
+    split = state(
+        "s",
+        "split-based-on",
+        [
+            go("noMatch", "no"),
+            match("yes", "equal_to", "yes", "{{flow.data.answer}}"),
+        ],
+        input="{{flow.data.answer}}",
+    )
     yes = state("yes", "set-variables", [go("next")], variables=[{"key": "r", "value": "y"}])
     no = state("no", "set-variables", [go("next")], variables=[{"key": "r", "value": "n"}])
     s = session(split, yes, no)
@@ -145,18 +166,28 @@ def test_split_liquid_error_ends_the_execution_with_81018():
 
 
 def test_set_variables_strings_json_and_pre_step_evaluation():
-    setter = state("v", "set-variables", [go("next", "w")], variables=[
-        {"key": "count", "value": "{{flow.data.n | plus: 1}}"},
-        {"key": "seen", "value": "{{flow.variables.count}}"},  # the pre-step value: empty
-        {"key": "obj", "value": '{"a": [1, 2]}', "parse_as_json": True},
-        {"key": "obj2", "value": "{{flow.data.items | to_json}}", "type": "json"},
-        {"key": "raw", "value": '{"a": 1}'},
-        {"key": "bad", "value": "{not json", "type": "json"},
-    ])
-    after = state("w", "set-variables", [go("next")], variables=[
-        {"key": "count", "value": "{{flow.variables.count | plus: 1}}"},
-        {"key": "first", "value": "{{flow.variables.obj.a[0]}}"},
-    ])
+    setter = state(
+        "v",
+        "set-variables",
+        [go("next", "w")],
+        variables=[
+            {"key": "count", "value": "{{flow.data.n | plus: 1}}"},
+            {"key": "seen", "value": "{{flow.variables.count}}"},  # the pre-step value: empty
+            {"key": "obj", "value": '{"a": [1, 2]}', "parse_as_json": True},
+            {"key": "obj2", "value": "{{flow.data.items | to_json}}", "type": "json"},
+            {"key": "raw", "value": '{"a": 1}'},
+            {"key": "bad", "value": "{not json", "type": "json"},
+        ],
+    )
+    after = state(
+        "w",
+        "set-variables",
+        [go("next")],
+        variables=[
+            {"key": "count", "value": "{{flow.variables.count | plus: 1}}"},
+            {"key": "first", "value": "{{flow.variables.obj.a[0]}}"},
+        ],
+    )
     s = session(setter, after)
     s.rest(n=1, items=[{"k": "v"}])
     variables = s.context["flow"]["variables"]
@@ -172,19 +203,32 @@ def test_set_variables_strings_json_and_pre_step_evaluation():
 
 
 def test_send_message_request_and_outputs():
-    s = session(send("m", body="Hi {{flow.data.name}}", media_url="https://x/{{flow.data.name}}.png"))
+    s = session(
+        send("m", body="Hi {{flow.data.name}}", media_url="https://x/{{flow.data.name}}.png")
+    )
     s.rest(CONTACT, NUMBER, name="Ann")
     (request,) = s.stubs.messages
-    assert request == {"to": CONTACT, "from": NUMBER, "body": "Hi Ann",
-                       "media_urls": ["https://x/Ann.png"]}
+    assert request == {
+        "to": CONTACT,
+        "from": NUMBER,
+        "body": "Hi Ann",
+        "media_urls": ["https://x/Ann.png"],
+    }
     outbound = s.context["widgets"]["m"]["outbound"]
     assert outbound["Body"] == "Hi Ann" and outbound["Sid"].startswith("SM")
     assert s.path()[-1] == ("m", "sent", "Ended")
 
 
 def test_send_message_explicit_addresses_and_chat_passthrough():
-    s = session(send("m", to="{{flow.data.to}}", **{"from": "MG" + "1" * 32},
-                     service="{{trigger.message.InstanceSid}}", attributes='{"a": 1}'))
+    s = session(
+        send(
+            "m",
+            to="{{flow.data.to}}",
+            **{"from": "MG" + "1" * 32},
+            service="{{trigger.message.InstanceSid}}",
+            attributes='{"a": 1}',
+        )
+    )
     s.rest(to="+15551112222")
     request = s.stubs.messages[0]
     assert request["to"] == "+15551112222" and request["from"] == "MG" + "1" * 32
@@ -200,8 +244,12 @@ def test_send_message_failure_with_and_without_a_resource():
     assert s.context["widgets"]["m"] == {}
     assert s.errors[0].code == 81011 and "21211" in s.errors[0].message
     sprint = start(s.flow, Trigger("incomingRequest", {"to": CONTACT, "from": NUMBER}), s.env)
-    done = resume(s.flow, sprint.state, CallResult(False, {"Sid": "SMx", "ErrorCode": 30007},
-                                                   "filtered"), s.env)
+    done = resume(
+        s.flow,
+        sprint.state,
+        CallResult(False, {"Sid": "SMx", "ErrorCode": 30007}, "filtered"),
+        s.env,
+    )
     assert done.state.context["widgets"]["m"] == {"outbound": {"Sid": "SMx", "ErrorCode": 30007}}
 
 
@@ -228,15 +276,24 @@ def params(**values):
 
 
 def test_http_get_sends_parameters_as_query():
-    s = session(http("h", url="https://api.example.com/{{flow.data.p}}?z=1",
-                     parameters=params(who="{{flow.data.who}}")))
+    s = session(
+        http(
+            "h",
+            url="https://api.example.com/{{flow.data.p}}?z=1",
+            parameters=params(who="{{flow.data.who}}"),
+        )
+    )
     s.rest(p="path", who="ann")
     request = s.stubs.calls[0].request
     assert request["method"] == "GET" and request["url"] == "https://api.example.com/path?z=1"
     assert request["query"] == [["who", "ann"]] and request["form"] is None
     assert request["timeout"] == 10 and request["max_bytes"] == 65536
-    assert s.context["widgets"]["h"] == {"status_code": 200, "content_type": "application/json",
-                                         "body": "{}", "parsed": {}}
+    assert s.context["widgets"]["h"] == {
+        "status_code": 200,
+        "content_type": "application/json",
+        "body": "{}",
+        "parsed": {},
+    }
     assert s.path()[-1] == ("h", "success", "Ended")
 
 
@@ -245,8 +302,15 @@ def test_http_post_form_and_json():
     s.rest(b="two")
     request = s.stubs.calls[0].request
     assert request["form"] == [["a", "1"], ["b", "two"]] and request["content"] is None
-    s = session(http("h", method="POST", content_type="application/json;charset=utf-8",
-                     body='{"name": "{{flow.data.name}}"}', add_twilio_auth=True))
+    s = session(
+        http(
+            "h",
+            method="POST",
+            content_type="application/json;charset=utf-8",
+            body='{"name": "{{flow.data.name}}"}',
+            add_twilio_auth=True,
+        )
+    )
     s.rest(name="Ann")
     request = s.stubs.calls[0].request
     assert json.loads(request["content"]) == {"name": "Ann"}
@@ -256,14 +320,18 @@ def test_http_post_form_and_json():
 @pytest.mark.parametrize(
     ("status", "body", "content_type", "event", "outputs"),
     [
-        (200, {"a": 1}, "application/json; charset=utf-8", "success",
-         {"parsed": {"a": 1}, "body": '{"a": 1}'}),
+        (
+            200,
+            {"a": 1},
+            "application/json; charset=utf-8",
+            "success",
+            {"parsed": {"a": 1}, "body": '{"a": 1}'},
+        ),
         (200, [1, 2], "application/json", "success", {"body": "[1, 2]"}),  # arrays not parsed
         (200, "", "text/plain", "success", {"body": ""}),
         (204, "", "", "success", {"body": ""}),
         (200, "<x/>", "application/xml", "success", {"body": "<x/>"}),
-        (410, {"success": False}, "application/json", "failed",
-         {"parsed": {"success": False}}),
+        (410, {"success": False}, "application/json", "failed", {"parsed": {"success": False}}),
         (500, "oops", "text/plain", "failed", {"body": "oops"}),
         (302, "", "text/html", "failed", {}),
     ],
@@ -294,9 +362,15 @@ def test_http_transport_failure_oversize_and_bad_url():
 
 
 def test_run_function_events_request_and_headers():
-    fn = state("f", "run-function", [go("success", "ok"), go("fail", "ko")],
-               url="https://svc-1234.twil.io/fn", parameters=params(x="{{flow.data.x}}"),
-               service_sid="ZS1", function_sid="ZH1")
+    fn = state(
+        "f",
+        "run-function",
+        [go("success", "ok"), go("fail", "ko")],
+        url="https://svc-1234.twil.io/fn",
+        parameters=params(x="{{flow.data.x}}"),
+        service_sid="ZS1",
+        function_sid="ZH1",
+    )
     ok = state("ok", "set-variables", [go("next")], variables=[])
     ko = state("ko", "set-variables", [go("next")], variables=[])
     s = session(fn, ok, ko, respond=lambda call: (200, {"answer": 42}, "application/json"))
@@ -310,9 +384,20 @@ def test_run_function_events_request_and_headers():
     s.rest()
     assert s.path()[1] == ("f", "fail", "ko") and s.errors[0].code == 81010
     sprint = start(s.flow, Trigger("incomingRequest", {}), s.env)
-    done = resume(s.flow, sprint.state, CallResult(True, {
-        "status_code": 200, "content_type": "application/json", "body": "{}",
-        "headers": {"X-Twilio-Function-Concurrency": "3", "Server": "x"}}), s.env)
+    done = resume(
+        s.flow,
+        sprint.state,
+        CallResult(
+            True,
+            {
+                "status_code": 200,
+                "content_type": "application/json",
+                "body": "{}",
+                "headers": {"X-Twilio-Function-Concurrency": "3", "Server": "x"},
+            },
+        ),
+        s.env,
+    )
     assert done.state.context["widgets"]["f"]["headers"] == {"x-twilio-function-concurrency": "3"}
 
 
@@ -322,19 +407,33 @@ def test_run_function_events_request_and_headers():
 def flex(**props):
     props.setdefault("workflow", "WW1")
     props.setdefault("channel", "TC1")
-    return state("flex", "send-to-flex",
-                 [go("callComplete"), go("failedToEnqueue"), go("callFailure")], **props)
+    return state(
+        "flex",
+        "send-to-flex",
+        [go("callComplete"), go("failedToEnqueue"), go("callFailure")],
+        **props,
+    )
 
 
 def test_send_to_flex_creates_a_task():
-    s = session(flex(attributes='{"name": "{{trigger.message.From}}", "type": "sms"}',
-                     priority="5", timeout="120"), message="flex")
+    s = session(
+        flex(
+            attributes='{"name": "{{trigger.message.From}}", "type": "sms"}',
+            priority="5",
+            timeout="120",
+        ),
+        message="flex",
+    )
     s.text("help", CONTACT)
     call = s.stubs.calls[0]
     assert call.kind == "task"
-    assert call.request == {"workflow_sid": "WW1", "channel": "TC1",
-                            "attributes": f'{{"name":"{CONTACT}","type":"sms"}}',
-                            "priority": 5, "timeout": 120}
+    assert call.request == {
+        "workflow_sid": "WW1",
+        "channel": "TC1",
+        "attributes": f'{{"name":"{CONTACT}","type":"sms"}}',
+        "priority": 5,
+        "timeout": 120,
+    }
     assert s.path()[-1] == ("flex", "callComplete", "Ended")
     assert s.context["widgets"]["flex"]["sid"].startswith("WT")
 
@@ -343,8 +442,10 @@ def test_send_to_flex_failures():
     s = session(flex(attributes="{not json"))
     s.rest()
     assert s.path()[-1] == ("flex", "failedToEnqueue", "Ended") and s.stubs.calls == []
-    for result, event in ((CallResult(False, {}, "refused"), "failedToEnqueue"),
-                          (CallResult(False, None, "network"), "callFailure")):
+    for result, event in (
+        (CallResult(False, {}, "refused"), "failedToEnqueue"),
+        (CallResult(False, None, "network"), "callFailure"),
+    ):
         s = session(flex())
         sprint = start(s.flow, Trigger("incomingRequest", {}), s.env)
         assert sprint.pending.kind == "task"
@@ -353,9 +454,14 @@ def test_send_to_flex_failures():
 
 
 def test_send_to_auto_pilot_always_takes_failure():
-    bot = state("bot", "send-to-auto-pilot", [go("sessionEnded"), go("failure", "after"),
-                                              go("timeout")],
-                autopilot_assistant_sid="UA1", body="{{trigger.message.Body}}", timeout=14400)
+    bot = state(
+        "bot",
+        "send-to-auto-pilot",
+        [go("sessionEnded"), go("failure", "after"), go("timeout")],
+        autopilot_assistant_sid="UA1",
+        body="{{trigger.message.Body}}",
+        timeout=14400,
+    )
     after = send("after")
     s = session(bot, after, message="bot")
     s.text("hi")

@@ -3,8 +3,10 @@
 A ``task`` service call carries the workflow, task channel, the rendered ``attributes`` JSON
 (refused without a call when it is not a JSON object), priority and timeout. The created
 task's fields are the widget's outputs on ``callComplete``; a refusal takes
-``failedToEnqueue`` and a transport failure ``callFailure`` (inferred; voice enqueueing
-arrives with the voice widgets).
+``failedToEnqueue`` and a transport failure ``callFailure`` (inferred).
+
+On a call it answers with ``<Enqueue workflowSid>`` and a ``<Task>`` instead, and the
+Enqueue action's ``QueueResult`` picks the event, as for Enqueue Call.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 from typing import Any
 
 from ..io import CallResult
+from ._voice import callback, on_call, queue_outcome, twiml, verb
 from .base import Call, Next, Outcome, Widget, WidgetRun, register, seconds
 
 
@@ -39,6 +42,8 @@ class SendToFlex(Widget):
         if not isinstance(attributes, dict):
             return Next("failedToEnqueue", {}, error=run.error("invalid_attributes", problem))
         timeout = run.prop("timeout", "").strip()
+        if on_call(run):
+            return self._enqueue(run, attributes, timeout)
         return Call(
             "task",
             {
@@ -50,7 +55,27 @@ class SendToFlex(Widget):
             },
         )
 
+    def _enqueue(self, run: WidgetRun, attributes: dict[str, Any], timeout: str) -> Outcome:
+        task = verb(
+            "task",
+            json.dumps(attributes, ensure_ascii=False, separators=(",", ":")),
+            priority=_integer(run.prop("priority")),
+            timeout=seconds(timeout, 3600) if timeout else None,
+        )
+        enqueue = verb(
+            "enqueue",
+            action="callComplete",
+            children=[task],
+            workflow_sid=run.prop("workflow").strip(),
+            wait_url=run.prop("waitUrl").strip(),
+            wait_url_method=run.prop("waitUrlMethod").strip(),
+        )
+        return twiml([enqueue], ["callComplete"])
+
     def on_result(self, run: WidgetRun, result: CallResult) -> Outcome:
+        cb = callback(result)
+        if cb is not None:
+            return Next(*queue_outcome(run, cb))
         if result.ok:
             return Next("callComplete", dict(result.data or {}))
         error = run.error("task_failed", result.error or "could not create the task")

@@ -1,0 +1,498 @@
+"""Play Twilio's part in a call: post the flow webhook (signed), read the TwiML, follow its
+redirects and actions, answer gathers, and report what the caller heard.
+
+``VoiceClient`` talks to a server URL; ``AsyncVoiceClient`` to a URL or, with ``app=``, to an
+in-process ASGI app. Both drive the same ``Caller``, which turns each TwiML answer into the
+next request Twilio would make::
+
+    client = VoiceClient(base_url, account_sid, auth_token)
+    call = client.call(flow_sid, "+15550001111", "+15559990000", answers=["1", Speech("yes")])
+    call.heard  # ["Welcome", "Press 1 ...", ...]
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urljoin, urlsplit
+
+import httpx
+from twilio.request_validator import RequestValidator
+
+_EXECUTION = re.compile(r"executionSid=(FN[0-9a-fA-F]{32})")
+MAX_REQUESTS = 200  # a flow looping forever must not hang a test
+
+
+@dataclass(frozen=True)
+class Speech:
+    """A spoken answer to a gather."""
+
+    text: str
+    confidence: str = "0.91833675"
+    language: str = "en-US"
+
+
+HANGUP = "<hangup>"  # as an answer: the caller hangs up at that gather
+SILENCE = None  # as an answer: the gather times out
+
+
+@dataclass
+class Exchange:
+    """One webhook request Twilio would make and the TwiML it got back."""
+
+    url: str
+    params: dict[str, str]
+    status: int
+    twiml: str
+
+
+@dataclass
+class Call:
+    """What happened on one call."""
+
+    call_sid: str
+    heard: list[str] = field(default_factory=list)
+    exchanges: list[Exchange] = field(default_factory=list)
+    execution_sid: str | None = None
+    ended: bool = False
+
+    @property
+    def last(self) -> ET.Element:
+        """The last TwiML answer, parsed."""
+        return ET.fromstring(self.exchanges[-1].twiml)
+
+
+@dataclass
+class Outcomes:
+    """How the simulated world answers the verbs that are not the caller's input."""
+
+    dial_status: str = "completed"
+    dial_duration: str = "12"
+    recording: bool = True  # False: the caller says nothing at a <Record>
+    queue_result: str = "bridged"
+    pay_result: str = "success"
+    hang_up_in: tuple[str, ...] = ()  # verbs during which the caller hangs up (Dial, Record...)
+    apps: dict[str, Callable[[dict[str, str]], str]] = field(default_factory=dict)
+
+
+class Caller:
+    """Twilio's side of one call, as a state machine over TwiML answers."""
+
+    def __init__(
+        self, call: Call, base: dict[str, str], answers: list[Any], outcomes: Outcomes
+    ) -> None:
+        self.call = call
+        self.base = base
+        self.answers = list(answers)
+        self.outcomes = outcomes
+        self.status_url: str | None = None
+
+    def params(self, **extra: str) -> dict[str, str]:
+        return {**self.base, "CallStatus": "in-progress", **extra}
+
+    def next(self, url: str, twiml: str) -> tuple[str, dict[str, str]] | None:
+        """The next request after ``twiml`` (fetched from ``url``), or None: the call ended."""
+        root = ET.fromstring(twiml)
+        for node in root:
+            step = self._verb(url, node)
+            if step == "end":
+                return None
+            if step is not None:
+                return step
+        return None  # no more verbs: Twilio hangs up
+
+    def _action(self, url: str, node: ET.Element, **params: str) -> tuple[str, dict[str, str]]:
+        target = urljoin(url, node.get("action") or url)
+        return target, self.params(**params)
+
+    def _hangs_up(self, tag: str) -> bool:
+        return tag in self.outcomes.hang_up_in
+
+    def _verb(self, url: str, node: ET.Element) -> Any:
+        tag, heard = node.tag, self.call.heard
+        if tag == "Say":
+            heard.append((node.text or "").strip())
+        elif tag == "Play":
+            heard.append(
+                f"[digits {node.get('digits')}]"
+                if node.get("digits")
+                else f"[play {(node.text or '').strip()}]"
+            )
+        elif tag == "Gather":
+            for child in node:
+                self._verb(url, child)
+            if not self.answers:
+                return None
+            answer = self.answers.pop(0)
+            if answer is SILENCE:
+                return None
+            if answer == HANGUP:
+                return "end"
+            if isinstance(answer, Speech):
+                return self._action(
+                    url,
+                    node,
+                    SpeechResult=answer.text,
+                    Confidence=answer.confidence,
+                    Language=answer.language,
+                )
+            return self._action(url, node, Digits=str(answer))
+        elif tag == "Redirect":
+            target = urljoin(url, (node.text or "").strip())
+            app = next((a for p, a in self.outcomes.apps.items() if target.startswith(p)), None)
+            if app is not None:  # an external TwiML app, simulated in-process
+                return self.next(target, app(self.params()))
+            return target, self.params()
+        elif tag == "Dial":
+            heard.append(f"[dial {' '.join((c.text or '').strip() for c in node)}]")
+            if self._hangs_up("Dial"):
+                return self._action(url, node, CallStatus="completed", DialCallStatus="completed")
+            if node.get("action") is None:
+                return None
+            return self._action(
+                url,
+                node,
+                DialCallStatus=self.outcomes.dial_status,
+                DialCallSid="CA" + uuid.uuid4().hex,
+                DialCallDuration=self.outcomes.dial_duration,
+            )
+        elif tag == "Record":
+            heard.append("[record]")
+            sid = "RE" + uuid.uuid4().hex
+            recording = {
+                "RecordingUrl": f"https://api.twilio.com/2010-04-01/Recordings/{sid}",
+                "RecordingSid": sid,
+                "RecordingDuration": "7",
+            }
+            if self._hangs_up("Record"):
+                return self._action(url, node, Digits="hangup", **recording)
+            if not self.outcomes.recording:
+                return None  # Twilio skips the action when nothing was recorded
+            return self._action(url, node, Digits="#", **recording)
+        elif tag == "Enqueue":
+            heard.append(f"[enqueue {(node.text or node.get('workflowSid') or '').strip()}]")
+            return self._action(
+                url,
+                node,
+                QueueResult=self.outcomes.queue_result,
+                QueueSid="QU" + uuid.uuid4().hex,
+                QueueTime="30",
+            )
+        elif tag == "Pay":
+            heard.append("[pay]")
+            return self._action(
+                url,
+                node,
+                Result=self.outcomes.pay_result,
+                PaymentToken="tok_" + uuid.uuid4().hex[:8],
+                PaymentCardType="visa",
+            )
+        elif tag == "Connect":
+            heard.append("[connect]")
+            if self._hangs_up("Connect"):
+                return self._action(url, node, CallStatus="completed")
+            return self._action(url, node, VirtualAgentStatus="completed")
+        elif tag in ("Start", "Stop"):
+            heard.append(f"[{tag.lower()} {' '.join(c.tag.lower() for c in node)}]")
+        elif tag in ("Hangup", "Reject"):
+            return "end"
+        return None
+
+
+def _base_params(
+    account_sid: str,
+    call_sid: str,
+    from_: str,
+    to: str,
+    direction: str,
+    extra: dict[str, str] | None,
+) -> dict[str, str]:
+    return {
+        "AccountSid": account_sid,
+        "ApiVersion": "2010-04-01",
+        "CallSid": call_sid,
+        "Called": to,
+        "Caller": from_,
+        "Direction": direction,
+        "From": from_,
+        "To": to,
+        **(extra or {}),
+    }
+
+
+class _Base:
+    def __init__(
+        self, base_url: str, account_sid: str, auth_token: str, *, signed_base: str | None = None
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        # The public base Flowyard signs URLs for (FLOWYARD_PUBLIC_URL), when it differs.
+        self.signed_base = (signed_base or self.base_url).rstrip("/")
+        self.validator = RequestValidator(auth_token)
+
+    def webhook(self, flow_sid: str) -> str:
+        return f"{self.signed_base}/v1/Accounts/{self.account_sid}/Flows/{flow_sid}"
+
+    def _prepare(self, url: str, params: dict[str, str]) -> tuple[str, dict[str, str]]:
+        """Where to send a request Twilio would send to ``url``, and its signature header."""
+        public = url if url.startswith("http") else self.signed_base + url
+        signature = self.validator.compute_signature(public, params)
+        target = public
+        if public.startswith(self.signed_base):
+            target = self.base_url + public[len(self.signed_base) :]
+        return target, {"X-Twilio-Signature": signature}
+
+    def _start(
+        self,
+        flow_sid: str,
+        from_: str,
+        to: str,
+        answers: list[Any] | None,
+        outcomes: Outcomes | None,
+        extra: dict[str, str] | None,
+        call_sid: str | None = None,
+        direction: str = "inbound",
+        url: str | None = None,
+    ) -> tuple[Caller, str, dict[str, str]]:
+        call_sid = call_sid or "CA" + uuid.uuid4().hex
+        base = _base_params(self.account_sid, call_sid, from_, to, direction, extra)
+        caller = Caller(Call(call_sid), base, answers or [], outcomes or Outcomes())
+        first = url or self.webhook(flow_sid)
+        status = "ringing" if direction == "inbound" else "in-progress"
+        return caller, first, {**caller.params(), "CallStatus": status}
+
+    def _answering(
+        self,
+        placed: dict[str, Any],
+        answered_by: str,
+        answers: list[Any] | None,
+        outcomes: Outcomes | None,
+        extra: dict[str, str] | None,
+    ) -> tuple[Caller, str, dict[str, str]]:
+        extra = {"AnsweredBy": answered_by, "MachineDetectionDuration": "3952", **(extra or {})}
+        caller, url, params = self._start(
+            "",
+            placed["from"],
+            placed["to"],
+            answers,
+            outcomes,
+            extra,
+            call_sid=placed["sid"],
+            direction="outbound-api",
+            url=placed["url"],
+        )
+        self._note(caller, url)
+        return caller, url, params
+
+    def _unanswered(self, placed: dict[str, Any], status: str) -> dict[str, str]:
+        return _base_params(
+            self.account_sid,
+            placed["sid"],
+            placed["from"],
+            placed["to"],
+            "outbound-api",
+            {"CallStatus": status},
+        )
+
+    def _calls_request(self, to: str | None) -> dict[str, Any]:
+        return {
+            "url": f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}/Calls.json",
+            "params": {"To": to} if to else {},
+            "auth": (self.account_sid, self.auth_token),
+        }
+
+    @staticmethod
+    def _newest(response: httpx.Response) -> dict[str, Any]:
+        response.raise_for_status()
+        calls = [c for c in response.json()["calls"] if c["direction"] == "outbound-api"]
+        if not calls:
+            raise AssertionError("no outbound call was placed")
+        return calls[0]
+
+    @staticmethod
+    def _note(caller: Caller, url: str) -> None:
+        sid = dict(parse_qsl(urlsplit(url).query)).get("executionSid")
+        if sid:
+            caller.call.execution_sid = sid
+
+    @staticmethod
+    def _learn(caller: Caller, twiml: str) -> None:
+        # Flowyard's actions carry the execution SID, even when the call goes elsewhere first.
+        found = _EXECUTION.search(twiml)
+        if found and caller.call.execution_sid is None:
+            caller.call.execution_sid = found.group(1)
+
+    @staticmethod
+    def _final(caller: Caller, status: str) -> dict[str, str]:
+        return {**caller.base, "CallStatus": status, "CallDuration": "30"}
+
+
+class VoiceClient(_Base):
+    """Drives calls against a running server (blocking, ``httpx.Client``)."""
+
+    def __init__(self, base_url: str, account_sid: str, auth_token: str, **kwargs: Any) -> None:
+        super().__init__(base_url, account_sid, auth_token, **kwargs)
+        self.http = httpx.Client(timeout=30)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def post(self, url: str, params: dict[str, str]) -> httpx.Response:
+        target, headers = self._prepare(url, params)
+        return self.http.post(target, data=params, headers=headers)
+
+    def call(
+        self,
+        flow_sid: str,
+        from_: str,
+        to: str,
+        *,
+        answers: list[Any] | None = None,
+        outcomes: Outcomes | None = None,
+        extra: dict[str, str] | None = None,
+        hang_up: bool = True,
+    ) -> Call:
+        """An inbound call to ``to`` from ``from_``; ``hang_up`` posts the final status
+        callback (``CallStatus=completed``) when the TwiML runs out."""
+        caller, url, params = self._start(flow_sid, from_, to, answers, outcomes, extra)
+        return self._drive(caller, url, params, flow_sid if hang_up else None)
+
+    def answer(
+        self,
+        *,
+        to: str | None = None,
+        answered_by: str = "human",
+        answers: list[Any] | None = None,
+        outcomes: Outcomes | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> Call:
+        """Answer the newest simulated outbound call (local platform) and follow it."""
+        placed = self.placed_call(to)
+        caller, url, params = self._answering(placed, answered_by, answers, outcomes, extra)
+        return self._drive(caller, url, params, None, status_url=url)
+
+    def fail(self, status: str = "busy", *, to: str | None = None) -> httpx.Response:
+        """The newest simulated outbound call ends unanswered (busy, no-answer, failed)."""
+        placed = self.placed_call(to)
+        return self.post(placed["url"], self._unanswered(placed, status))
+
+    def placed_call(self, to: str | None = None) -> dict[str, Any]:
+        """The newest outbound call in the Calls resource (``to`` filters)."""
+        return self._newest(self.http.get(**self._calls_request(to)))
+
+    def _drive(
+        self,
+        caller: Caller,
+        url: str,
+        params: dict[str, str],
+        flow_sid: str | None,
+        status_url: str | None = None,
+    ) -> Call:
+        call = caller.call
+        for _ in range(MAX_REQUESTS):
+            response = self.post(url, params)
+            call.exchanges.append(Exchange(url, params, response.status_code, response.text))
+            if response.status_code != 200:
+                break
+            self._learn(caller, response.text)
+            step = caller.next(url, response.text)
+            if step is None:
+                break
+            url, params = step
+            self._note(caller, url)
+        call.ended = True
+        final_url = status_url or (self.webhook(flow_sid) if flow_sid else None)
+        if final_url:
+            self.post(final_url, self._final(caller, "completed"))
+        return call
+
+
+class AsyncVoiceClient(_Base):
+    """The same against a server URL or an in-process ASGI ``app`` (``httpx.ASGITransport``)."""
+
+    def __init__(
+        self, base_url: str, account_sid: str, auth_token: str, *, app: Any = None, **kwargs: Any
+    ) -> None:
+        super().__init__(base_url, account_sid, auth_token, **kwargs)
+        transport = httpx.ASGITransport(app=app) if app is not None else None
+        self.http = httpx.AsyncClient(transport=transport, timeout=30)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def post(self, url: str, params: dict[str, str]) -> httpx.Response:
+        target, headers = self._prepare(url, params)
+        return await self.http.post(target, data=params, headers=headers)
+
+    async def call(
+        self,
+        flow_sid: str,
+        from_: str,
+        to: str,
+        *,
+        answers: list[Any] | None = None,
+        outcomes: Outcomes | None = None,
+        extra: dict[str, str] | None = None,
+        hang_up: bool = True,
+        timings: list[float] | None = None,
+    ) -> Call:
+        """As ``VoiceClient.call``; ``timings`` collects each webhook round trip (seconds)."""
+        caller, url, params = self._start(flow_sid, from_, to, answers, outcomes, extra)
+        final = self.webhook(flow_sid) if hang_up else None
+        return await self._drive(caller, url, params, final, timings)
+
+    async def answer(
+        self,
+        *,
+        to: str | None = None,
+        answered_by: str = "human",
+        answers: list[Any] | None = None,
+        outcomes: Outcomes | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> Call:
+        """As ``VoiceClient.answer``."""
+        placed = await self.placed_call(to)
+        caller, url, params = self._answering(placed, answered_by, answers, outcomes, extra)
+        return await self._drive(caller, url, params, url)
+
+    async def fail(self, status: str = "busy", *, to: str | None = None) -> httpx.Response:
+        """As ``VoiceClient.fail``."""
+        placed = await self.placed_call(to)
+        return await self.post(placed["url"], self._unanswered(placed, status))
+
+    async def placed_call(self, to: str | None = None) -> dict[str, Any]:
+        return self._newest(await self.http.get(**self._calls_request(to)))
+
+    async def _drive(
+        self,
+        caller: Caller,
+        url: str,
+        params: dict[str, str],
+        final_url: str | None,
+        timings: list[float] | None = None,
+    ) -> Call:
+        call = caller.call
+        for _ in range(MAX_REQUESTS):
+            started = time.perf_counter()
+            response = await self.post(url, params)
+            if timings is not None:
+                timings.append(time.perf_counter() - started)
+            call.exchanges.append(Exchange(url, params, response.status_code, response.text))
+            if response.status_code != 200:
+                break
+            self._learn(caller, response.text)
+            step = caller.next(url, response.text)
+            if step is None:
+                break
+            url, params = step
+            self._note(caller, url)
+        call.ended = True
+        if final_url:
+            await self.post(final_url, self._final(caller, "completed"))
+        return call

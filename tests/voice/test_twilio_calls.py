@@ -1,0 +1,185 @@
+"""The ``twilio`` adapter places calls and records them through a local fake of Twilio's
+Calls and Recordings APIs; the real call then drives the flow through its webhook."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+import pytest
+
+from flowyard.testing.voice import VoiceClient
+from tests.conftest import start_server
+from tests.flows import go, state
+from tests.voice.helpers import CALLER, NUMBER, call_flow
+
+PUBLIC = "http://flows.example.test"
+
+
+class FakeCalls(BaseHTTPRequestHandler):
+    """``POST …/Calls.json`` and ``POST …/Calls/{CA}/Recordings.json`` answered like Twilio."""
+
+    received: list[tuple[str, dict[str, list[str]]]] = []
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        params = parse_qs(self.rfile.read(length).decode())
+        self.received.append((self.path, params))
+        account = self.path.split("/")[3]
+        if self.path.endswith("/Calls.json"):
+            if params["To"] == ["+15550000000"]:
+                self._answer(
+                    400,
+                    {
+                        "code": 21215,
+                        "message": "Geo permission",
+                        "status": 400,
+                        "more_info": "https://www.twilio.com/docs/errors/21215",
+                    },
+                )
+                return
+            sid = "CA" + uuid.uuid4().hex
+            self._answer(
+                201,
+                {
+                    "sid": sid,
+                    "account_sid": account,
+                    "to": params["To"][0],
+                    "from": params["From"][0],
+                    "status": "queued",
+                    "direction": "outbound-api",
+                    "api_version": "2010-04-01",
+                    "uri": f"/2010-04-01/Accounts/{account}/Calls/{sid}.json",
+                },
+            )
+            return
+        call_sid = self.path.split("/")[5]
+        sid = "RE" + uuid.uuid4().hex
+        self._answer(
+            201,
+            {
+                "sid": sid,
+                "account_sid": account,
+                "call_sid": call_sid,
+                "status": "in-progress",
+                "channels": 2,
+                "source": "StartCallRecordingAPI",
+                "uri": f"/2010-04-01/Accounts/{account}/Calls/{call_sid}/Recordings/{sid}.json",
+            },
+        )
+
+    def _answer(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def twilio_server(tmp_path) -> Iterator:
+    FakeCalls.received = []
+    fake = ThreadingHTTPServer(("127.0.0.1", 0), FakeCalls)
+    threading.Thread(target=fake.serve_forever, daemon=True).start()
+    srv, proc = start_server(
+        f"sqlite:///{tmp_path / 'tw.db'}",
+        "sqlite",
+        {
+            "FLOWYARD_PLATFORM": "twilio",
+            "FLOWYARD_TWILIO_ACCOUNT_SID": "AC" + "2" * 32,
+            "FLOWYARD_TWILIO_AUTH_TOKEN": "real-token",
+            "FLOWYARD_TWILIO_API_URL": f"http://127.0.0.1:{fake.server_port}",
+            "FLOWYARD_PUBLIC_URL": PUBLIC,
+        },
+    )
+    yield srv
+    proc.terminate()
+    proc.wait(10)
+    fake.shutdown()
+
+
+DEFINITION = call_flow(
+    state(
+        "call_user",
+        "make-outgoing-call-v2",
+        [go("answered", "rec"), go("busy"), go("noAnswer"), go("failed", "why")],
+        **{
+            "from": "{{flow.channel.address}}",
+            "to": "{{contact.channel.address}}",
+            "timeout": 30,
+            "detect_answering_machine": True,
+            "machine_detection": "Enable",
+            "machine_detection_timeout": "30",
+            "send_digits": "1w2",
+        },
+    ),
+    state(
+        "rec",
+        "record-call",
+        [go("success", "hello"), go("failed")],
+        record_call=True,
+        recording_channels="dual",
+    ),
+    state("hello", "say-play", [go("audioComplete")], say="Hi {{widgets.rec.Status}}"),
+    state("why", "set-variables", [go("next")], variables=[{"key": "e", "value": "failed"}]),
+    first="hello",
+    rest="call_user",
+)
+
+
+def test_outgoing_call_and_recording_use_the_real_apis(twilio_server):
+    server = twilio_server
+    client = server.client()
+    flow = client.studio.v2.flows.create(
+        friendly_name="tw", status="published", definition=DEFINITION
+    )
+    execution = client.studio.v2.flows(flow.sid).executions.create(to=CALLER, from_=NUMBER)
+    (path, params) = FakeCalls.received[0]
+    assert path == f"/2010-04-01/Accounts/{'AC' + '2' * 32}/Calls.json"
+    webhook = f"{PUBLIC}/v1/Accounts/{server.account_sid}/Flows/{flow.sid}"
+    assert params["Url"] == [f"{webhook}?executionSid={execution.sid}"]
+    assert params["StatusCallback"] == params["Url"] and params["Method"] == ["POST"]
+    assert params["To"] == [CALLER] and params["From"] == [NUMBER]
+    assert params["MachineDetection"] == ["Enable"] and params["Timeout"] == ["30"]
+    assert params["MachineDetectionTimeout"] == ["30"] and params["SendDigits"] == ["1w2"]
+    (placed,) = client.calls.list()
+    assert placed.status == "queued" and placed.direction == "outbound-api"
+
+    # Twilio answers: it fetches the call's URL, signed for the public address.
+    voice = VoiceClient(server.base_url, server.account_sid, server.auth_token, signed_base=PUBLIC)
+    try:
+        call = voice.answer(to=CALLER)
+    finally:
+        voice.close()
+    assert call.heard == ["Hi in-progress"]
+    (rec_path, rec_params) = FakeCalls.received[1]
+    assert rec_path.endswith(f"/Calls/{placed.sid}/Recordings.json")
+    assert rec_params["RecordingChannels"] == ["dual"]
+    steps = client.studio.v2.flows(flow.sid).executions(execution.sid).steps.list()
+    assert [s.name for s in reversed(steps)] == [
+        "incomingRequest",
+        "answered",
+        "success",
+        "audioComplete",
+    ]
+
+
+def test_a_refused_call_takes_failed(twilio_server):
+    client = twilio_server.client()
+    flow = client.studio.v2.flows.create(
+        friendly_name="tw", status="published", definition=DEFINITION
+    )
+    execution = client.studio.v2.flows(flow.sid).executions.create(to="+15550000000", from_=NUMBER)
+    steps = client.studio.v2.flows(flow.sid).executions(execution.sid).steps.list()
+    assert [(s.transitioned_from, s.name) for s in reversed(steps)][1:] == [
+        ("call_user", "failed"),
+        ("why", "next"),
+    ]
