@@ -1,0 +1,361 @@
+"""One execution driven in-process on a virtual clock: the heart of ``flowyard test``,
+``flowyard chat`` and the Python helpers.
+
+The pure engine runs the flow; service calls are answered here: messages and tasks by the
+engine's Twilio-shaped stubs, HTTP and Functions by ``Mocks``, voice verbs by a ``Phone``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flowyard.engine import (
+    CallResult,
+    DeliveryFailure,
+    Flow,
+    Reply,
+    ServiceCall,
+    Sprint,
+    Step,
+    Timeout,
+    Trigger,
+    end,
+    resume,
+    start,
+)
+from flowyard.engine.testing import (
+    ACCOUNT_SID,
+    Stubs,
+    VirtualClock,
+    VirtualEnvironment,
+    inbound_sms,
+)
+
+from .mocks import Mocks
+from .phone import HANGUP, WAIT, Input, Phone
+
+CONTACT = "+15550001111"  # the person the flow talks to
+FLOW_NUMBER = "+15559990000"  # the flow's own number
+MAX_SERVICE_CALLS = 10_000
+
+
+class ScriptError(AssertionError):
+    """A scripted action that does not fit where the execution is (a reply while ended...)."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """An outbound message the flow sent."""
+
+    to: str
+    from_: str
+    body: str
+    media_urls: tuple[str, ...]
+    widget: str
+
+
+class FlowRun:
+    """One execution: start it, then reply, press digits, advance the clock, and inspect."""
+
+    def __init__(
+        self,
+        flow: Flow,
+        *,
+        mocks: Mocks | None = None,
+        subflows: dict[str, Flow] | None = None,
+        clock: VirtualClock | None = None,
+    ) -> None:
+        self.flow = flow
+        self.env = VirtualEnvironment(clock=clock or VirtualClock(), subflows=subflows or {})
+        self.clock = self.env.clock
+        self.mocks = mocks or Mocks()
+        self.stubs = Stubs(self.clock)
+        self.steps: list[Step] = []
+        self.errors: list[Any] = []
+        self.sent: list[Message] = []
+        self.calls: list[ServiceCall] = []
+        self.heard: list[str] = []  # what callers heard, across calls
+        # Steps, messages and sounds in the order they happened, for transcripts.
+        self.timeline: list[tuple[str, Any]] = []
+        self.phone: Phone | None = None
+        self.sprint: Sprint | None = None
+
+    # -- starting ----------------------------------------------------------------------------
+
+    def start(self, event: str, payload: dict[str, Any]) -> FlowRun:
+        sprint = start(self.flow, Trigger(event, payload), self.env)
+        self._absorb(sprint)
+        return self
+
+    def rest(
+        self,
+        parameters: dict[str, Any] | None = None,
+        *,
+        to: str = CONTACT,
+        from_: str = FLOW_NUMBER,
+    ) -> FlowRun:
+        """Start as the REST API does (``incomingRequest``); ``to`` is the contact."""
+        return self.start(
+            "incomingRequest", {"to": to, "from": from_, "parameters": parameters or {}}
+        )
+
+    def message(self, body: str, *, from_: str = CONTACT, to: str = FLOW_NUMBER) -> FlowRun:
+        """Start with an inbound message (``incomingMessage``)."""
+        return self.start("incomingMessage", inbound_sms(body, from_, to))
+
+    def call(
+        self,
+        *,
+        from_: str = CONTACT,
+        to: str = FLOW_NUMBER,
+        outcomes: dict[str, dict[str, str]] | None = None,
+    ) -> FlowRun:
+        """Start with an inbound call (``incomingCall``); the caller then hears the flow.
+        ``outcomes`` override what Dial, Record, Enqueue, Pay and Connect report, per verb
+        (``{"dial": {"DialCallStatus": "busy"}}``)."""
+        self.phone = Phone.inbound(from_, to, ACCOUNT_SID, self.stubs.sids("CA"))
+        self.phone.heard = self.heard
+        self.phone.outcomes = dict(outcomes or {})
+        return self.start("incomingCall", dict(self.phone.params))
+
+    # -- what the contact does ---------------------------------------------------------------
+
+    def reply(self, body: str) -> FlowRun:
+        """The contact answers a Send & Wait For Reply."""
+        if self.waiting_for != "reply":
+            raise ScriptError(f"reply {body!r}: the execution is {self.where()}")
+        flow = self.context["flow"]["channel"]["address"]
+        contact = self.context["contact"]["channel"]["address"]
+        self._resume(Reply(inbound_sms(body, contact, flow)))
+        return self
+
+    def digits(self, digits: str) -> FlowRun:
+        """The caller presses keys at a gather."""
+        return self._gather(Input("digits", str(digits)))
+
+    def speech(self, text: str) -> FlowRun:
+        """The caller says something at a gather."""
+        return self._gather(Input("speech", text))
+
+    def silence(self) -> FlowRun:
+        """The caller says and presses nothing: the gather times out."""
+        return self._gather(Input("silence"))
+
+    def redirect_return(self, query: dict[str, str] | None = None) -> FlowRun:
+        """The TwiML app a TwiML Redirect handed the call to redirects back
+        (``FlowEvent=return``); its other query parameters become the widget's outputs."""
+        pending = self.sprint.pending if self.sprint is not None else None
+        if self.phone is None or self.phone.waiting != "redirect" or pending is None:
+            raise ScriptError(f"redirect_return: no TwiML Redirect is out ({self.where()})")
+        answer = self.phone.callback("return", {k: str(v) for k, v in (query or {}).items()})
+        self.phone.call = None
+        self._absorb(resume(self.flow, self.state, answer, self.env))
+        return self
+
+    def hangup(self) -> FlowRun:
+        """The caller hangs up: the execution ends where it stands, as the server does."""
+        if self.phone is None or not self.active:
+            raise ScriptError(f"hangup: there is no live call ({self.where()})")
+        self._absorb(end(self.state, self.env))
+        self.phone = None
+        return self
+
+    def fail_delivery(self, status: str = "undelivered") -> FlowRun:
+        """The last message sent comes back ``failed``/``undelivered``."""
+        self._resume(DeliveryFailure({"MessageStatus": status, "ErrorCode": "30003"}))
+        return self
+
+    def advance(self, seconds: float) -> FlowRun:
+        """Move the virtual clock, firing every timer that falls due on the way."""
+        target = self.clock.now().timestamp() + float(seconds)
+        while self.active:
+            due = self._next_timer()
+            if due is None or due > target:
+                break
+            self.clock.set(datetime.fromtimestamp(max(due, self.clock.now().timestamp()), UTC))
+            before = self.sprint
+            self._fire()
+            if self.sprint is before:  # nothing could fire: do not spin
+                break
+        self.clock.set(datetime.fromtimestamp(target, UTC))
+        return self
+
+    # -- inspecting --------------------------------------------------------------------------
+
+    @property
+    def state(self) -> Any:
+        if self.sprint is None:
+            raise ScriptError("the execution has not started")
+        return self.sprint.state
+
+    @property
+    def active(self) -> bool:
+        return self.sprint is not None and self.state.active
+
+    @property
+    def status(self) -> str:
+        """``active`` or ``ended``, as the Executions API reports it."""
+        return self.state.status
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return self.state.context
+
+    @property
+    def variables(self) -> dict[str, Any]:
+        return dict((self.context.get("flow") or {}).get("variables") or {})
+
+    def widget(self, name: str) -> dict[str, Any]:
+        """``widgets.<name>``: the outputs of a widget that ran."""
+        return dict((self.context.get("widgets") or {}).get(name) or {})
+
+    @property
+    def path(self) -> list[str]:
+        """Every widget entered, in order, from the trigger (``Ended`` is left out)."""
+        if not self.steps:
+            return []
+        names = [self.steps[0].transitioned_from]
+        names += [s.transitioned_to for s in self.steps if s.transitioned_to != "Ended"]
+        return names
+
+    @property
+    def waiting_for(self) -> str | None:
+        """``reply``, ``gather``, ``redirect``... or None when running nothing."""
+        if not self.active:
+            return None
+        if self.sprint is not None and self.sprint.wait is not None:
+            return self.sprint.wait.kind
+        if self.phone is not None and self.phone.waiting:
+            return self.phone.waiting
+        return None
+
+    def where(self) -> str:
+        """A short human description of where the execution stands."""
+        if self.sprint is None:
+            return "not started"
+        if not self.active:
+            return f"ended ({self.state.ended_reason})"
+        widget = self.state.parked_on
+        return f"waiting for {self.waiting_for or 'nothing'} at {widget}"
+
+    # -- driving the engine ------------------------------------------------------------------
+
+    def _resume(self, resume_input: Any) -> None:
+        if not self.active:
+            raise ScriptError(f"the execution is {self.where()}")
+        self._absorb(resume(self.flow, self.state, resume_input, self.env))
+
+    def _gather(self, given: Input) -> FlowRun:
+        phone = self.phone
+        pending = self.sprint.pending if self.sprint is not None else None
+        if phone is None or phone.waiting != "gather" or pending is None or not self.active:
+            raise ScriptError(
+                f"{given.kind} {given.value!r}: no gather is listening ({self.where()})"
+            )
+        self._voice(pending, given)
+        return self
+
+    def _voice(self, call: ServiceCall, given: Input | None = None) -> None:
+        assert self.phone is not None
+        heard = len(self.heard)
+        answer = self.phone.answer(call, given)
+        self.timeline += [("heard", text) for text in self.heard[heard:]]
+        if answer == WAIT:
+            return
+        if answer == HANGUP:
+            self.phone = None
+            self._absorb(end(self.state, self.env))
+            return
+        assert isinstance(answer, CallResult)
+        self._absorb(resume(self.flow, self.state, answer, self.env))
+
+    def _absorb(self, sprint: Sprint) -> None:
+        """Record ``sprint`` and answer its service calls until the execution waits."""
+        for _ in range(MAX_SERVICE_CALLS):
+            self.steps.extend(sprint.steps)
+            self.timeline += [("step", step) for step in sprint.steps]
+            self.errors.extend(sprint.errors)
+            self.sprint = sprint
+            call = sprint.pending
+            if call is None or not sprint.state.active:
+                return
+            if call.kind == "twiml":
+                if self.phone is not None:
+                    self._voice(call)
+                    return
+                result = CallResult(ok=False, error="no call is in progress for this execution")
+            else:
+                self.calls.append(call)
+                result = self._serve(call)
+            sprint = resume(self.flow, sprint.state, result, self.env)
+
+    def _serve(self, call: ServiceCall) -> CallResult:
+        if call.kind == "message":
+            result = self.stubs.message(call)
+            request = call.request
+            if result.ok:
+                message = Message(
+                    to=str(request.get("to") or ""),
+                    from_=str(request.get("from") or ""),
+                    body=str(request.get("body") or ""),
+                    media_urls=tuple(u for u in request.get("media_urls") or () if u),
+                    widget=call.widget,
+                )
+                self.sent.append(message)
+                self.timeline.append(("sent", message))
+            return result
+        if call.kind in ("http", "function"):
+            return self.mocks(call)
+        if call.kind == "task":
+            return self.stubs.task(call)
+        if call.kind == "call":
+            return self._place_call(call)
+        if call.kind == "answer":
+            # The placed call is answered at once by a person.
+            assert self.phone is not None
+            return self.phone.callback("", CallStatus="in-progress", AnsweredBy="human")
+        if call.kind == "recording":
+            return CallResult(ok=True, data={"Sid": self.stubs.sids("RE"), "Status": "in-progress"})
+        return CallResult(ok=False, error=f"unsupported service call {call.kind}")
+
+    def _place_call(self, call: ServiceCall) -> CallResult:
+        request = call.request
+        to, from_ = str(request.get("to") or ""), str(request.get("from") or "")
+        self.phone = Phone.inbound(to, from_, ACCOUNT_SID, self.stubs.sids("CA"))
+        self.phone.heard = self.heard
+        self.phone.params |= {"Direction": "outbound-api", "From": from_, "To": to}
+        sid = self.phone.params["CallSid"]
+        return CallResult(
+            ok=True,
+            data={
+                "Sid": sid,
+                "To": to,
+                "From": from_,
+                "Status": "queued",
+                "AccountSid": ACCOUNT_SID,
+            },
+        )
+
+    def _next_timer(self) -> float | None:
+        sprint = self.sprint
+        if sprint is None or not self.active:
+            return None
+        if sprint.wait is not None:
+            return sprint.wait.until
+        pending = sprint.pending
+        if pending is not None and pending.kind == "twiml":
+            until = pending.request.get("timeout_at")
+            return float(until) if until is not None else None
+        return None
+
+    def _fire(self) -> None:
+        sprint = self.sprint
+        assert sprint is not None
+        if sprint.wait is not None:
+            self._resume(Timeout())
+        elif self.phone is not None:
+            # A TwiML Redirect that never came back: its widget's ``timeout``.
+            self.phone.call = None
+            self._absorb(resume(self.flow, self.state, self.phone.callback("timeout"), self.env))
