@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.table import Table
 
 from flowyard.cli.common import DatabaseUrl, open_database
-from flowyard.store import accounts as store
 
 accounts_app = typer.Typer(help="Create and list accounts.", no_args_is_help=True)
 keys_app = typer.Typer(
@@ -30,6 +29,8 @@ def create_account(
 ) -> None:
     """Create an account and print its SID and auth token."""
     _, db = open_database(database_url)
+    from flowyard.store import accounts as store
+
     with db.begin() as conn:
         account = store.create_account(conn, friendly_name)
     if as_json:
@@ -50,6 +51,8 @@ def create_account(
 def list_accounts(as_json: AsJson = False, database_url: DatabaseUrl = None) -> None:
     """List accounts (SIDs and names; tokens are not shown)."""
     _, db = open_database(database_url)
+    from flowyard.store import accounts as store
+
     with db.connect() as conn:
         rows = store.list_accounts(conn)
     if as_json:
@@ -70,6 +73,8 @@ def create_key(
 ) -> None:
     """Create an API key; the secret is printed once and only its hash is stored."""
     _, db = open_database(database_url)
+    from flowyard.store import accounts as store
+
     with db.begin() as conn:
         if store.get_account(conn, account) is None:
             typer.echo(f"No account {account}", err=True)

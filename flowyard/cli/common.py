@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import sqlalchemy as sa
 import typer
 
 from flowyard.config import Settings
-from flowyard.store import create_db_engine, migrate
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 DatabaseUrl = Annotated[
     str | None,
@@ -23,6 +24,9 @@ DatabaseUrl = Annotated[
 
 def open_database(database_url: str | None) -> tuple[Settings, sa.Engine]:
     """Settings from the environment and options, and a migrated database."""
+    # Imported here: SQLAlchemy and Alembic cost ~0.3 s, which `flowyard test` never needs.
+    from flowyard.store import create_db_engine, migrate
+
     settings = Settings.from_env(database_url=database_url)
     db = create_db_engine(settings.database_url)
     migrate(db)

@@ -6,11 +6,9 @@ import os
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 
 from flowyard.cli.common import DatabaseUrl, open_database
-from flowyard.service.accounts import bootstrap
 
 
 def serve(
@@ -27,6 +25,10 @@ def serve(
     Applies schema migrations first. FLOWYARD_ACCOUNT_SID and FLOWYARD_AUTH_TOKEN define an
     account; with none defined and none stored, one is created and its credentials printed once.
     """
+    import uvicorn
+
+    from flowyard.service.accounts import bootstrap
+
     settings, db = open_database(database_url)
     created = bootstrap(db, settings)
     db.dispose()
