@@ -45,8 +45,7 @@ class CredentialCache:
         now = time.monotonic()
         if hit is not None and hit[1] > now:
             return hit[0]
-        with self._db.connect() as conn:
-            account_sid = store.authenticate(conn, username, password)
+        account_sid = store.authenticate(self._db, username, password)
         if account_sid is not None:
             if len(self._entries) >= self._max:
                 self._entries.clear()

@@ -86,8 +86,7 @@ def create_flow(
     )
     sid = new_sid("FW")
     with write(db) as conn:
-        store.create_flow(conn, sid, account_sid, data)
-        return store.get_flow(conn, account_sid, sid)
+        return store.create_flow(conn, sid, account_sid, data)
 
 
 def update_flow(
@@ -128,14 +127,14 @@ def validate_flow(friendly_name: str | None, status: str | None, definition: str
 
 
 def get_flow(db: sa.Engine, account_sid: str, sid: str) -> Any:
-    with db.connect() as conn:
-        row = store.get_flow(conn, account_sid, sid)
+    # One statement: the engine runs it standalone, without a transaction around it.
+    row = store.get_flow(db, account_sid, sid)
     if row is None:
         raise not_found(f"/Flows/{sid}")
     return row
 
 
-def require_flow(conn: sa.Connection, account_sid: str, sid: str) -> Any:
+def require_flow(conn: sa.Connection | sa.Engine, account_sid: str, sid: str) -> Any:
     """The flow row without definition, or 20404."""
     row = store.flow_exists(conn, account_sid, sid)
     if row is None:
@@ -144,8 +143,7 @@ def require_flow(conn: sa.Connection, account_sid: str, sid: str) -> Any:
 
 
 def list_flows(db: sa.Engine, account_sid: str, window: Window) -> Slice:
-    with db.connect() as conn:
-        return store.list_flows(conn, account_sid, window)
+    return store.list_flows(db, account_sid, window)
 
 
 def delete_flow(db: sa.Engine, account_sid: str, sid: str) -> None:
@@ -184,8 +182,7 @@ def list_revisions(db: sa.Engine, account_sid: str, sid: str, window: Window) ->
 
 
 def get_test_users(db: sa.Engine, account_sid: str, sid: str) -> list[str]:
-    with db.connect() as conn:
-        return orjson.loads(require_flow(conn, account_sid, sid).test_users)
+    return orjson.loads(require_flow(db, account_sid, sid).test_users)
 
 
 def set_test_users(db: sa.Engine, account_sid: str, sid: str, users: list[str]) -> list[str]:

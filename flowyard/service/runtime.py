@@ -24,18 +24,13 @@ from flowyard import engine
 from flowyard.config import Settings
 from flowyard.errors import TwilioError, invalid_parameter, missing_parameter, not_found
 from flowyard.platform import (
-    CallRequest,
-    MessageRequest,
-    Outcome,
     Platform,
-    RecordingRequest,
-    TaskRequest,
 )
-from flowyard.platform.http import HttpRequest, perform
 from flowyard.service.executions import require_execution
 from flowyard.service.flows import require_flow
+from flowyard.service.persistence import ANSWER, TWIML, row_values, step_rows, store_records
+from flowyard.service.services import ServiceCalls
 from flowyard.sids import new_sid
-from flowyard.store import accounts as account_store
 from flowyard.store import calls as call_store
 from flowyard.store import executions as store
 from flowyard.store import flows as flow_store
@@ -45,19 +40,7 @@ from flowyard.store.clock import utcnow
 log = logging.getLogger("flowyard.runtime")
 
 REPLY_WAITS = ("reply",)
-# Service calls that wait for Twilio to come back to the flow webhook (voice widgets).
-TWIML, ANSWER = "twiml", "answer"
-VOICE_WAITS = (TWIML, ANSWER)
-ENDED_CALL = ("completed", "busy", "failed", "no-answer", "canceled")
 NO_CALL = "no call is in progress for this execution"
-
-
-def _naive(moment: datetime | float | None) -> datetime | None:
-    if moment is None:
-        return None
-    if isinstance(moment, int | float):
-        moment = datetime.fromtimestamp(moment, UTC)
-    return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0) if moment.tzinfo else moment
 
 
 class Runtime:
@@ -69,7 +52,7 @@ class Runtime:
         self.db = db
         self.settings = settings
         self.platform = platform
-        self.http = http
+        self.services = ServiceCalls(db, settings, platform, http)
         self._flows: OrderedDict[tuple[str, int], engine.Flow] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -154,196 +137,24 @@ class Runtime:
         while sprint.pending is not None:
             kind = sprint.pending.kind
             if kind == ANSWER or (
-                kind == TWIML and (live or self._has_call(sprint.state.execution_sid))
+                kind == TWIML and (live or self.services.has_call(sprint.state.execution_sid))
             ):
                 break
             if kind == TWIML:
                 result = engine.CallResult(ok=False, error=NO_CALL)
             else:
-                outcome = await self._serve(sprint.pending, sprint.state, account_sid)
+                outcome = await self.services.serve(sprint.pending, sprint.state, account_sid)
                 records.extend(outcome.records)
                 result = engine.CallResult(ok=outcome.ok, data=outcome.data, error=outcome.error)
             sprint = engine.resume(flow, sprint.state, result, env)
             steps.extend(sprint.steps)
         return sprint, steps, records
 
-    async def _serve(
-        self, call: engine.ServiceCall, state: engine.ExecutionState, account_sid: str
-    ) -> Outcome:
-        request = call.request
-        if call.kind == "message":
-            outcome = await self.platform.send_message(
-                MessageRequest(
-                    account_sid=account_sid,
-                    execution_sid=state.execution_sid,
-                    to=request.get("to") or "",
-                    from_=request.get("from") or "",
-                    body=request.get("body") or "",
-                    media_urls=[u for u in request.get("media_urls") or [] if u],
-                    status_callback=self._status_callback(account_sid, state),
-                )
-            )
-        elif call.kind == "task":
-            outcome = await self.platform.create_task(
-                TaskRequest(
-                    account_sid=account_sid,
-                    execution_sid=state.execution_sid,
-                    workflow_sid=request.get("workflow_sid") or "",
-                    task_channel=request.get("channel") or "",
-                    attributes=request.get("attributes") or "{}",
-                    priority=request.get("priority"),
-                    timeout=request.get("timeout"),
-                )
-            )
-        elif call.kind in ("http", "function"):
-            # Studio signs its outbound calls, so apps that check X-Twilio-Signature accept them.
-            with self.db.connect() as conn:
-                account = account_store.get_account(conn, account_sid)
-            token = account.auth_token if account else None
-            form = request.get("form")
-            outcome = await perform(
-                self.http,
-                HttpRequest(
-                    method=request.get("method", "POST"),
-                    url=request["url"],
-                    query=[tuple(pair) for pair in request.get("query") or []],
-                    form=[tuple(pair) for pair in form] if form is not None else None,
-                    content=request.get("content"),
-                    content_type=request.get("content_type"),
-                    timeout=float(request.get("timeout", 10)),
-                    max_bytes=int(request.get("max_bytes", 64 * 1024)),
-                    signing_token=token,
-                ),
-            )
-        elif call.kind == "call":
-            outcome = await self._place_call(request, state, account_sid)
-        elif call.kind == "recording":
-            outcome = await self._record(request, state, account_sid)
-        else:
-            outcome = Outcome(False, None, f"unsupported service call {call.kind}")
-        return outcome
-
-    def webhook_url(self, account_sid: str, flow_sid: str, base: str | None = None) -> str:
-        """The flow webhook; relative when no public URL is known (local simulated calls)."""
-        root = (base or self.settings.public_url or "").rstrip("/")
-        return f"{root}/v1/Accounts/{account_sid}/Flows/{flow_sid}"
-
-    def _has_call(self, execution_sid: str) -> bool:
-        with self.db.connect() as conn:
-            call = call_store.call_of_execution(conn, execution_sid)
-        return call is not None and call.status not in ENDED_CALL
-
-    async def _place_call(
-        self, request: dict[str, Any], state: engine.ExecutionState, account_sid: str
-    ) -> Outcome:
-        url = self.webhook_url(account_sid, state.flow_sid)
-        url += f"?executionSid={state.execution_sid}"
-        options = {k: v for k, v in request.items() if k not in ("to", "from")}
-        return await self.platform.place_call(
-            CallRequest(
-                account_sid=account_sid,
-                execution_sid=state.execution_sid,
-                to=request.get("to") or "",
-                from_=request.get("from") or "",
-                url=url,
-                status_callback=url,
-                options=options,
-            )
-        )
-
-    async def _record(
-        self, request: dict[str, Any], state: engine.ExecutionState, account_sid: str
-    ) -> Outcome:
-        with self.db.connect() as conn:
-            call = call_store.call_of_execution(conn, state.execution_sid)
-            active = call_store.active_recording(conn, call.sid) if call is not None else None
-        options = {k: v for k, v in request.items() if k != "record"}
-        return await self.platform.record_call(
-            RecordingRequest(
-                account_sid=account_sid,
-                execution_sid=state.execution_sid,
-                call_sid=call.sid if call is not None else "",
-                record=bool(request.get("record")),
-                recording_sid=active.sid if active is not None else None,
-                options=options,
-            )
-        )
-
-    def _status_callback(self, account_sid: str, state: engine.ExecutionState) -> str | None:
-        if not self.settings.public_url:
-            return None
-        base = self.settings.public_url.rstrip("/")
-        webhook = f"{base}/v1/Accounts/{account_sid}/Flows/{state.flow_sid}"
-        return f"{webhook}?executionSid={state.execution_sid}"
-
     def _lock(self, sid: str) -> asyncio.Lock:
         lock = self._locks.get(sid)
         if lock is None:
             lock = self._locks[sid] = asyncio.Lock()
         return lock
-
-    @staticmethod
-    def _row_values(sprint: engine.Sprint) -> dict[str, Any]:
-        state = sprint.state
-        snapshot = state.to_json()
-        context = snapshot.pop("context")
-        wait = sprint.wait
-        ended = state.status == "ended"
-        waiting_for = None if ended or wait is None else wait.kind
-        wake_at = None if ended or wait is None else _naive(wait.until)
-        pending = sprint.pending
-        if not ended and pending is not None and pending.kind in VOICE_WAITS:
-            # A TwiML Redirect waits with a timer; other voice widgets wait for the call, and
-            # wake only at the lifetime expiry, which ends them.
-            timeout_at = pending.request.get("timeout_at")
-            if timeout_at and state.expires_at is not None:
-                timeout_at = min(timeout_at, state.expires_at)
-            waiting_for = "redirect" if timeout_at else "call"
-            wake_at = _naive(timeout_at or state.expires_at)
-        return {
-            "status": state.status,
-            "context": orjson.dumps(context).decode(),
-            "engine_state": orjson.dumps(snapshot).decode(),
-            "waiting_for": waiting_for,
-            "wake_at": wake_at,
-            "date_updated": utcnow(),
-            **({"active_contact": None} if ended else {}),
-        }
-
-    @staticmethod
-    def _store_records(conn: sa.Connection, records: list[tuple[str, dict[str, Any]]]) -> None:
-        for kind, row in records:
-            if kind == "message":
-                outbox.insert_message(conn, row)
-            elif kind == "task":
-                outbox.insert_task(conn, row)
-            elif kind == "call":
-                call_store.insert_call(conn, row)
-            elif kind == "recording":
-                call_store.insert_recording(conn, row)
-            elif kind == "recording_update":
-                call_store.update_recording(conn, row["sid"], row)
-
-    @staticmethod
-    def _step_rows(
-        steps: list[engine.Step], account_sid: str, flow_sid: str, execution_sid: str
-    ) -> list[dict[str, Any]]:
-        return [
-            {
-                "sid": step.sid,
-                "execution_sid": execution_sid,
-                "account_sid": account_sid,
-                "flow_sid": flow_sid,
-                "parent_step_sid": step.parent_step_sid,
-                "name": step.name,
-                "transitioned_from": step.transitioned_from,
-                "transitioned_to": step.transitioned_to,
-                "type": step.widget_type,
-                "patch": orjson.dumps(step.patch).decode(),
-                "date_created": _naive(step.date),
-            }
-            for step in steps
-        ]
 
     # -- use cases -----------------------------------------------------------------------
 
@@ -473,11 +284,9 @@ class Runtime:
                     )
                 raise
             with write(self.db) as conn:
-                store.save_execution(conn, execution_sid, 1, self._row_values(sprint))
-                store.insert_steps(
-                    conn, self._step_rows(steps, account_sid, flow_sid, execution_sid)
-                )
-                self._store_records(conn, records)
+                store.save_execution(conn, execution_sid, 1, row_values(sprint))
+                store.insert_steps(conn, step_rows(steps, account_sid, flow_sid, execution_sid))
+                store_records(conn, records)
                 return store.get_execution_by_sid(conn, execution_sid)
 
     async def _resume(
@@ -514,13 +323,11 @@ class Runtime:
                 )
                 with write(self.db) as conn:
                     # What was sent was sent, whether or not this sprint wins the race.
-                    self._store_records(conn, records)
-                    if store.save_execution(
-                        conn, execution_sid, row.version, self._row_values(sprint)
-                    ):
+                    store_records(conn, records)
+                    if store.save_execution(conn, execution_sid, row.version, row_values(sprint)):
                         store.insert_steps(
                             conn,
-                            self._step_rows(steps, row.account_sid, row.flow_sid, execution_sid),
+                            step_rows(steps, row.account_sid, row.flow_sid, execution_sid),
                         )
                         return store.get_execution_by_sid(conn, execution_sid)
                 log.info("execution %s changed under a resume; retrying", execution_sid)

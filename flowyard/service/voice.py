@@ -14,7 +14,9 @@ import orjson
 
 from flowyard import engine
 from flowyard.errors import TwilioError
-from flowyard.service.runtime import ANSWER, ENDED_CALL, TWIML, Runtime, voice_callback
+from flowyard.service.persistence import ANSWER, TWIML
+from flowyard.service.runtime import Runtime, voice_callback
+from flowyard.service.services import ENDED_CALL
 from flowyard.sids import new_sid
 from flowyard.store import calls as call_store
 from flowyard.store import executions as store

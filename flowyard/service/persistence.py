@@ -1,0 +1,90 @@
+"""What a sprint writes: the execution row's values, its steps, the platform's records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from flowyard import engine
+from flowyard.store import calls as call_store
+from flowyard.store import outbox
+from flowyard.store.clock import utcnow
+
+# Service calls that wait for Twilio to come back to the flow webhook (voice widgets).
+TWIML, ANSWER = "twiml", "answer"
+VOICE_WAITS = (TWIML, ANSWER)
+
+
+def naive(moment: datetime | float | None) -> datetime | None:
+    """A naive UTC datetime in whole seconds, as the store keeps them."""
+    if moment is None:
+        return None
+    if isinstance(moment, int | float):
+        moment = datetime.fromtimestamp(moment, UTC)
+    return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0) if moment.tzinfo else moment
+
+
+def row_values(sprint: engine.Sprint) -> dict[str, Any]:
+    state = sprint.state
+    snapshot = state.to_json()
+    context = snapshot.pop("context")
+    wait = sprint.wait
+    ended = state.status == "ended"
+    waiting_for = None if ended or wait is None else wait.kind
+    wake_at = None if ended or wait is None else naive(wait.until)
+    pending = sprint.pending
+    if not ended and pending is not None and pending.kind in VOICE_WAITS:
+        # A TwiML Redirect waits with a timer; other voice widgets wait for the call, and
+        # wake only at the lifetime expiry, which ends them.
+        timeout_at = pending.request.get("timeout_at")
+        if timeout_at and state.expires_at is not None:
+            timeout_at = min(timeout_at, state.expires_at)
+        waiting_for = "redirect" if timeout_at else "call"
+        wake_at = naive(timeout_at or state.expires_at)
+    return {
+        "status": state.status,
+        "context": orjson.dumps(context).decode(),
+        "engine_state": orjson.dumps(snapshot).decode(),
+        "waiting_for": waiting_for,
+        "wake_at": wake_at,
+        "date_updated": utcnow(),
+        **({"active_contact": None} if ended else {}),
+    }
+
+
+def store_records(conn: sa.Connection, records: list[tuple[str, dict[str, Any]]]) -> None:
+    for kind, row in records:
+        if kind == "message":
+            outbox.insert_message(conn, row)
+        elif kind == "task":
+            outbox.insert_task(conn, row)
+        elif kind == "call":
+            call_store.insert_call(conn, row)
+        elif kind == "recording":
+            call_store.insert_recording(conn, row)
+        elif kind == "recording_update":
+            call_store.update_recording(conn, row["sid"], row)
+
+
+def step_rows(
+    steps: list[engine.Step], account_sid: str, flow_sid: str, execution_sid: str
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "sid": step.sid,
+            "execution_sid": execution_sid,
+            "account_sid": account_sid,
+            "flow_sid": flow_sid,
+            "parent_step_sid": step.parent_step_sid,
+            "name": step.name,
+            "transitioned_from": step.transitioned_from,
+            "transitioned_to": step.transitioned_to,
+            "type": step.widget_type,
+            "patch": orjson.dumps(step.patch).decode(),
+            "date_created": naive(step.date),
+        }
+        for step in steps
+    ]

@@ -1,0 +1,152 @@
+"""Answering the engine's service calls: messages, tasks, HTTP, Functions, calls, recordings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from flowyard import engine
+from flowyard.config import Settings
+from flowyard.platform import (
+    CallRequest,
+    MessageRequest,
+    Outcome,
+    Platform,
+    RecordingRequest,
+    TaskRequest,
+)
+from flowyard.platform.http import HttpRequest, perform
+from flowyard.store import accounts as account_store
+from flowyard.store import calls as call_store
+
+ENDED_CALL = ("completed", "busy", "failed", "no-answer", "canceled")
+# Calls with effects outside this process whatever the platform; on ``local``, messages and
+# tasks are only records, stored with the sprint.
+ALWAYS_EXTERNAL = ("http", "function", "call", "recording")
+
+
+class ServiceCalls:
+    """The outside world as the engine's host sees it."""
+
+    def __init__(
+        self, db: sa.Engine, settings: Settings, platform: Platform, http: httpx.AsyncClient
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.platform = platform
+        self.http = http
+
+    def external(self, kind: str) -> bool:
+        """Whether answering a ``kind`` call has effects outside this process."""
+        return kind in ALWAYS_EXTERNAL or self.platform.name != "local"
+
+    async def serve(
+        self, call: engine.ServiceCall, state: engine.ExecutionState, account_sid: str
+    ) -> Outcome:
+        request = call.request
+        if call.kind == "message":
+            outcome = await self.platform.send_message(
+                MessageRequest(
+                    account_sid=account_sid,
+                    execution_sid=state.execution_sid,
+                    to=request.get("to") or "",
+                    from_=request.get("from") or "",
+                    body=request.get("body") or "",
+                    media_urls=[u for u in request.get("media_urls") or [] if u],
+                    status_callback=self._status_callback(account_sid, state),
+                )
+            )
+        elif call.kind == "task":
+            outcome = await self.platform.create_task(
+                TaskRequest(
+                    account_sid=account_sid,
+                    execution_sid=state.execution_sid,
+                    workflow_sid=request.get("workflow_sid") or "",
+                    task_channel=request.get("channel") or "",
+                    attributes=request.get("attributes") or "{}",
+                    priority=request.get("priority"),
+                    timeout=request.get("timeout"),
+                )
+            )
+        elif call.kind in ("http", "function"):
+            # Studio signs its outbound calls, so apps that check X-Twilio-Signature accept them.
+            with self.db.connect() as conn:
+                account = account_store.get_account(conn, account_sid)
+            token = account.auth_token if account else None
+            form = request.get("form")
+            outcome = await perform(
+                self.http,
+                HttpRequest(
+                    method=request.get("method", "POST"),
+                    url=request["url"],
+                    query=[tuple(pair) for pair in request.get("query") or []],
+                    form=[tuple(pair) for pair in form] if form is not None else None,
+                    content=request.get("content"),
+                    content_type=request.get("content_type"),
+                    timeout=float(request.get("timeout", 10)),
+                    max_bytes=int(request.get("max_bytes", 64 * 1024)),
+                    signing_token=token,
+                ),
+            )
+        elif call.kind == "call":
+            outcome = await self._place_call(request, state, account_sid)
+        elif call.kind == "recording":
+            outcome = await self._record(request, state, account_sid)
+        else:
+            outcome = Outcome(False, None, f"unsupported service call {call.kind}")
+        return outcome
+
+    def webhook_url(self, account_sid: str, flow_sid: str, base: str | None = None) -> str:
+        """The flow webhook; relative when no public URL is known (local simulated calls)."""
+        root = (base or self.settings.public_url or "").rstrip("/")
+        return f"{root}/v1/Accounts/{account_sid}/Flows/{flow_sid}"
+
+    def has_call(self, execution_sid: str) -> bool:
+        with self.db.connect() as conn:
+            call = call_store.call_of_execution(conn, execution_sid)
+        return call is not None and call.status not in ENDED_CALL
+
+    async def _place_call(
+        self, request: dict[str, Any], state: engine.ExecutionState, account_sid: str
+    ) -> Outcome:
+        url = self.webhook_url(account_sid, state.flow_sid)
+        url += f"?executionSid={state.execution_sid}"
+        options = {k: v for k, v in request.items() if k not in ("to", "from")}
+        return await self.platform.place_call(
+            CallRequest(
+                account_sid=account_sid,
+                execution_sid=state.execution_sid,
+                to=request.get("to") or "",
+                from_=request.get("from") or "",
+                url=url,
+                status_callback=url,
+                options=options,
+            )
+        )
+
+    async def _record(
+        self, request: dict[str, Any], state: engine.ExecutionState, account_sid: str
+    ) -> Outcome:
+        with self.db.connect() as conn:
+            call = call_store.call_of_execution(conn, state.execution_sid)
+            active = call_store.active_recording(conn, call.sid) if call is not None else None
+        options = {k: v for k, v in request.items() if k != "record"}
+        return await self.platform.record_call(
+            RecordingRequest(
+                account_sid=account_sid,
+                execution_sid=state.execution_sid,
+                call_sid=call.sid if call is not None else "",
+                record=bool(request.get("record")),
+                recording_sid=active.sid if active is not None else None,
+                options=options,
+            )
+        )
+
+    def _status_callback(self, account_sid: str, state: engine.ExecutionState) -> str | None:
+        if not self.settings.public_url:
+            return None
+        base = self.settings.public_url.rstrip("/")
+        webhook = f"{base}/v1/Accounts/{account_sid}/Flows/{state.flow_sid}"
+        return f"{webhook}?executionSid={state.execution_sid}"
