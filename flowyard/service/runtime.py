@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -123,12 +124,14 @@ class Runtime:
         env: engine.Environment,
         *,
         live: bool = False,
+        before_external: Callable[[], Awaitable[None]] | None = None,
     ) -> tuple[engine.Sprint, list[engine.Step], list[tuple[str, dict[str, Any]]]]:
         """Answer every service call the engine asks for until it ends or waits.
 
         Voice widgets wait for the call to come back: ``live`` means a call webhook is being
         answered, so its TwiML goes out now; otherwise it goes out on the call's next fetch,
         and without any call the widget fails.
+        ``before_external`` is awaited before the first call with effects outside the process.
         Returns the last sprint, every step, and the platform's records of what was sent,
         which the caller stores in the transaction that commits the sprint.
         """
@@ -143,6 +146,8 @@ class Runtime:
             if kind == TWIML:
                 result = engine.CallResult(ok=False, error=NO_CALL)
             else:
+                if before_external is not None and self.services.external(kind):
+                    await before_external()
                 outcome = await self.services.serve(sprint.pending, sprint.state, account_sid)
                 records.extend(outcome.records)
                 result = engine.CallResult(ok=outcome.ok, data=outcome.data, error=outcome.error)
@@ -219,7 +224,6 @@ class Runtime:
         base_context = sprint.base_context
         now = utcnow()
         base_json = orjson.dumps(base_context).decode()
-        # Claim the contact's slot before any message leaves: the unique index decides races.
         row = {
             "sid": execution_sid,
             "account_sid": account_sid,
@@ -237,14 +241,62 @@ class Runtime:
             "date_created": now,
             "date_updated": now,
         }
+        claimed = False
+
+        async def claim() -> None:
+            # The contact's slot is claimed (its own transaction, the unique index deciding
+            # races) before anything leaves the process; a sprint that stays in-process is
+            # written in one transaction at the end instead.
+            nonlocal claimed
+            if not claimed:
+                with write(self.db) as conn:
+                    store.insert_execution(conn, row)
+                    if call is not None:
+                        call_store.insert_call(conn, {**call, "execution_sid": execution_sid})
+                claimed = True
+
         try:
-            with write(self.db) as conn:
-                store.insert_execution(conn, row)
-                if call is not None:
-                    call_store.insert_call(conn, {**call, "execution_sid": execution_sid})
-        except sa.exc.IntegrityError:
+            if call is not None:
+                await claim()
+            async with self._lock(execution_sid):
+                try:
+                    sprint, steps, records = await self._complete(
+                        flow,
+                        sprint,
+                        account_sid,
+                        env,
+                        live=call is not None,
+                        before_external=claim,
+                    )
+                except sa.exc.IntegrityError:
+                    raise
+                except BaseException:
+                    if claimed:  # never leave the slot held by an execution nobody resumes
+                        with write(self.db) as conn:
+                            store.save_execution(
+                                conn,
+                                execution_sid,
+                                1,
+                                {
+                                    "status": "ended",
+                                    "active_contact": None,
+                                    "date_updated": utcnow(),
+                                },
+                            )
+                    raise
+                with write(self.db) as conn:
+                    if claimed:
+                        store.save_execution(conn, execution_sid, 1, row_values(sprint))
+                    else:
+                        if store.find_active(conn, flow_sid, active) is not None:
+                            raise _SlotTaken
+                        store.insert_execution(conn, {**row, **row_values(sprint), "version": 2})
+                    store.insert_steps(conn, step_rows(steps, account_sid, flow_sid, execution_sid))
+                    store_records(conn, records)
+                    return store.get_execution_by_sid(conn, execution_sid)
+        except (sa.exc.IntegrityError, _SlotTaken):
             with self.db.connect() as conn:
-                existing = store.find_active(conn, flow_sid, contact)
+                existing = store.find_active(conn, flow_sid, active)
             if existing is None:  # ended between our insert and our read: try once more
                 return await self._start(
                     account_sid,
@@ -264,30 +316,6 @@ class Runtime:
                 "Execution before creating a new one",
                 {"conflicting_execution_sid": existing.sid},
             ) from None
-        async with self._lock(execution_sid):
-            try:
-                sprint, steps, records = await self._complete(
-                    flow, sprint, account_sid, env, live=call is not None
-                )
-            except BaseException:
-                # Never leave the contact's slot held by an execution nobody can resume.
-                with write(self.db) as conn:
-                    store.save_execution(
-                        conn,
-                        execution_sid,
-                        1,
-                        {
-                            "status": "ended",
-                            "active_contact": None,
-                            "date_updated": utcnow(),
-                        },
-                    )
-                raise
-            with write(self.db) as conn:
-                store.save_execution(conn, execution_sid, 1, row_values(sprint))
-                store.insert_steps(conn, step_rows(steps, account_sid, flow_sid, execution_sid))
-                store_records(conn, records)
-                return store.get_execution_by_sid(conn, execution_sid)
 
     async def _resume(
         self,
@@ -463,3 +491,7 @@ def _timer_input(row: Any) -> engine.ResumeInput:
     if row.waiting_for == "redirect":
         return voice_callback("timeout", {}, {}, {})
     return engine.Timeout()
+
+
+class _SlotTaken(Exception):
+    """The contact already has an active execution in this flow."""
