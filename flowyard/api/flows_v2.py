@@ -15,8 +15,8 @@ from flowyard.api.responses import JSON, no_content, raw_json, twilio_date
 from flowyard.service import flows as service
 
 
-def flow_links(base: str, sid: str) -> dict[str, str]:
-    url = f"{base}/v2/Flows/{sid}"
+def flow_links(url: str) -> dict[str, str]:
+    """The links of the flow at ``url`` (its absolute v2 URL)."""
     return {
         "test_users": f"{url}/TestUsers",
         "revisions": f"{url}/Revisions",
@@ -26,9 +26,12 @@ def flow_links(base: str, sid: str) -> dict[str, str]:
 
 def flow_resource(row: Any, base: str, *, full: bool = True) -> dict[str, Any]:
     """The v2 Flow; list items carry no definition, validity, errors or warnings, as on Twilio."""
+    # Built fifty times per list page: each field is read from the row once.
+    sid, account_sid = row.sid, row.account_sid
+    url = f"{base}/v2/Flows/{sid}"
     return {
-        "sid": row.sid,
-        "account_sid": row.account_sid,
+        "sid": sid,
+        "account_sid": account_sid,
         "author_sid": row.author_sid,
         "friendly_name": row.friendly_name,
         "definition": raw_json(row.definition) if full else None,
@@ -40,9 +43,9 @@ def flow_resource(row: Any, base: str, *, full: bool = True) -> dict[str, Any]:
         "warnings": raw_json(row.warnings) if full else None,
         "date_created": twilio_date(row.date_created),
         "date_updated": twilio_date(row.date_updated),
-        "webhook_url": f"{base}/v1/Accounts/{row.account_sid}/Flows/{row.sid}",
-        "url": f"{base}/v2/Flows/{row.sid}",
-        "links": flow_links(base, row.sid),
+        "webhook_url": f"{base}/v1/Accounts/{account_sid}/Flows/{sid}",
+        "url": url,
+        "links": flow_links(url),
     }
 
 
@@ -198,11 +201,13 @@ async def update_test_users(request: Request) -> Response:
     )
 
 
+# Routes are tried in order: the busiest, fetch, goes first. Nothing else it matches is a GET
+# (Validate is POST only: GET /v2/Flows/Validate was already a fetch of a flow "Validate").
 routes = [
+    Route("/v2/Flows/{sid}", fetch_flow, methods=["GET"]),
     Route("/v2/Flows", list_flows, methods=["GET"]),
     Route("/v2/Flows", create_flow, methods=["POST"]),
     Route("/v2/Flows/Validate", validate_flow, methods=["POST"]),
-    Route("/v2/Flows/{sid}", fetch_flow, methods=["GET"]),
     Route("/v2/Flows/{sid}", update_flow, methods=["POST"]),
     Route("/v2/Flows/{sid}", delete_flow, methods=["DELETE"]),
     Route("/v2/Flows/{sid}/Revisions", list_revisions, methods=["GET"]),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .specs import (
@@ -83,6 +84,81 @@ def _alternatives(values: tuple[str, ...]) -> str:
     if len(values) == 1:
         return values[0]
     return ", ".join(values[:-1]) + " or " + values[-1]
+
+
+# Speed: a definition holds hundreds of values, nearly all well formed. The checks below first
+# ask whether a value is plainly fine (by exact type, a dict lookup) and build its error path
+# and message only when it may not be; what they report is unchanged.
+_STRING = ("string",)
+_OBJECT = ("object",)
+_ARRAY = ("array",)
+_EXACT_KINDS: dict[type, str] = {
+    str: "string",
+    bool: "boolean",
+    int: "integer",
+    list: "array",
+    dict: "object",
+}
+
+
+def _settled_types(prop: PropertySpec) -> frozenset[type]:
+    """Exact types whose values ``check_value`` accepts for ``prop`` without any report."""
+    kinds = prop.kinds
+    unbounded = prop.minimum is None and prop.maximum is None
+    types: set[type] = set()
+    strict_enum = bool(prop.enum) and prop.enum_strict
+    if "string" in kinds and unbounded and prop.pattern is None and not strict_enum:
+        types.add(str)
+    if "boolean" in kinds:
+        types.add(bool)
+    if unbounded and ("integer" in kinds or "number" in kinds):
+        types.add(int)
+    if unbounded and "number" in kinds:
+        types.add(float)  # whole or not, a float is a number
+    if "array" in kinds and prop.items is None:
+        types.add(list)
+    if "object" in kinds and not prop.fields:
+        types.add(dict)
+    return frozenset(types)
+
+
+def _all_properties() -> Iterator[PropertySpec]:
+    pending = [CONDITION, *(p for spec in WIDGET_SPECS.values() for p in spec.properties)]
+    while pending:
+        prop = pending.pop()
+        yield prop
+        pending.extend(prop.fields)
+        if prop.items is not None:
+            pending.append(prop.items)
+
+
+# (name, required, settled types, spec) of each field: what check_fields asks of every field.
+_Plan = tuple[tuple[str, bool, frozenset[type], PropertySpec], ...]
+
+
+def _make_plan(fields: tuple[PropertySpec, ...]) -> _Plan:
+    return tuple((p.name, p.required, _settled_types(p), p) for p in fields)
+
+
+# Keyed by identity, the specs being module constants (some hold unhashable defaults); the
+# entry keeps its key alive, so the identity cannot be reused for another object.
+_SETTLED: dict[int, tuple[PropertySpec, frozenset[type]]] = {}
+_PLANS: dict[int, tuple[tuple[PropertySpec, ...], _Plan]] = {}
+for _prop in _all_properties():
+    _SETTLED[id(_prop)] = (_prop, _settled_types(_prop))
+    _PLANS[id(_prop.fields)] = (_prop.fields, _make_plan(_prop.fields))
+for _spec in WIDGET_SPECS.values():
+    _PLANS[id(_spec.properties)] = (_spec.properties, _make_plan(_spec.properties))
+
+
+def _settled(prop: PropertySpec) -> frozenset[type]:
+    entry = _SETTLED.get(id(prop))
+    return entry[1] if entry is not None and entry[0] is prop else _settled_types(prop)
+
+
+def _plan(fields: tuple[PropertySpec, ...]) -> _Plan:
+    entry = _PLANS.get(id(fields))
+    return entry[1] if entry is not None and entry[0] is fields else _make_plan(fields)
 
 
 class _Checker:
@@ -164,6 +240,8 @@ class _Checker:
 
     def check_type(self, value: object, name: str, path: str, kinds: tuple[str, ...]) -> bool:
         """Report a null or wrongly typed value; True when the value has an accepted type."""
+        if _EXACT_KINDS.get(type(value)) in kinds:
+            return True
         if value is None:
             self.error(path, f"{name}: must not be null")
             return False
@@ -177,14 +255,14 @@ class _Checker:
 
     def check_state(self, state: object, index: int, names: dict[str, int]) -> None:
         base = f"#/states/{index}"
-        if not self.check_type(state, "state", base, ("object",)):
+        if type(state) is not dict and not self.check_type(state, "state", base, _OBJECT):
             return
         assert isinstance(state, dict)
 
         name = state.get("name")
         if "name" not in state:
             self.error(f"{base}/name", "name is missing but it is required")
-        elif self.check_type(name, "name", f"{base}/name", ("string",)):
+        elif type(name) is str or self.check_type(name, "name", f"{base}/name", _STRING):
             assert isinstance(name, str)
             if not name:
                 self.error(f"{base}/name", "name: must not be empty")
@@ -201,7 +279,9 @@ class _Checker:
         widget_type = state.get("type")
         if "type" not in state:
             self.error(f"{base}/type", "type is missing but it is required")
-        elif self.check_type(widget_type, "type", f"{base}/type", ("string",)):
+        elif type(widget_type) is str or self.check_type(
+            widget_type, "type", f"{base}/type", _STRING
+        ):
             assert isinstance(widget_type, str)
             spec = WIDGET_SPECS.get(widget_type)
             if spec is None:
@@ -213,18 +293,23 @@ class _Checker:
 
         if "properties" not in state:
             self.error(f"{base}/properties", "properties is missing but it is required")
-        elif (
-            self.check_type(state["properties"], "properties", f"{base}/properties", ("object",))
-            and spec is not None
-        ):
-            self.check_properties(state["properties"], spec, f"{base}/properties")
+        else:
+            props = state["properties"]
+            path = f"{base}/properties"
+            if (type(props) is dict or self.check_type(props, "properties", path, _OBJECT)) and (
+                spec is not None
+            ):
+                self.check_properties(props, spec, path)
 
         if "transitions" not in state:
             self.error(f"{base}/transitions", "transitions is missing but it is required")
-        elif self.check_type(
-            state["transitions"], "transitions", f"{base}/transitions", ("array",)
-        ):
-            self.check_transitions(state["transitions"], spec, f"{base}/transitions")
+        else:
+            transitions = state["transitions"]
+            path = f"{base}/transitions"
+            if type(transitions) is list or self.check_type(
+                transitions, "transitions", path, _ARRAY
+            ):
+                self.check_transitions(transitions, spec, path)
 
     def check_triggers(self, states: list) -> None:
         triggers = [
@@ -251,13 +336,13 @@ class _Checker:
                 )
 
     def check_fields(self, obj: dict, fields: tuple[PropertySpec, ...], path: str) -> None:
-        for prop in fields:
-            child = f"{path}/{prop.name}"
-            if prop.name not in obj:
-                if prop.required:
-                    self.error(child, f"{prop.name} is missing but it is required")
-                continue
-            self.check_value(obj[prop.name], prop, child)
+        for name, required, settled, prop in _plan(fields):
+            if name in obj:
+                value = obj[name]
+                if type(value) not in settled:
+                    self.check_value(value, prop, f"{path}/{name}")
+            elif required:
+                self.error(f"{path}/{name}", f"{name} is missing but it is required")
 
     def check_value(self, value: object, prop: PropertySpec, path: str) -> None:
         if not self.check_type(value, prop.name, path, prop.kinds):
@@ -267,8 +352,11 @@ class _Checker:
         elif isinstance(value, int | float) and not isinstance(value, bool):
             self.check_range(value, prop, path)
         elif isinstance(value, list) and prop.items is not None:
+            items = prop.items
+            settled = _settled(items)
             for i, item in enumerate(value):
-                self.check_value(item, prop.items, f"{path}/{i}")
+                if type(item) not in settled:
+                    self.check_value(item, items, f"{path}/{i}")
         elif isinstance(value, dict) and prop.fields:
             self.check_fields(value, prop.fields, path)
 
@@ -310,19 +398,22 @@ class _Checker:
     def check_transitions(self, transitions: list, spec: WidgetSpec | None, path: str) -> None:
         seen: dict[str, int] = {}
         for j, transition in enumerate(transitions):
-            base = f"{path}/{j}"
-            if not self.check_type(transition, "transition", base, ("object",)):
+            if type(transition) is not dict and not self.check_type(
+                transition, "transition", f"{path}/{j}", _OBJECT
+            ):
                 continue
             assert isinstance(transition, dict)
             event = transition.get("event")
             event_ok = False
             if "event" not in transition:
-                self.error(f"{base}/event", "event is missing but it is required")
-            elif self.check_type(event, "event", f"{base}/event", ("string",)):
+                self.error(f"{path}/{j}/event", "event is missing but it is required")
+            elif type(event) is str or self.check_type(
+                event, "event", f"{path}/{j}/event", _STRING
+            ):
                 assert isinstance(event, str)
                 if spec is not None and event not in spec.events:
                     self.error(
-                        f"{base}/event",
+                        f"{path}/{j}/event",
                         f"event: '{event}' is not an event of "
                         f"{spec.type}: must be a constant value "
                         f"{_alternatives(spec.events)}",
@@ -331,24 +422,26 @@ class _Checker:
                     event_ok = True
 
             if "next" in transition:
-                self.check_type(transition["next"], "next", f"{base}/next", ("string",))
+                target = transition["next"]
+                if type(target) is not str:
+                    self.check_type(target, "next", f"{path}/{j}/next", _STRING)
 
             is_match = spec is not None and spec.type == "split-based-on" and event == "match"
             if "conditions" in transition:
                 if is_match:
-                    self.check_conditions(transition["conditions"], f"{base}/conditions")
+                    self.check_conditions(transition["conditions"], f"{path}/{j}/conditions")
                 elif spec is not None and event_ok:
                     self.error(
-                        f"{base}/conditions",
+                        f"{path}/{j}/conditions",
                         "conditions: only allowed on match transitions of split-based-on",
                     )
             elif is_match:
-                self.error(f"{base}/conditions", "conditions is missing but it is required")
+                self.error(f"{path}/{j}/conditions", "conditions is missing but it is required")
 
             if event_ok and not is_match and isinstance(event, str):
                 if event in seen:
                     self.warn(
-                        f"{base}/event",
+                        f"{path}/{j}/event",
                         f"event: '{event}' already has a transition at "
                         f"{path}/{seen[event]}; only the first one is followed",
                     )

@@ -10,7 +10,20 @@ import sqlalchemy as sa
 
 from flowyard.sids import new_sid
 from flowyard.store.clock import utcnow
+from flowyard.store.db import Statement
 from flowyard.store.tables import accounts, api_keys
+
+# Read on every credential-cache miss and every webhook: prebuilt (see flowyard.store.db).
+_ACCOUNT = Statement(sa.select(accounts).where(accounts.c.sid == sa.bindparam("sid")), "AccountRow")
+_ACCOUNT_TOKEN = Statement(
+    sa.select(accounts.c.auth_token).where(accounts.c.sid == sa.bindparam("sid")), "Token"
+)
+_API_KEY = Statement(
+    sa.select(api_keys.c.account_sid, api_keys.c.secret_hash).where(
+        api_keys.c.sid == sa.bindparam("sid")
+    ),
+    "ApiKey",
+)
 
 
 @dataclass(frozen=True)
@@ -63,8 +76,8 @@ def list_accounts(conn: sa.Connection) -> list[Account]:
     return [Account(r.sid, r.friendly_name, r.auth_token) for r in rows]
 
 
-def get_account(conn: sa.Connection, sid: str) -> Account | None:
-    row = conn.execute(sa.select(accounts).where(accounts.c.sid == sid)).first()
+def get_account(conn: sa.Connection | sa.Engine, sid: str) -> Account | None:
+    row = _ACCOUNT.first(conn, {"sid": sid})
     return Account(row.sid, row.friendly_name, row.auth_token) if row else None
 
 
@@ -85,21 +98,15 @@ def create_api_key(
     return sid, secret
 
 
-def authenticate(conn: sa.Connection, username: str, password: str) -> str | None:
+def authenticate(conn: sa.Connection | sa.Engine, username: str, password: str) -> str | None:
     """The account SID these Basic credentials stand for, or None."""
     if username.startswith("AC"):
-        row = conn.execute(
-            sa.select(accounts.c.auth_token).where(accounts.c.sid == username)
-        ).first()
+        row = _ACCOUNT_TOKEN.first(conn, {"sid": username})
         if row is not None and secrets.compare_digest(row.auth_token, password):
             return username
         return None
     if username.startswith("SK"):
-        row = conn.execute(
-            sa.select(api_keys.c.account_sid, api_keys.c.secret_hash).where(
-                api_keys.c.sid == username
-            )
-        ).first()
+        row = _API_KEY.first(conn, {"sid": username})
         if row is not None and secrets.compare_digest(row.secret_hash, _hash(password)):
             return row.account_sid
     return None

@@ -1,10 +1,15 @@
-"""Database engines for SQLite (default) and PostgreSQL, and schema migrations."""
+"""Database engines for SQLite (default) and PostgreSQL, schema migrations, and prebuilt
+statements that run on the driver connection."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import weakref
+from collections import namedtuple
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -53,11 +58,21 @@ def create_db_engine(url: str) -> sa.Engine:
             # A writer takes the write lock up front: a deferred transaction that reads and
             # then writes can fail at once with SQLITE_BUSY when another process wrote between.
             immediate = conn.get_execution_options().get("flowyard_write", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            # Straight to sqlite3: through exec_driver_sql this BEGIN cost as much as a query.
+            conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
+        _READERS[engine] = reader = _SqliteReader()
+        # Disposing closes the connections the pool holds, so close this thread's reader too.
+        sa.event.listen(engine, "engine_disposed", lambda _engine: reader.release(close=True))
         return engine
+    # No pool_pre_ping: it cost a round trip (SELECT 1) on every checkout, one of the four a
+    # fetch made. A connection that died anyway is found where it is used: SQLAlchemy then
+    # invalidates the whole pool (a statement it runs), or _retrying runs the standalone read
+    # again on a fresh one. So a database restart fails at most the transactions in flight.
+    # pool_recycle retires connections before the idle timeouts of servers, poolers and NAT
+    # gateways (an hour or more, typically) can cut them silently.
     return sa.create_engine(
-        url, pool_size=10, max_overflow=20, pool_pre_ping=True, json_serializer=_json_dumps
+        url, pool_size=10, max_overflow=20, pool_recycle=1800, json_serializer=_json_dumps
     )
 
 
@@ -77,3 +92,209 @@ def migrate(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+# --- prebuilt statements -----------------------------------------------------------------------
+
+
+class _Compiled:
+    """A statement's SQL for one dialect, with what turns values into driver parameters and
+    driver rows into named tuples (SQLAlchemy's own type processors, so values match)."""
+
+    __slots__ = ("make_args", "make_row", "sql")
+
+    def __init__(self, statement: sa.Executable, row_class: type | None, dialect: Any) -> None:
+        compiled = statement.compile(dialect=dialect)
+        if "POSTCOMPILE" in compiled.string or compiled.escaped_bind_names:
+            raise ValueError(f"cannot prebuild {compiled.string!r}: use plain bindparam names")
+        self.sql = compiled.string
+        binds = compiled.binds
+        if compiled.positional:
+            names = list(compiled.positiontup or ())
+        else:
+            names = list(dict.fromkeys(compiled.bind_names.values()))
+        # Literals written into the statement (rather than sa.bindparam) keep their value.
+        fixed = {n: b.effective_value for n, b in binds.items() if not b.required}
+        converters = [
+            (i, proc)
+            for i, name in enumerate(names)
+            if (proc := binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+        ]
+        self.make_args = _args_maker(names, fixed, converters, compiled.positional)
+        self.make_row = (
+            _row_maker(row_class, statement.exported_columns, dialect) if row_class else None
+        )
+
+    def rows(self, raws: list[Any]) -> list[Any]:
+        make_row = self.make_row
+        assert make_row is not None, "the statement returns no rows"
+        return [make_row(raw) for raw in raws]
+
+
+def _args_maker(
+    names: list[str],
+    fixed: dict[str, Any],
+    converters: list[tuple[int, Callable[[Any], Any]]],
+    positional: bool,
+) -> Callable[[Mapping[str, Any]], Sequence[Any] | dict[str, Any]]:
+    def make_args(params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        if fixed:
+            params = {**fixed, **params}
+        values = [params[name] for name in names]
+        for i, convert in converters:
+            values[i] = convert(values[i])
+        return values if positional else dict(zip(names, values, strict=True))
+
+    return make_args
+
+
+def _row_maker(row_class: type, columns: Any, dialect: Any) -> Callable[[Sequence[Any]], Any]:
+    converters = [
+        (i, proc)
+        for i, column in enumerate(columns)
+        if (proc := column.type.dialect_impl(dialect).result_processor(dialect, None))
+    ]
+    new = tuple.__new__
+    if not converters:
+        return lambda raw: new(row_class, raw)
+
+    def make_row(raw: Sequence[Any]) -> Any:
+        values = list(raw)
+        for i, convert in converters:
+            values[i] = convert(values[i])
+        return new(row_class, values)
+
+    return make_row
+
+
+class _SqliteReader(threading.local):
+    """Per thread, one pooled SQLite connection kept checked out for standalone reads.
+
+    A pool checkout and checkin cost as much as the fetch's query itself. sqlite3 runs here
+    in autocommit mode and every read is fetched whole, so between reads the connection holds
+    no transaction and no open statement: nothing a fresh checkout would have reset.
+    """
+
+    pool: sa.pool.Pool | None = None
+    pooled: Any = None
+
+    def driver(self, db: sa.Engine) -> Any:
+        if self.pool is not db.pool:  # first read, or the engine was disposed since
+            self.release()
+            self.pooled, self.pool = db.raw_connection(), db.pool
+        return self.pooled.driver_connection
+
+    def release(self, *, close: bool = False) -> None:
+        """Check the connection back in; ``close`` closes it (its pool is being disposed)."""
+        if self.pooled is not None:
+            if close:
+                self.pooled.invalidate()
+            self.pooled.close()
+        self.pooled = self.pool = None
+
+
+_READERS: weakref.WeakKeyDictionary[sa.Engine, _SqliteReader] = weakref.WeakKeyDictionary()
+
+
+def _autocommit_read(driver: Any, sql: str, args: Any) -> list[Any]:
+    """One statement on a psycopg connection, outside any transaction."""
+    # In its default mode psycopg sends BEGIN before the statement and the pool a ROLLBACK
+    # after it: three round trips for one SELECT.
+    driver.autocommit = True
+    try:
+        return driver.execute(sql, args).fetchall()
+    finally:
+        if not driver.closed:  # a broken connection is invalidated, not reused
+            driver.autocommit = False
+
+
+def _retrying(db: sa.Engine, run: Callable[[Any], list[Any]]) -> list[Any]:
+    """``run(driver connection)`` on a pooled connection; one found dead is replaced and
+    ``run`` retried (there is no pre-ping, see create_db_engine), once per stale pooled
+    connection at most."""
+    pool = db.pool
+    for _attempt in range(pool.size() + 1 if isinstance(pool, sa.pool.QueuePool) else 1):
+        pooled = db.raw_connection()
+        try:
+            return run(pooled.driver_connection)
+        except db.dialect.loaded_dbapi.Error as exc:
+            if not db.dialect.is_disconnect(exc, pooled.driver_connection, None):
+                raise
+            pooled.invalidate(exc)
+        finally:
+            pooled.close()
+    raise sa.exc.DisconnectionError("no live database connection after retries")
+
+
+class Statement:
+    """A Core statement compiled once per dialect and run on the DBAPI connection.
+
+    ``conn.execute(statement)`` regenerates the statement's cache key and builds a
+    CursorResult on every call: on a one-row fetch that was most of the request. The SQL is
+    still written with SQLAlchemy Core, here in the store; only its execution is direct.
+    Values are bound with ``sa.bindparam`` names and passed as a dict; rows are named tuples
+    whose values went through the same type processors SQLAlchemy would apply.
+
+    The target is either an ``sa.Connection`` (the statement joins its transaction, which
+    begins as ``conn.execute`` would begin it) or an ``sa.Engine``: for a read that is a
+    request's only statement, run outside any transaction (a transaction adds a BEGIN and a
+    ROLLBACK), on SQLite on a connection each thread keeps checked out.
+    """
+
+    def __init__(self, statement: sa.Executable, name: str = "Row") -> None:
+        self.statement = statement
+        columns = getattr(statement, "exported_columns", None)
+        self.row_class: Any = namedtuple(name, [c.name for c in columns]) if columns else None
+        self._compiled: dict[tuple[str, str], _Compiled] = {}
+
+    def _for(self, dialect: Any) -> _Compiled:
+        key = (dialect.name, dialect.driver)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = _Compiled(self.statement, self.row_class, dialect)
+        return compiled
+
+    def all(self, target: sa.Connection | sa.Engine, params: Mapping[str, Any]) -> list[Any]:
+        """Every row (of a SELECT, or of an INSERT/UPDATE ... RETURNING)."""
+        if isinstance(target, sa.Engine):
+            return self._standalone(target, params)
+        compiled = self._for(target.dialect)
+        return compiled.rows(_cursor(target, compiled.sql, compiled.make_args(params)).fetchall())
+
+    def first(self, target: sa.Connection | sa.Engine, params: Mapping[str, Any]) -> Any | None:
+        """The first row or None."""
+        rows = self.all(target, params)
+        return rows[0] if rows else None
+
+    def execute(self, conn: sa.Connection, params: Mapping[str, Any]) -> int:
+        """Run a statement that returns no rows in ``conn``'s transaction; the row count."""
+        compiled = self._for(conn.dialect)
+        return _cursor(conn, compiled.sql, compiled.make_args(params)).rowcount
+
+    def _standalone(self, db: sa.Engine, params: Mapping[str, Any]) -> list[Any]:
+        # Compiled only once a connection exists: connecting initialises the dialect.
+        reader = _READERS.get(db)
+        if reader is not None:
+            driver = reader.driver(db)
+            compiled = self._for(db.dialect)
+            try:
+                raws = driver.execute(compiled.sql, compiled.make_args(params)).fetchall()
+            except BaseException:
+                reader.release()  # whatever went wrong, the next read starts on a fresh checkout
+                raise
+            return compiled.rows(raws)
+        if db.dialect.name != "postgresql":  # no tuned path: a plain connection does it
+            with db.connect() as conn:
+                return self.all(conn, params)
+
+        def read(driver: Any) -> list[Any]:
+            compiled = self._for(db.dialect)
+            return compiled.rows(_autocommit_read(driver, compiled.sql, compiled.make_args(params)))
+
+        return _retrying(db, read)
+
+
+def _cursor(conn: sa.Connection, sql: str, args: Any) -> Any:
+    if not conn.in_transaction():
+        conn.begin()  # what conn.execute would do: reads of one block share a snapshot
+    return conn.connection.driver_connection.execute(sql, args)

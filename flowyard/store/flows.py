@@ -1,4 +1,9 @@
-"""Flows and their immutable revisions."""
+"""Flows and their immutable revisions.
+
+Every statement is built once, with ``sa.bindparam`` names for its values, and runs as a
+prebuilt ``Statement`` (see ``flowyard.store.db``). Reads take a connection (they join its
+transaction) or the engine (one standalone statement, for single-read requests).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from flowyard.store.clock import utcnow
-from flowyard.store.paging import Slice, Window, read_window
+from flowyard.store.db import Statement
+from flowyard.store.paging import Slice, Window, WindowedSelect
 from flowyard.store.tables import flow_revisions, flows
+
+Target = sa.Connection | sa.Engine
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,88 @@ _FLOW_WITH_LATEST = sa.select(
     ),
 )
 
+_FLOW_SUMMARY = _FLOW_WITH_LATEST.with_only_columns(
+    *(
+        c
+        for c in _FLOW_WITH_LATEST.selected_columns
+        if c.name not in ("definition", "valid", "errors", "warnings")
+    )
+)
+
+_OWNED = (flows.c.sid == sa.bindparam("sid"), flows.c.account_sid == sa.bindparam("account_sid"))
+
+_GET_FLOW = Statement(_FLOW_WITH_LATEST.where(*_OWNED), "Flow")
+_LIST_FLOWS = WindowedSelect(
+    _FLOW_SUMMARY.where(flows.c.account_sid == sa.bindparam("account_sid")), flows.c.id
+)
+_FLOW_ROW = Statement(sa.select(flows).where(*_OWNED), "FlowRow")
+_GET_REVISION = Statement(
+    sa.select(flow_revisions).where(
+        flow_revisions.c.flow_sid == sa.bindparam("flow_sid"),
+        flow_revisions.c.revision == sa.bindparam("revision"),
+    ),
+    "Revision",
+)
+_LIST_REVISIONS = WindowedSelect(
+    sa.select(flow_revisions).where(flow_revisions.c.flow_sid == sa.bindparam("flow_sid")),
+    flow_revisions.c.revision,
+    descending=True,
+)
+
+
+def _bound(table: sa.Table, names: tuple[str, ...]) -> dict[str, Any]:
+    """``{column: bindparam}``: INSERT/UPDATE values bound under the column's own name."""
+    return {name: sa.bindparam(name, type_=table.c[name].type) for name in names}
+
+
+_FLOW_VALUES = ("friendly_name", "status", "commit_message", "date_updated")
+_REVISION_VALUES = (
+    "flow_sid",
+    "revision",
+    "account_sid",
+    "author_sid",
+    "friendly_name",
+    "status",
+    "definition",
+    "commit_message",
+    "valid",
+    "errors",
+    "warnings",
+    "date_created",
+    "date_updated",
+)
+_INSERT_FLOW = Statement(
+    flows.insert()
+    .values(
+        _bound(
+            flows,
+            ("sid", "account_sid", "revision", "published_revision", "date_created", *_FLOW_VALUES),
+        )
+    )
+    .returning(flows.c.id, flows.c.test_users)
+)
+_INSERT_REVISION = Statement(
+    flow_revisions.insert().values(_bound(flow_revisions, _REVISION_VALUES))
+)
+# Incrementing in the UPDATE itself keeps concurrent updates from sharing a number.
+_NEXT_REVISION = {
+    published: Statement(
+        flows.update()
+        .where(*_OWNED)
+        .values(
+            revision=flows.c.revision + 1,
+            **({"published_revision": flows.c.revision + 1} if published else {}),
+            **_bound(flows, _FLOW_VALUES),
+        )
+        .returning(flows.c.revision)
+    )
+    for published in (False, True)
+}
+_DELETE_FLOW = Statement(flows.delete().where(*_OWNED))
+_SET_TEST_USERS = Statement(
+    flows.update().where(flows.c.sid == sa.bindparam("sid")).values(_bound(flows, ("test_users",)))
+)
+
 
 def _revision_values(
     flow_sid: str, account_sid: str, number: int, data: RevisionInput, now: datetime
@@ -73,103 +163,94 @@ def _revision_values(
     }
 
 
-def create_flow(conn: sa.Connection, sid: str, account_sid: str, data: RevisionInput) -> None:
-    """Insert a flow with its first revision."""
+def create_flow(conn: sa.Connection, sid: str, account_sid: str, data: RevisionInput) -> Any:
+    """Insert a flow with its first revision; the flow as ``get_flow`` would read it back."""
     now = utcnow()
-    conn.execute(
-        flows.insert().values(
-            sid=sid,
-            account_sid=account_sid,
-            friendly_name=data.friendly_name,
-            status=data.status,
-            revision=1,
-            published_revision=1 if data.status == "published" else None,
-            commit_message=data.commit_message,
-            date_created=now,
-            date_updated=now,
-        )
+    published = 1 if data.status == "published" else None
+    inserted = _INSERT_FLOW.first(
+        conn,
+        {
+            "sid": sid,
+            "account_sid": account_sid,
+            "friendly_name": data.friendly_name,
+            "status": data.status,
+            "revision": 1,
+            "published_revision": published,
+            "commit_message": data.commit_message,
+            "date_created": now,
+            "date_updated": now,
+        },
     )
-    conn.execute(flow_revisions.insert().values(_revision_values(sid, account_sid, 1, data, now)))
+    _INSERT_REVISION.execute(conn, _revision_values(sid, account_sid, 1, data, now))
+    # Everything a re-read would return was just written: build the row rather than query it.
+    return _GET_FLOW.row_class(
+        id=inserted.id,
+        sid=sid,
+        account_sid=account_sid,
+        published_revision=published,
+        test_users=inserted.test_users,
+        date_created=now,
+        revision=1,
+        author_sid=data.author_sid,
+        friendly_name=data.friendly_name,
+        status=data.status,
+        definition=data.definition,
+        commit_message=data.commit_message,
+        valid=data.valid,
+        errors=data.errors,
+        warnings=data.warnings,
+        date_updated=now,
+    )
 
 
 def add_revision(conn: sa.Connection, sid: str, account_sid: str, data: RevisionInput) -> bool:
     """Append the next revision; False when the flow does not exist for this account."""
     now = utcnow()
-    values: dict[str, Any] = {
-        "revision": flows.c.revision + 1,
-        "friendly_name": data.friendly_name,
-        "status": data.status,
-        "commit_message": data.commit_message,
-        "date_updated": now,
-    }
-    if data.status == "published":
-        values["published_revision"] = flows.c.revision + 1
-    # Incrementing in the UPDATE itself keeps concurrent updates from sharing a number.
-    number = conn.execute(
-        flows.update()
-        .where(flows.c.sid == sid, flows.c.account_sid == account_sid)
-        .values(values)
-        .returning(flows.c.revision)
-    ).scalar()
-    if number is None:
-        return False
-    conn.execute(
-        flow_revisions.insert().values(_revision_values(sid, account_sid, number, data, now))
+    updated = _NEXT_REVISION[data.status == "published"].first(
+        conn,
+        {
+            "sid": sid,
+            "account_sid": account_sid,
+            "friendly_name": data.friendly_name,
+            "status": data.status,
+            "commit_message": data.commit_message,
+            "date_updated": now,
+        },
     )
+    if updated is None:
+        return False
+    _INSERT_REVISION.execute(conn, _revision_values(sid, account_sid, updated.revision, data, now))
     return True
 
 
-def get_flow(conn: sa.Connection, account_sid: str, sid: str) -> Any | None:
+def get_flow(conn: Target, account_sid: str, sid: str) -> Any | None:
     """The flow joined to its latest revision, or None."""
-    return conn.execute(
-        _FLOW_WITH_LATEST.where(flows.c.sid == sid, flows.c.account_sid == account_sid)
-    ).first()
+    return _GET_FLOW.first(conn, {"sid": sid, "account_sid": account_sid})
 
 
-_FLOW_SUMMARY = _FLOW_WITH_LATEST.with_only_columns(
-    *(
-        c
-        for c in _FLOW_WITH_LATEST.selected_columns
-        if c.name not in ("definition", "valid", "errors", "warnings")
-    )
-)
-
-
-def list_flows(conn: sa.Connection, account_sid: str, window: Window) -> Slice:
+def list_flows(conn: Target, account_sid: str, window: Window) -> Slice:
     """A page of the account's flows, oldest first, without definitions."""
-    return read_window(
-        conn, _FLOW_SUMMARY.where(flows.c.account_sid == account_sid), flows.c.id, window
-    )
+    return _LIST_FLOWS.read(conn, window, {"account_sid": account_sid})
 
 
 def delete_flow(conn: sa.Connection, account_sid: str, sid: str) -> bool:
     """Delete a flow and (by cascade) its revisions; False when it was not there."""
-    result = conn.execute(
-        flows.delete().where(flows.c.sid == sid, flows.c.account_sid == account_sid)
-    )
-    return result.rowcount > 0
+    return _DELETE_FLOW.execute(conn, {"sid": sid, "account_sid": account_sid}) > 0
 
 
-def flow_exists(conn: sa.Connection, account_sid: str, sid: str) -> Any | None:
+def flow_exists(conn: Target, account_sid: str, sid: str) -> Any | None:
     """The flow row (without definition) or None."""
-    return conn.execute(
-        sa.select(flows).where(flows.c.sid == sid, flows.c.account_sid == account_sid)
-    ).first()
+    return _FLOW_ROW.first(conn, {"sid": sid, "account_sid": account_sid})
 
 
-def get_revision(conn: sa.Connection, flow_sid: str, number: int) -> Any | None:
-    return conn.execute(
-        sa.select(flow_revisions).where(
-            flow_revisions.c.flow_sid == flow_sid, flow_revisions.c.revision == number
-        )
-    ).first()
+def get_revision(conn: Target, flow_sid: str, number: int) -> Any | None:
+    return _GET_REVISION.first(conn, {"flow_sid": flow_sid, "revision": number})
 
 
-def list_revisions(conn: sa.Connection, flow_sid: str, window: Window) -> Slice:
+def list_revisions(conn: Target, flow_sid: str, window: Window) -> Slice:
     """A page of revisions, newest first."""
-    query = sa.select(flow_revisions).where(flow_revisions.c.flow_sid == flow_sid)
-    return read_window(conn, query, flow_revisions.c.revision, window, descending=True)
+    return _LIST_REVISIONS.read(conn, window, {"flow_sid": flow_sid})
 
 
 def set_test_users(conn: sa.Connection, flow_sid: str, test_users_json: str) -> None:
-    conn.execute(flows.update().where(flows.c.sid == flow_sid).values(test_users=test_users_json))
+    _SET_TEST_USERS.execute(conn, {"sid": flow_sid, "test_users": test_users_json})

@@ -8,14 +8,18 @@ clear error, unless the run allows the network, in which case the request really
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from flowyard.engine import CallResult, ServiceCall
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -152,5 +156,19 @@ def _real(call: ServiceCall) -> CallResult:
                 ),
             )
 
-    outcome = asyncio.run(go())
+    outcome = run_sync(go)
     return CallResult(ok=outcome.ok, data=outcome.data, error=outcome.error)
+
+
+def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run ``factory()`` to completion from synchronous code.
+
+    Where an event loop already runs in this thread (Jupyter, pytest-asyncio, Playwright's sync
+    API), ``asyncio.run`` refuses, so the coroutine runs on a loop of its own in a worker thread.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(factory())
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(factory())).result()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from flowyard.api.app import create_app
 from flowyard.config import Settings
 from flowyard.service.accounts import bootstrap
 from flowyard.store import create_db_engine, migrate
+from flowyard.testing.mocks import run_sync
 from flowyard.testing.voice import AsyncVoiceClient
 from tests.flows import go, state
 from tests.voice.helpers import CALLER, NUMBER, call_flow, twiml
@@ -80,6 +80,6 @@ def test_a_call_in_process(tmp_path: Path):
                 assert twiml(call.exchanges[0].twiml)[0].tag == "Gather"
                 return call.heard, names
 
-    heard, names = asyncio.run(scenario())
+    heard, names = run_sync(scenario)
     assert heard == ["Press", "You pressed 4"]
     assert names == ["incomingCall", "keypress", "audioComplete"]
