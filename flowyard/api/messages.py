@@ -6,15 +6,12 @@ sent (and what contacts sent to them) on the local platform.
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlencode
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from flowyard.api.auth import account_sid
-from flowyard.api.paging import window_from
+from flowyard.api.paging import legacy_envelope, window_from
 from flowyard.api.requests import query
 from flowyard.api.responses import JSON
 from flowyard.errors import not_found
@@ -40,27 +37,17 @@ async def list_messages(request: Request) -> Response:
         )
     path = f"/2010-04-01/Accounts/{account}/Messages.json"
 
-    def uri(page_number: int, token: str | None) -> str:
-        query_items: list[tuple[str, Any]] = [*filters, ("PageSize", size), ("Page", page_number)]
-        if token:
-            query_items.append(("PageToken", token))
-        return f"{path}?{urlencode(query_items)}"
-
-    rows = result.rows
-    has_next = (result.reversed or result.has_more) and rows
-    has_previous = rows and (result.has_more if result.reversed else page > 0)
     return JSON(
-        {
-            "messages": [message_resource(row) for row in rows],
-            "start": page * size,
-            "end": page * size + max(len(rows) - 1, 0),
-            "page": page,
-            "page_size": size,
-            "uri": uri(page, params.get("PageToken")),
-            "first_page_uri": uri(0, None),
-            "next_page_uri": uri(page + 1, f"PA{rows[-1].id}") if has_next else None,
-            "previous_page_uri": uri(max(page - 1, 0), f"PB{rows[0].id}") if has_previous else None,
-        }
+        legacy_envelope(
+            "messages",
+            [message_resource(row) for row in result.rows],
+            path=path,
+            filters=filters,
+            params=params,
+            size=size,
+            page=page,
+            result=result,
+        )
     )
 
 

@@ -94,3 +94,38 @@ def envelope(
             "key": key,
         },
     }
+
+
+def legacy_envelope(
+    key: str,
+    items: list[Any],
+    *,
+    path: str,
+    filters: Sequence[tuple[str, str]],
+    params: Params,
+    size: int,
+    page: int,
+    result: Slice,
+) -> dict[str, Any]:
+    """The 2010-04-01 API's list body: relative ``*_uri`` links the SDK resolves itself."""
+
+    def uri(page_number: int, token: str | None) -> str:
+        query: list[tuple[str, Any]] = [*filters, ("PageSize", size), ("Page", page_number)]
+        if token:
+            query.append(("PageToken", token))
+        return f"{path}?{urlencode(query)}"
+
+    rows = result.rows
+    has_next = (result.reversed or result.has_more) and rows
+    has_previous = rows and (result.has_more if result.reversed else page > 0)
+    return {
+        key: items,
+        "start": page * size,
+        "end": page * size + max(len(rows) - 1, 0),
+        "page": page,
+        "page_size": size,
+        "uri": uri(page, params.get("PageToken")),
+        "first_page_uri": uri(0, None),
+        "next_page_uri": uri(page + 1, f"PA{rows[-1].id}") if has_next else None,
+        "previous_page_uri": uri(max(page - 1, 0), f"PB{rows[0].id}") if has_previous else None,
+    }
