@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -44,7 +45,8 @@ def create_account(
     auth_token: str | None = None,
 ) -> Account:
     """Insert an account; SID and token are generated unless given."""
-    now = utcnow()
+    # Microseconds kept so `accounts list` shows creation order within one second.
+    now = datetime.now(UTC).replace(tzinfo=None)
     account = Account(sid or new_sid("AC"), friendly_name, auth_token or secrets.token_hex(16))
     conn.execute(
         accounts.insert().values(
