@@ -16,7 +16,7 @@ from flowyard.api.paging import legacy_envelope, window_from
 from flowyard.api.requests import query
 from flowyard.api.responses import JSON
 from flowyard.errors import not_found
-from flowyard.platform.calls import call_resource
+from flowyard.platform.calls import call_resource, recording_resource
 from flowyard.store import calls as call_store
 
 _FILTERS = (("To", "to"), ("From", "from_"), ("Status", "status"))
@@ -64,7 +64,37 @@ async def fetch_call(request: Request) -> Response:
     return JSON(call_resource(row))
 
 
+async def list_call_recordings(request: Request) -> Response:
+    """A call's recordings (record-call starts and stops them); one page: calls have few."""
+    account = _account(request)
+    sid = request.path_params["sid"]
+    with request.app.state.db.connect() as conn:
+        if call_store.get_account_call(conn, account, sid) is None:
+            raise not_found(f"/Accounts/{account}/Calls/{sid}/Recordings.json")
+        rows = call_store.list_recordings(conn, sid)
+    uri = f"/2010-04-01/Accounts/{account}/Calls/{sid}/Recordings.json"
+    size = max(len(rows), 50)
+    return JSON(
+        {
+            "recordings": [recording_resource(row) for row in rows],
+            "start": 0,
+            "end": max(len(rows) - 1, 0),
+            "page": 0,
+            "page_size": size,
+            "uri": f"{uri}?PageSize={size}&Page=0",
+            "first_page_uri": f"{uri}?PageSize={size}&Page=0",
+            "next_page_uri": None,
+            "previous_page_uri": None,
+        }
+    )
+
+
 routes = [
     Route("/2010-04-01/Accounts/{account}/Calls.json", list_calls, methods=["GET"]),
     Route("/2010-04-01/Accounts/{account}/Calls/{sid}.json", fetch_call, methods=["GET"]),
+    Route(
+        "/2010-04-01/Accounts/{account}/Calls/{sid}/Recordings.json",
+        list_call_recordings,
+        methods=["GET"],
+    ),
 ]

@@ -23,9 +23,12 @@ UNAVAILABLE = (
 )
 
 
-def event_url(webhook: str, execution_sid: str) -> Callable[[str], str]:
+def event_url(webhook: str, execution_sid: str, step: int | None = None) -> Callable[[str], str]:
+    tail = "" if step is None else f"&step={step}"
+
     def url(event: str) -> str:
-        return f"{webhook}?{urlencode({'FlowEvent': event, 'executionSid': execution_sid})}"
+        query = urlencode({"FlowEvent": event, "executionSid": execution_sid})
+        return f"{webhook}?{query}{tail}"
 
     return url
 
@@ -46,9 +49,11 @@ def _add(parent: TwiML, item: dict[str, Any], url: Callable[[str], str]) -> None
         _add(node, child, url)
 
 
-def render(verbs: Iterable[dict[str, Any]], webhook: str, execution_sid: str) -> str:
-    """The ``<Response>`` for a voice widget's verbs."""
-    url = event_url(webhook, execution_sid)
+def render(
+    verbs: Iterable[dict[str, Any]], webhook: str, execution_sid: str, step: int | None = None
+) -> str:
+    """The ``<Response>`` for a voice widget's verbs; ``step`` numbers the wait they answer."""
+    url = event_url(webhook, execution_sid, step)
     verbs = list(verbs)
     if any(v["verb"] == "raw" for v in verbs):
         return _with_raw(verbs, url)

@@ -75,7 +75,7 @@ def _render(request: Request, account_sid: str, flow_sid: str, answer: VoiceAnsw
     if answer.kind == "twiml" and answer.execution_sid:
         base = request.app.state.settings.public_url or str(request.base_url)
         webhook = request.app.state.runtime.services.webhook_url(account_sid, flow_sid, base)
-        return twiml.render(answer.verbs, webhook, answer.execution_sid)
+        return twiml.render(answer.verbs, webhook, answer.execution_sid, answer.step)
     if answer.kind == "unavailable":
         return twiml.UNAVAILABLE
     return twiml.EMPTY if answer.kind == "empty" else twiml.HANGUP

@@ -62,6 +62,15 @@ class RecordingRequest:
 
 
 @dataclass(frozen=True)
+class CallRedirect:
+    """Send a live call to ``url`` for new TwiML (the Calls API's update with ``Url``)."""
+
+    account_sid: str
+    call_sid: str
+    url: str
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What the outside world answered: resource fields (Studio's PascalCase) or an error.
 
@@ -88,3 +97,5 @@ class Platform(Protocol):
     async def place_call(self, request: CallRequest) -> Outcome: ...
 
     async def record_call(self, request: RecordingRequest) -> Outcome: ...
+
+    async def redirect_call(self, request: CallRedirect) -> Outcome: ...

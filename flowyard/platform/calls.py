@@ -75,3 +75,31 @@ def recording_outputs(row: dict[str, Any]) -> dict[str, Any]:
         "Uri": f"/2010-04-01/Accounts/{row['account_sid']}/Calls/{row['call_sid']}"
         f"/Recordings/{row['sid']}.json",
     }
+
+
+def recording_resource(row: Any) -> dict[str, Any]:
+    """The 2010-04-01 Recording resource under a call (``client.calls(sid).recordings``)."""
+    uri = f"/2010-04-01/Accounts/{row.account_sid}/Recordings/{row.sid}"
+    return {
+        "account_sid": row.account_sid,
+        "api_version": "2010-04-01",
+        "call_sid": row.call_sid,
+        "conference_sid": None,
+        "channels": row.channels,
+        "date_created": _rfc2822(row.date_created),
+        "date_updated": _rfc2822(row.date_updated),
+        "start_time": _rfc2822(row.date_created),
+        "duration": None if row.duration is None else str(row.duration),
+        "encryption_details": None,
+        "error_code": None,
+        "media_url": f"https://api.twilio.com{uri}",
+        "price": None,
+        "price_unit": "USD",
+        "sid": row.sid,
+        "source": row.source,
+        "status": row.status,
+        "track": "both",
+        "uri": f"/2010-04-01/Accounts/{row.account_sid}/Calls/{row.call_sid}"
+        f"/Recordings/{row.sid}.json",
+        "subresource_uris": {"transcriptions": f"{uri}/Transcriptions.json"},
+    }

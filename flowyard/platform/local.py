@@ -6,6 +6,7 @@ from __future__ import annotations
 import orjson
 
 from flowyard.platform import (
+    CallRedirect,
     CallRequest,
     MessageRequest,
     Outcome,
@@ -138,3 +139,8 @@ class LocalPlatform:
             "date_updated": now,
         }
         return Outcome(True, recording_outputs(row), records=(("recording", row),))
+
+    async def redirect_call(self, request: CallRedirect) -> Outcome:
+        # A simulated call has no carrier to tell: the host keeps the new URL on the call,
+        # where a test client or the console finds where the call went.
+        return Outcome(True, {"Sid": request.call_sid})

@@ -15,6 +15,7 @@ from twilio.rest import Client
 
 from flowyard.config import Settings
 from flowyard.platform import (
+    CallRedirect,
     CallRequest,
     MessageRequest,
     Outcome,
@@ -180,3 +181,15 @@ class TwilioPlatform:
                 "Uri": recording.uri,
             },
         )
+
+    async def redirect_call(self, request: CallRedirect) -> Outcome:
+        call = self._client.calls(request.call_sid)
+        try:
+            updated = await anyio.to_thread.run_sync(
+                lambda: call.update(url=request.url, method="POST")
+            )
+        except TwilioRestException as exc:
+            return Outcome(False, {}, exc.msg, exc.code)
+        except Exception as exc:
+            return Outcome(False, {}, f"Calls API unreachable: {exc}", 81012)
+        return Outcome(True, {"Sid": updated.sid, "Status": updated.status})

@@ -148,7 +148,9 @@ class Runtime:
             else:
                 if before_external is not None and self.services.external(kind):
                     await before_external()
-                outcome = await self.services.serve(sprint.pending, sprint.state, account_sid)
+                outcome = await self.services.serve(
+                    sprint.pending, sprint.state, account_sid, records
+                )
                 records.extend(outcome.records)
                 result = engine.CallResult(ok=outcome.ok, data=outcome.data, error=outcome.error)
             sprint = engine.resume(flow, sprint.state, result, env)
@@ -357,7 +359,14 @@ class Runtime:
                             conn,
                             step_rows(steps, row.account_sid, row.flow_sid, execution_sid),
                         )
-                        return store.get_execution_by_sid(conn, execution_sid)
+                        saved = store.get_execution_by_sid(conn, execution_sid)
+                    else:
+                        saved = None
+                if saved is not None:
+                    if not live:
+                        # Nobody is fetching TwiML right now: tell the call where to go next.
+                        await self.services.pull_back(row.account_sid, row.flow_sid, execution_sid)
+                    return saved
                 log.info("execution %s changed under a resume; retrying", execution_sid)
         return None
 
@@ -402,6 +411,8 @@ class Runtime:
                 },
             )
             active = store.find_active(conn, flow_sid, contact)
+            if active is None:
+                active = store.find_call_waiting_for_reply(conn, flow_sid, contact)
         if active is not None:
             if active.waiting_for in REPLY_WAITS:
                 await self._resume(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -10,6 +12,7 @@ import sqlalchemy as sa
 from flowyard import engine
 from flowyard.config import Settings
 from flowyard.platform import (
+    CallRedirect,
     CallRequest,
     MessageRequest,
     Outcome,
@@ -20,6 +23,10 @@ from flowyard.platform import (
 from flowyard.platform.http import HttpRequest, perform
 from flowyard.store import accounts as account_store
 from flowyard.store import calls as call_store
+from flowyard.store import write
+from flowyard.store.clock import utcnow
+
+log = logging.getLogger("flowyard.runtime")
 
 ENDED_CALL = ("completed", "busy", "failed", "no-answer", "canceled")
 # Calls with effects outside this process whatever the platform; on ``local``, messages and
@@ -43,8 +50,13 @@ class ServiceCalls:
         return kind in ALWAYS_EXTERNAL or self.platform.name != "local"
 
     async def serve(
-        self, call: engine.ServiceCall, state: engine.ExecutionState, account_sid: str
+        self,
+        call: engine.ServiceCall,
+        state: engine.ExecutionState,
+        account_sid: str,
+        unsaved: Sequence[tuple[str, dict[str, Any]]] = (),
     ) -> Outcome:
+        """Answer one service call; ``unsaved`` are records of this sprint not yet stored."""
         request = call.request
         if call.kind == "message":
             outcome = await self.platform.send_message(
@@ -93,7 +105,7 @@ class ServiceCalls:
         elif call.kind == "call":
             outcome = await self._place_call(request, state, account_sid)
         elif call.kind == "recording":
-            outcome = await self._record(request, state, account_sid)
+            outcome = await self._record(request, state, account_sid, unsaved)
         else:
             outcome = Outcome(False, None, f"unsupported service call {call.kind}")
         return outcome
@@ -126,12 +138,42 @@ class ServiceCalls:
             )
         )
 
+    async def pull_back(self, account_sid: str, flow_sid: str, execution_sid: str) -> None:
+        """Send the execution's live call back to the flow webhook for its next TwiML.
+
+        Needed when the execution moved on without the call asking: a TwiML Redirect or a
+        virtual agent timed out while the call was elsewhere, an SMS reply arrived while the
+        caller was on hold, the execution was ended through the API.
+        """
+        with self.db.connect() as conn:
+            call = call_store.call_of_execution(conn, execution_sid)
+        if call is None or call.status != "in-progress":
+            return
+        url = f"{self.webhook_url(account_sid, flow_sid)}?executionSid={execution_sid}"
+        outcome = await self.platform.redirect_call(CallRedirect(account_sid, call.sid, url))
+        if not outcome.ok:
+            log.warning("call %s not redirected to its flow: %s", call.sid, outcome.error)
+            return
+        with write(self.db) as conn:
+            call_store.update_call(conn, call.sid, {"url": url, "date_updated": utcnow()})
+
     async def _record(
-        self, request: dict[str, Any], state: engine.ExecutionState, account_sid: str
+        self,
+        request: dict[str, Any],
+        state: engine.ExecutionState,
+        account_sid: str,
+        unsaved: Sequence[tuple[str, dict[str, Any]]],
     ) -> Outcome:
         with self.db.connect() as conn:
             call = call_store.call_of_execution(conn, state.execution_sid)
             active = call_store.active_recording(conn, call.sid) if call is not None else None
+        recording_sid = active.sid if active is not None else None
+        for kind, row in unsaved:
+            # A recording started (or stopped) earlier in this sprint is not stored yet.
+            if kind == "recording" and call is not None and row["call_sid"] == call.sid:
+                recording_sid = row["sid"]
+            elif kind == "recording_update" and row["sid"] == recording_sid:
+                recording_sid = None
         options = {k: v for k, v in request.items() if k != "record"}
         return await self.platform.record_call(
             RecordingRequest(
@@ -139,7 +181,7 @@ class ServiceCalls:
                 execution_sid=state.execution_sid,
                 call_sid=call.sid if call is not None else "",
                 record=bool(request.get("record")),
-                recording_sid=active.sid if active is not None else None,
+                recording_sid=recording_sid,
                 options=options,
             )
         )

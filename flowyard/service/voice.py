@@ -27,30 +27,51 @@ from flowyard.store.clock import utcnow
 @dataclass
 class VoiceAnswer:
     """``kind``: ``twiml`` (``verbs`` of ``execution_sid``), ``hangup``, ``empty`` (a status
-    callback: Twilio ignores the body) or ``unavailable`` (the caller's slot is taken)."""
+    callback: Twilio ignores the body) or ``unavailable`` (the caller's slot is taken).
+
+    ``step`` numbers the wait the verbs belong to; it goes on their callback URLs so a
+    callback meant for an earlier visit of the same widget is told apart."""
 
     kind: str
     execution_sid: str | None = None
     verbs: list[dict[str, Any]] = field(default_factory=list)
+    step: int | None = None
 
 
 HANGUP = VoiceAnswer("hangup")
 EMPTY = VoiceAnswer("empty")
+HOLD_SECONDS = 10
+# While the execution waits for something other than the call (an SMS reply, say), the
+# caller stays on the line and Twilio comes back now and then to ask what is next; the
+# runtime also redirects the call as soon as the execution moves on.
+HOLD = [
+    {"verb": "pause", "attrs": {"length": HOLD_SECONDS}},
+    {"verb": "redirect", "event": "hold"},
+]
 
 
-def _pending(row: Any) -> engine.ServiceCall | None:
-    pending = orjson.loads(row.engine_state).get("pending")
+def _state(row: Any) -> dict[str, Any]:
+    return orjson.loads(row.engine_state)
+
+
+def _pending(state: dict[str, Any]) -> engine.ServiceCall | None:
+    pending = state.get("pending")
     return engine.ServiceCall.from_json(pending) if pending else None
 
 
 def answer_for(row: Any | None) -> VoiceAnswer:
-    """What the call hears now: the TwiML of the widget it waits in, else a hang-up."""
+    """What the call hears now: the TwiML of the widget the execution waits in, a hold while
+    it waits for something else, or a hang-up once it ended."""
     if row is None or row.status != "active":
         return HANGUP
-    pending = _pending(row)
-    if pending is None or pending.kind != TWIML:
+    state = _state(row)
+    pending = _pending(state)
+    step = int(state.get("step_count") or 0)
+    if pending is None:
+        return VoiceAnswer("twiml", row.sid, HOLD, step)
+    if pending.kind != TWIML:
         return HANGUP
-    return VoiceAnswer("twiml", row.sid, list(pending.request.get("verbs") or []))
+    return VoiceAnswer("twiml", row.sid, list(pending.request.get("verbs") or []), step)
 
 
 class Voice:
@@ -84,7 +105,8 @@ class Voice:
             return EMPTY if status in ENDED_CALL else HANGUP
         if row.status != "active":
             return EMPTY if status in ENDED_CALL else HANGUP
-        pending = _pending(row)
+        state = _state(row)
+        pending = _pending(state)
         if pending is None or pending.kind not in (ANSWER, TWIML):
             # A sprint of this execution may still be running here (a call answered before
             # the sprint that placed it committed): let it finish, then look again.
@@ -94,7 +116,8 @@ class Voice:
                 row = store.get_execution_by_sid(conn, row.sid)
             if row is None or row.status != "active":
                 return EMPTY if status in ENDED_CALL else HANGUP
-            pending = _pending(row)
+            state = _state(row)
+            pending = _pending(state)
         waits_answer = pending is not None and pending.kind == ANSWER
         if status in ENDED_CALL and event is None:
             # The call's status callback: a placed call that never answered tells its
@@ -105,7 +128,12 @@ class Voice:
                 await self.runtime._resume(row.sid, lambda _row: None)
             return EMPTY
         expects = pending.request.get("expects") or [] if pending is not None else []
-        if waits_answer or (pending is not None and pending.kind == TWIML and event in expects):
+        # A callback numbered for another visit (a gather that loops back to itself, say)
+        # is stale; URLs built outside Flowyard (a TwiML Redirect's return) carry no number.
+        current = query.get("step") in (None, str(state.get("step_count") or 0))
+        if waits_answer or (
+            pending is not None and pending.kind == TWIML and event in expects and current
+        ):
             row = await self._feed(row.sid, event or "", params, query, pending)
         # Anything else (a repeated fetch, a stale action) hears the current widget again.
         return answer_for(row)

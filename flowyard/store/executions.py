@@ -139,3 +139,22 @@ def claim_due(conn: sa.Connection, now: datetime, lease_until: datetime, limit: 
             executions.update().where(executions.c.sid.in_(due)).values(wake_at=lease_until)
         )
     return list(due)
+
+
+def find_call_waiting_for_reply(conn: sa.Connection, flow_sid: str, contact: str) -> Any | None:
+    """The newest execution of a call from ``contact`` that waits for an SMS reply.
+
+    With concurrent calls allowed, a call's slot is ``contact#CallSid``, so the contact's own
+    slot does not find it.
+    """
+    query = (
+        sa.select(executions)
+        .where(
+            executions.c.flow_sid == flow_sid,
+            executions.c.active_contact.startswith(f"{contact}#", autoescape=True),
+            executions.c.waiting_for == "reply",
+        )
+        .order_by(executions.c.id.desc())
+        .limit(1)
+    )
+    return conn.execute(query).first()

@@ -60,6 +60,10 @@ class Call:
     exchanges: list[Exchange] = field(default_factory=list)
     execution_sid: str | None = None
     ended: bool = False
+    # On hold: the execution waits for something else (an SMS reply); ``resume`` goes on.
+    held: bool = False
+    _caller: Any = field(default=None, repr=False)
+    _final_url: str | None = field(default=None, repr=False)
 
     @property
     def last(self) -> ET.Element:
@@ -77,6 +81,10 @@ class Outcomes:
     queue_result: str = "bridged"
     pay_result: str = "success"
     hang_up_in: tuple[str, ...] = ()  # verbs during which the caller hangs up (Dial, Record...)
+    # What a <Connect><VirtualAgent> posts back when the agent is done; None: the caller stays.
+    virtual_agent: dict[str, str] | None = field(
+        default_factory=lambda: {"VirtualAgentStatus": "completed"}
+    )
     apps: dict[str, Callable[[dict[str, str]], str]] = field(default_factory=dict)
 
 
@@ -91,6 +99,7 @@ class Caller:
         self.answers = list(answers)
         self.outcomes = outcomes
         self.status_url: str | None = None
+        self.hold: tuple[str, dict[str, str]] | None = None
 
     def params(self, **extra: str) -> dict[str, str]:
         return {**self.base, "CallStatus": "in-progress", **extra}
@@ -144,6 +153,10 @@ class Caller:
             return self._action(url, node, Digits=str(answer))
         elif tag == "Redirect":
             target = urljoin(url, (node.text or "").strip())
+            if dict(parse_qsl(urlsplit(target).query)).get("FlowEvent") == "hold":
+                # Flowyard holds the caller: stop here until the test moves the flow on.
+                self.hold = (target, self.params())
+                return "end"
             app = next((a for p, a in self.outcomes.apps.items() if target.startswith(p)), None)
             if app is not None:  # an external TwiML app, simulated in-process
                 return self.next(target, app(self.params()))
@@ -196,7 +209,9 @@ class Caller:
             heard.append("[connect]")
             if self._hangs_up("Connect"):
                 return self._action(url, node, CallStatus="completed")
-            return self._action(url, node, VirtualAgentStatus="completed")
+            if self.outcomes.virtual_agent is None:
+                return None
+            return self._action(url, node, **self.outcomes.virtual_agent)
         elif tag in ("Start", "Stop"):
             heard.append(f"[{tag.lower()} {' '.join(c.tag.lower() for c in node)}]")
         elif tag in ("Hangup", "Reject"):
@@ -329,6 +344,37 @@ class _Base:
             caller.call.execution_sid = found.group(1)
 
     @staticmethod
+    def _held(caller: Caller, final_url: str | None) -> bool:
+        call = caller.call
+        call._caller, call._final_url = caller, final_url
+        call.held = caller.hold is not None
+        return call.held
+
+    def _call_request(self, call: Call) -> dict[str, Any]:
+        path = f"/2010-04-01/Accounts/{self.account_sid}/Calls/{call.call_sid}.json"
+        return {"url": self.base_url + path, "auth": (self.account_sid, self.auth_token)}
+
+    @staticmethod
+    def _moved(call: Call, response: httpx.Response, answers: list[Any] | None) -> Any:
+        response.raise_for_status()
+        url = response.json().get("url")
+        caller = call._caller
+        if not url or caller is None:
+            raise ValueError("the call has no URL to fetch")
+        caller.answers.extend(answers or [])
+        caller.hold, call.held, call.ended = None, False, False
+        return caller, url, caller.params()
+
+    @staticmethod
+    def _unhold(call: Call, answers: list[Any] | None) -> tuple[Caller, tuple[str, dict[str, str]]]:
+        caller = call._caller
+        if not call.held or caller is None or caller.hold is None:
+            raise ValueError("the call is not on hold")
+        caller.answers.extend(answers or [])
+        hold, caller.hold, call.held = caller.hold, None, False
+        return caller, hold
+
+    @staticmethod
     def _final(caller: Caller, status: str) -> dict[str, str]:
         return {**caller.base, "CallStatus": status, "CallDuration": "30"}
 
@@ -406,11 +452,25 @@ class VoiceClient(_Base):
                 break
             url, params = step
             self._note(caller, url)
-        call.ended = True
         final_url = status_url or (self.webhook(flow_sid) if flow_sid else None)
+        if self._held(caller, final_url):
+            return call
+        call.ended = True
         if final_url:
             self.post(final_url, self._final(caller, "completed"))
         return call
+
+    def resume(self, call: Call, answers: list[Any] | None = None) -> Call:
+        """Go on with a call on hold (Twilio fetching the flow again); ``answers`` are added."""
+        caller, (url, params) = self._unhold(call, answers)
+        return self._drive(caller, url, params, None, status_url=call._final_url)
+
+    def follow(self, call: Call, answers: list[Any] | None = None) -> Call:
+        """Fetch the URL the Calls resource now gives the call, as Twilio does when a call is
+        redirected (Flowyard pulls a call back when its execution moved on without it)."""
+        response = self.http.get(**self._call_request(call))
+        caller, url, params = self._moved(call, response, answers)
+        return self._drive(caller, url, params, None, status_url=call._final_url)
 
 
 class AsyncVoiceClient(_Base):
@@ -492,7 +552,20 @@ class AsyncVoiceClient(_Base):
                 break
             url, params = step
             self._note(caller, url)
+        if self._held(caller, final_url):
+            return call
         call.ended = True
         if final_url:
             await self.post(final_url, self._final(caller, "completed"))
         return call
+
+    async def resume(self, call: Call, answers: list[Any] | None = None) -> Call:
+        """As ``VoiceClient.resume``."""
+        caller, (url, params) = self._unhold(call, answers)
+        return await self._drive(caller, url, params, call._final_url)
+
+    async def follow(self, call: Call, answers: list[Any] | None = None) -> Call:
+        """As ``VoiceClient.follow``."""
+        response = await self.http.get(**self._call_request(call))
+        caller, url, params = self._moved(call, response, answers)
+        return await self._drive(caller, url, params, call._final_url)

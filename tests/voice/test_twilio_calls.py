@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -14,8 +15,10 @@ import pytest
 
 from flowyard.testing.voice import VoiceClient
 from tests.conftest import start_server
+from tests.e2e.helpers import wait_for
 from tests.flows import go, state
 from tests.voice.helpers import CALLER, NUMBER, call_flow
+from tests.voice.test_call_moves_on import AWAY, REDIRECTED
 
 PUBLIC = "http://flows.example.test"
 
@@ -57,7 +60,19 @@ class FakeCalls(BaseHTTPRequestHandler):
                 },
             )
             return
-        call_sid = self.path.split("/")[5]
+        call_sid = self.path.split("/")[5].removesuffix(".json")
+        if "/Recordings" not in self.path:  # a call update: Twilio fetches the new Url
+            self._answer(
+                200,
+                {
+                    "sid": call_sid,
+                    "account_sid": account,
+                    "status": "in-progress",
+                    "api_version": "2010-04-01",
+                    "uri": f"/2010-04-01/Accounts/{account}/Calls/{call_sid}.json",
+                },
+            )
+            return
         sid = "RE" + uuid.uuid4().hex
         self._answer(
             201,
@@ -183,3 +198,30 @@ def test_a_refused_call_takes_failed(twilio_server):
         ("call_user", "failed"),
         ("why", "next"),
     ]
+
+
+def test_a_timed_out_redirect_brings_the_real_call_back(twilio_server):
+    server = twilio_server
+    client = server.client()
+    flow = client.studio.v2.flows.create(
+        friendly_name="tw", status="published", definition=REDIRECTED
+    )
+    voice = VoiceClient(server.base_url, server.account_sid, server.auth_token, signed_base=PUBLIC)
+    try:
+        call = voice.call(flow.sid, CALLER, NUMBER, hang_up=False, outcomes=AWAY)
+        update = f"/Calls/{call.call_sid}.json"
+        _path, params = wait_for(
+            lambda: next((r for r in FakeCalls.received if r[0].endswith(update)), None)
+        )
+        (execution,) = client.studio.v2.flows(flow.sid).executions.list()
+        webhook = f"{PUBLIC}/v1/Accounts/{server.account_sid}/Flows/{flow.sid}"
+        assert params["Url"] == [f"{webhook}?executionSid={execution.sid}"]
+        assert params["Method"] == ["POST"]
+        # Twilio fetches the new URL: the caller hears the widget after the timeout.
+        answer = voice.post(
+            params["Url"][0], {**call.exchanges[0].params, "CallStatus": "in-progress"}
+        )
+        assert answer.status_code == 200
+        assert ET.fromstring(answer.text)[0].text == "We lost you"
+    finally:
+        voice.close()
