@@ -211,8 +211,7 @@ class Runtime:
     ) -> Any:
         """Start and commit an execution; ``call`` is the row of the call that started it,
         stored with the execution so its callbacks find it."""
-        with self.db.connect() as conn:
-            flow_row = require_flow(conn, account_sid, flow_sid)
+        flow_row = require_flow(self.db, account_sid, flow_sid)  # one standalone read
         revision = self._revision_for(flow_row, contact)
         flow = self.load_flow(flow_sid, revision)
         if flow is None:
@@ -289,14 +288,19 @@ class Runtime:
                 with write(self.db) as conn:
                     if claimed:
                         store.save_execution(conn, execution_sid, 1, row_values(sprint))
+                        saved = None
                     else:
-                        if store.find_active(conn, flow_sid, active) is not None:
-                            raise _SlotTaken
-                        store.insert_execution(conn, {**row, **row_values(sprint), "version": 2})
+                        # The unique index decides: a contact with an active execution fails
+                        # the insert (IntegrityError, handled below).
+                        saved = store.insert_new_execution(
+                            conn, {**row, **row_values(sprint), "version": 2}
+                        )
                     store.insert_steps(conn, step_rows(steps, account_sid, flow_sid, execution_sid))
                     store_records(conn, records)
-                    return store.get_execution_by_sid(conn, execution_sid)
-        except (sa.exc.IntegrityError, _SlotTaken):
+                    if saved is None:
+                        saved = store.get_execution_by_sid(conn, execution_sid)
+                    return saved
+        except sa.exc.IntegrityError:
             with self.db.connect() as conn:
                 existing = store.find_active(conn, flow_sid, active)
             if existing is None:  # ended between our insert and our read: try once more
@@ -502,7 +506,3 @@ def _timer_input(row: Any) -> engine.ResumeInput:
     if row.waiting_for == "redirect":
         return voice_callback("timeout", {}, {}, {})
     return engine.Timeout()
-
-
-class _SlotTaken(Exception):
-    """The contact already has an active execution in this flow."""

@@ -241,8 +241,17 @@ class Statement:
     ROLLBACK), on SQLite on a connection each thread keeps checked out.
     """
 
-    def __init__(self, statement: sa.Executable, name: str = "Row") -> None:
+    def __init__(
+        self,
+        statement: sa.Executable,
+        name: str = "Row",
+        *,
+        variants: Mapping[str, sa.Executable] | None = None,
+    ) -> None:
         self.statement = statement
+        # Dialect-specific forms of the same statement (``ON CONFLICT`` is spelt per dialect),
+        # by dialect name; they must return the same columns as ``statement``.
+        self.variants = dict(variants or {})
         columns = getattr(statement, "exported_columns", None)
         self.row_class: Any = namedtuple(name, [c.name for c in columns]) if columns else None
         self._compiled: dict[tuple[str, str], _Compiled] = {}
@@ -251,7 +260,8 @@ class Statement:
         key = (dialect.name, dialect.driver)
         compiled = self._compiled.get(key)
         if compiled is None:
-            compiled = self._compiled[key] = _Compiled(self.statement, self.row_class, dialect)
+            statement = self.variants.get(dialect.name, self.statement)
+            compiled = self._compiled[key] = _Compiled(statement, self.row_class, dialect)
         return compiled
 
     def all(self, target: sa.Connection | sa.Engine, params: Mapping[str, Any]) -> list[Any]:
@@ -270,6 +280,14 @@ class Statement:
         """Run a statement that returns no rows in ``conn``'s transaction; the row count."""
         compiled = self._for(conn.dialect)
         return _cursor(conn, compiled.sql, compiled.make_args(params)).rowcount
+
+    def execute_many(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run a statement that returns no rows once per item of ``rows``, in one driver
+        ``executemany`` (psycopg pipelines it: one round trip for all)."""
+        if rows:
+            compiled = self._for(conn.dialect)
+            make_args = compiled.make_args
+            _cursor(conn, compiled.sql, [make_args(row) for row in rows], many=True)
 
     def _standalone(self, db: sa.Engine, params: Mapping[str, Any]) -> list[Any]:
         # Compiled only once a connection exists: connecting initialises the dialect.
@@ -294,7 +312,45 @@ class Statement:
         return _retrying(db, read)
 
 
-def _cursor(conn: sa.Connection, sql: str, args: Any) -> Any:
+def _cursor(conn: sa.Connection, sql: str, args: Any, *, many: bool = False) -> Any:
     if not conn.in_transaction():
         conn.begin()  # what conn.execute would do: reads of one block share a snapshot
-    return conn.connection.driver_connection.execute(sql, args)
+    driver = conn.connection.driver_connection
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        if many:
+            cursor = driver.cursor()
+            cursor.executemany(sql, args)
+            return cursor
+        return driver.execute(sql, args)
+    except dbapi.Error as exc:
+        # Raised as conn.execute raises it (sqlalchemy.exc.IntegrityError, ...), so callers
+        # handle one family of errors whichever way a statement ran.
+        raise sa.exc.DBAPIError.instance(
+            sql, args, exc, dbapi.Error, dialect=conn.dialect, ismulti=many
+        ) from exc
+
+
+class Inserts:
+    """``INSERT`` of a row given as ``{column: value}``, prebuilt per set of columns given
+    (columns left out keep their server defaults, as with ``conn.execute(table.insert(), row)``).
+    """
+
+    def __init__(self, table: sa.Table) -> None:
+        self.table = table
+        self._by_keys: dict[tuple[str, ...], Statement] = {}
+
+    def _statement(self, keys: tuple[str, ...]) -> Statement:
+        statement = self._by_keys.get(keys)
+        if statement is None:
+            values = {k: sa.bindparam(k, type_=self.table.c[k].type) for k in keys}
+            statement = self._by_keys[keys] = Statement(self.table.insert().values(values))
+        return statement
+
+    def one(self, conn: sa.Connection, row: Mapping[str, Any]) -> None:
+        self._statement(tuple(row)).execute(conn, row)
+
+    def many(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Rows with the same columns, in one ``executemany``."""
+        if rows:
+            self._statement(tuple(rows[0])).execute_many(conn, rows)

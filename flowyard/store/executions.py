@@ -8,13 +8,21 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from flowyard.store.db import Inserts, Statement
 from flowyard.store.paging import Slice, Window, read_window
 from flowyard.store.tables import executions, steps
 
 # Statements are built once: building and cache-keying Core statements per call cost more
-# than running them on SQLite.
-_INSERT = executions.insert()
-_INSERT_STEPS = steps.insert()
+# than running them on SQLite. The create path's run prebuilt on the driver (store.db).
+_INSERT = Inserts(executions)
+_INSERT_STEPS = Inserts(steps)
+_NEW_COLUMNS = tuple(c.name for c in executions.c if c.name != "id")
+_INSERT_RETURNING = Statement(
+    executions.insert()
+    .values({k: sa.bindparam(k, type_=executions.c[k].type) for k in _NEW_COLUMNS})
+    .returning(*executions.c),
+    "Execution",
+)
 _BY_SID = sa.select(executions).where(executions.c.sid == sa.bindparam("e_sid"))
 _ACTIVE = sa.select(executions).where(
     executions.c.flow_sid == sa.bindparam("e_flow"),
@@ -31,7 +39,15 @@ def insert_execution(conn: sa.Connection, values: dict[str, Any]) -> None:
     Raises ``sqlalchemy.exc.IntegrityError`` when the contact already has an active execution
     in this flow (a unique index); the transaction is then lost, so run this one alone.
     """
-    conn.execute(_INSERT, values)
+    _INSERT.one(conn, values)
+
+
+def insert_new_execution(conn: sa.Connection, values: dict[str, Any]) -> Any:
+    """Insert an execution given every column but ``id``; the row as stored.
+
+    Raises ``sqlalchemy.exc.IntegrityError`` as :func:`insert_execution` does.
+    """
+    return _INSERT_RETURNING.all(conn, values)[0]
 
 
 def find_active(conn: sa.Connection, flow_sid: str, contact: str) -> Any | None:
@@ -89,9 +105,8 @@ def delete_execution(conn: sa.Connection, sid: str) -> None:
 
 
 def insert_steps(conn: sa.Connection, rows: Iterable[dict[str, Any]]) -> None:
-    rows = list(rows)
-    if rows:
-        conn.execute(_INSERT_STEPS, rows)
+    """Steps that all give the same columns, in one ``executemany``."""
+    _INSERT_STEPS.many(conn, list(rows))
 
 
 def list_steps(conn: sa.Connection, execution_sid: str, window: Window) -> Slice:

@@ -6,15 +6,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from flowyard.store.db import Inserts
 from flowyard.store.paging import Slice, Window, read_window
 from flowyard.store.tables import messages, tasks
 
-_INSERT_MESSAGE = messages.insert()
-_INSERT_TASK = tasks.insert()
+_INSERT_MESSAGE = Inserts(messages)
+_INSERT_TASK = Inserts(tasks)
 
 
 def insert_message(conn: sa.Connection, values: dict[str, Any]) -> None:
-    conn.execute(_INSERT_MESSAGE, values)
+    _INSERT_MESSAGE.one(conn, values)
 
 
 def update_message_status(
@@ -51,7 +52,7 @@ def get_message(conn: sa.Connection, account_sid: str, sid: str) -> Any | None:
 
 
 def insert_task(conn: sa.Connection, values: dict[str, Any]) -> None:
-    conn.execute(_INSERT_TASK, values)
+    _INSERT_TASK.one(conn, values)
 
 
 def list_tasks(conn: sa.Connection, account_sid: str) -> list[Any]:
