@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from flowyard.console import api_flows, api_runs, assets, pages, simulator
+from flowyard.console import api_flows, api_runs, assets, pages, simulator, simulator_call
 
 routes = [
     Route("/console", pages.root, methods=["GET"]),
@@ -22,6 +22,7 @@ routes = [
     *api_flows.routes,
     *api_runs.routes,
     *simulator.routes,
+    *simulator_call.routes,
 ]
 
 __all__ = ["routes"]

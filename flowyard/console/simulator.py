@@ -2,7 +2,8 @@
 
 A typed message goes to ``Runtime.inbound_message`` with the parameters Twilio's webhook would
 post; a REST start goes to ``Runtime.create_execution``. What the flow sends back is read from
-the local platform's outbox, and the execution's current widget from its steps.
+the local platform's outbox, and the execution's current widget from its steps. Calls are in
+``simulator_call``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from flowyard.sids import new_sid
 MAX_BODY = 1600  # Twilio's limit for one message body
 
 
-def _address(data: dict[str, Any], name: str) -> str:
+def address_param(data: dict[str, Any], name: str) -> str:
     value = data.get(name)
     if not isinstance(value, str) or not value.strip() or len(value) > 255:
         raise invalid_parameter(name, "must be a phone number or address")
@@ -62,7 +63,7 @@ def _text(data: dict[str, Any]) -> str:
     return text
 
 
-def _ensure_runnable(
+def ensure_runnable(
     request: Request, account_sid: str, flow_sid: str, contact: str, run_draft: bool
 ) -> None:
     """Test users run the latest revision; everyone else needs a published one."""
@@ -82,8 +83,8 @@ async def start(request: Request) -> Response:
     sess = session.require(request)
     data = await body(request)
     flow_sid = request.path_params["sid"]
-    contact, address = _address(data, "contact"), _address(data, "address")
-    _ensure_runnable(request, sess.account_sid, flow_sid, contact, bool(data.get("run_draft")))
+    contact, address = address_param(data, "contact"), address_param(data, "address")
+    ensure_runnable(request, sess.account_sid, flow_sid, contact, bool(data.get("run_draft")))
     runtime = runtime_of(request)
     if data.get("mode") == "rest":
         parameters = data.get("parameters") or {}
@@ -107,7 +108,7 @@ async def reply(request: Request) -> Response:
     """The contact types a message: it resumes a waiting execution (or starts one)."""
     sess = session.require(request)
     data = await body(request)
-    contact, address = _address(data, "contact"), _address(data, "address")
+    contact, address = address_param(data, "contact"), address_param(data, "address")
     params = _message_params(sess.account_sid, contact, address, _text(data))
     await runtime_of(request).inbound_message(sess.account_sid, request.path_params["sid"], params)
     return await _state(request, sess, contact, _after(data))

@@ -1,24 +1,21 @@
 // The simulator panel: chat with the flow as a contact; the current widget is lit on the canvas.
 import { api, clear, el, errorText, flowSid } from "./common.js";
+import { mountCall } from "./callpanel.js";
 
 const FAST = 500;
 const SLOW = 2500;
 
-// What the trigger's wiring means for a simulated contact.
-function hints(def) {
+// What the trigger's wiring means for a simulated contact: which panels to offer, and notes.
+function wiring(def) {
   const states = Array.isArray(def.states) ? def.states : [];
   const trigger = states.find((s) => s && s.type === "trigger");
   const wired = new Set((trigger && Array.isArray(trigger.transitions) ? trigger.transitions : [])
     .filter((t) => t && t.next).map((t) => t.event));
-  const out = [];
+  const notes = [];
   if (!wired.has("incomingMessage")) {
-    out.push("The trigger's incomingMessage is not connected: a message starts nothing here.");
+    notes.push("The trigger's incomingMessage is not connected: a message starts nothing here.");
   }
-  if (wired.has("incomingCall")) {
-    out.push("This flow answers calls, but the engine does not run voice widgets yet: " +
-      "calls cannot be simulated.");
-  }
-  return out;
+  return { notes, calls: wired.has("incomingCall"), messages: wired.has("incomingMessage") };
 }
 
 // ctx: flow() -> the flow as loaded, definition() -> the one being edited, highlight(name|null)
@@ -42,18 +39,33 @@ export function mountSimulator(host, ctx) {
   const endButton = el("button", { type: "button", hidden: true }, "End");
   const reset = el("button", { type: "button" }, "Clear");
 
+  const wired = wiring(ctx.definition());
+  const messages = el("section", { class: "sim-messages", "aria-label": "Messages" },
+    chat, composer, el("div", { class: "row" }, restStart, endButton, reset));
+  const calls = el("section", { class: "sim-call", "aria-label": "Call" });
+  // A flow that answers calls gets both panels, one at a time: the side column is narrow.
+  const modes = el("div", { class: "modes", role: "group", "aria-label": "Simulate" });
+  function mode(which) {
+    messages.hidden = which !== "messages";
+    calls.hidden = which !== "call";
+    for (const button of modes.children) button.setAttribute("aria-pressed", String(button.value === which));
+  }
+  for (const [value, label] of [["messages", "Messages"], ["call", "Call"]]) {
+    modes.append(el("button", { type: "button", value, onclick: () => mode(value) }, label));
+  }
+
   host.append(
     el("h2", {}, "Simulator"),
     el("div", { class: "setup" },
       el("label", {}, "Contact", contact), el("label", {}, "Flow number", address)),
     el("label", { class: "check" }, el("span", {}, draft,
       " Run the latest revision (adds the contact to Test Users)")),
-    chat, composer,
-    el("div", { class: "row" }, restStart, endButton, reset),
+    wired.calls ? modes : null, messages, calls,
     status);
+  mode(wired.calls && !wired.messages ? "call" : "messages");
 
   const note = (text) => chat.append(el("div", { class: "bubble note" }, text));
-  for (const hint of hints(ctx.definition())) note(hint);
+  for (const hint of wired.notes) note(hint);
 
   function show(state) {
     sim.cursor = state.cursor;
@@ -62,11 +74,15 @@ export function mountSimulator(host, ctx) {
         dataset: { id: m.id }, title: `${m.from} → ${m.to}` }, m.body));
     }
     if (state.messages.length) chat.scrollTop = chat.scrollHeight;
-    const ex = state.execution;
+    track(state.execution, state.current);
+  }
+
+  // Where the execution is, for the status line and the canvas (from the chat or the call).
+  function track(ex, current) {
     const changed = ex && (!sim.execution || sim.execution.sid !== ex.sid ||
       sim.execution.status !== ex.status);
     sim.execution = ex;
-    ctx.highlight(state.current);
+    ctx.highlight(current);
     endButton.hidden = !(ex && ex.status === "active");
     clear(status);
     if (!ex) {
@@ -75,7 +91,7 @@ export function mountSimulator(host, ctx) {
     }
     status.append(el("a", { href: `/console/flows/${flowSid}/executions/${ex.sid}` }, ex.sid), " · ",
       ex.status === "active"
-        ? (state.current ? `at ${state.current}` : "running") + (ex.waiting_for ? ` (waiting for ${ex.waiting_for})` : "")
+        ? (current ? `at ${current}` : "running") + (ex.waiting_for ? ` (waiting for ${ex.waiting_for})` : "")
         : "ended");
     if (changed && ex.status === "ended") note("The execution ended.");
   }
@@ -141,6 +157,10 @@ export function mountSimulator(host, ctx) {
     clear(chat);
     ctx.highlight(null);
   });
+  if (wired.calls) {
+    mountCall(calls, { from: () => contact.value.trim(), to: () => address.value.trim(),
+      draft: () => draft.checked, track });
+  }
   contact.addEventListener("change", () => {
     sim.cursor = null;
     sim.execution = null;
