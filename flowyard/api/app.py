@@ -36,7 +36,10 @@ def _twilio_error(_request: Request, exc: Exception) -> Response:
 def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        return _twilio_error(request, method_not_allowed())
+        response = _twilio_error(request, method_not_allowed())
+        if exc.headers and "Allow" in exc.headers:  # RFC 9110: say which methods would do
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
     if exc.status_code == 404:
         path = request.url.path
         for prefix in ("/v1", "/v2"):

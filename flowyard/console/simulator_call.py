@@ -34,8 +34,8 @@ from flowyard.sids import new_sid
 from flowyard.store import calls as call_store
 from flowyard.store import executions as execution_store
 from flowyard.store.clock import utcnow
-from flowyard.testing.voice import MAX_REQUESTS, SILENCE, Call, Caller, Outcomes, Speech
-from flowyard.testing.voice import _base_params as base_params
+from flowyard.testing.caller import MAX_REQUESTS, SILENCE, Call, Caller, Outcomes, Speech
+from flowyard.testing.caller import call_params as base_params
 
 WAIT = "wait"  # a step of ``ConsoleCaller.next``: a gather waits for the person
 MAX_DIGITS = 40

@@ -95,6 +95,9 @@ class Voice:
             execution_sid = execution_sid or (call.execution_sid if call is not None else None)
             if execution_sid is not None:
                 row = store.get_execution_by_sid(conn, execution_sid)
+        if call is not None and call.account_sid != account_sid:
+            # Another account's call: a signed request to this webhook must not touch it.
+            return EMPTY if status in ENDED_CALL else HANGUP
         if call is not None:
             self._track(call, params)
         if execution_sid is None:

@@ -48,7 +48,6 @@ __all__ = [
     "call_params",
 ]
 _EXECUTION = re.compile(r"executionSid=(FN[0-9a-fA-F]{32})")
-_base_params = call_params  # the console's call panel imports this older name
 
 
 class _Base:

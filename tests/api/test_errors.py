@@ -128,8 +128,10 @@ def test_wrong_methods_are_20004(server: Server, client: Client) -> None:
     ]
     with raw(server, client) as http:
         for method, path in wrong:
-            body = assert_error(http.request(method, path), 405, 20004)
+            response = http.request(method, path)
+            body = assert_error(response, 405, 20004)
             assert set(body) == ERROR_KEYS, (method, path)
+            assert method not in response.headers["Allow"] and "GET" in response.headers["Allow"]
         # Nothing happened to the flow.
         assert http.get(f"/v2/Flows/{sid}").json()["revision"] == 1
 

@@ -8,6 +8,7 @@ from flowyard.testing.voice import HANGUP
 from tests.e2e.helpers import post_signed
 from tests.flows import go, state
 from tests.voice.helpers import CALLER, NUMBER, call_flow, harness, twiml
+from tests.voice.test_call_moves_on import TEXT_WHILE_CALLING
 
 IVR = call_flow(
     state("hello", "say-play", [go("audioComplete", "menu")], say="Hello"),
@@ -167,3 +168,22 @@ def test_voice_widgets_inside_a_subflow(server):
             ("sub", "completed", "done"),
             ("done", "audioComplete", "Ended"),
         ]
+
+
+def test_another_accounts_call_sid_changes_nothing(server):
+    with harness(server) as owner, harness(server) as other:
+        flow_sid = owner.create(TEXT_WHILE_CALLING)
+        call = owner.voice.call(flow_sid, CALLER, NUMBER, hang_up=False)
+        assert call.held
+        before = owner.client.calls(call.call_sid).fetch()
+        assert before.status == "in-progress"
+        # The other account signs a "call ended" for the owner's CallSid to its own flow.
+        other_flow = other.create(IVR)
+        ended = {**call.exchanges[0].params, "AccountSid": other.voice.account_sid}
+        response = other.voice.post(
+            other.voice.webhook(other_flow), {**ended, "CallStatus": "completed"}
+        )
+        assert response.status_code == 200
+        assert owner.client.calls(call.call_sid).fetch().status == "in-progress"
+        assert owner.execution(flow_sid, call.execution_sid).status == "active"
+        assert other.client.studio.v2.flows(other_flow).executions.list() == []
