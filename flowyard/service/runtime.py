@@ -285,21 +285,21 @@ class Runtime:
                                 },
                             )
                     raise
-                with write(self.db) as conn:
+                # Unclaimed, the transaction only inserts: one batch (one round trip on
+                # PostgreSQL), where the unique index decides the contact's slot (a contact
+                # with an active execution fails the insert: IntegrityError, handled below).
+                with write(self.db, batch=not claimed) as conn:
                     if claimed:
                         store.save_execution(conn, execution_sid, 1, row_values(sprint))
-                        saved = None
                     else:
-                        # The unique index decides: a contact with an active execution fails
-                        # the insert (IntegrityError, handled below).
                         saved = store.insert_new_execution(
                             conn, {**row, **row_values(sprint), "version": 2}
                         )
                     store.insert_steps(conn, step_rows(steps, account_sid, flow_sid, execution_sid))
                     store_records(conn, records)
-                    if saved is None:
-                        saved = store.get_execution_by_sid(conn, execution_sid)
-                    return saved
+                    if claimed:
+                        return store.get_execution_by_sid(conn, execution_sid)
+                return saved()
         except sa.exc.IntegrityError:
             with self.db.connect() as conn:
                 existing = store.find_active(conn, flow_sid, active)

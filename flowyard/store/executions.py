@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -42,12 +42,15 @@ def insert_execution(conn: sa.Connection, values: dict[str, Any]) -> None:
     _INSERT.one(conn, values)
 
 
-def insert_new_execution(conn: sa.Connection, values: dict[str, Any]) -> Any:
-    """Insert an execution given every column but ``id``; the row as stored.
+def insert_new_execution(conn: sa.Connection, values: dict[str, Any]) -> Callable[[], Any]:
+    """Insert an execution given every column but ``id``; called, the result is the row as
+    stored (in a batched ``write``, call it after the block: see ``Statement.submit``).
 
-    Raises ``sqlalchemy.exc.IntegrityError`` as :func:`insert_execution` does.
+    Raises ``sqlalchemy.exc.IntegrityError`` as :func:`insert_execution` does (in a batched
+    ``write``, by the end of the block at the latest).
     """
-    return _INSERT_RETURNING.all(conn, values)[0]
+    rows = _INSERT_RETURNING.submit(conn, values)
+    return lambda: rows()[0]
 
 
 def find_active(conn: sa.Connection, flow_sid: str, contact: str) -> Any | None:
