@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from flowyard import engine
 from flowyard.store import calls as call_store
-from flowyard.store import outbox
+from flowyard.store import executions as store
+from flowyard.store import outbox, write
 from flowyard.store.clock import utcnow
 
 # Service calls that wait for Twilio to come back to the flow webhook (voice widgets).
@@ -88,3 +89,34 @@ def step_rows(
         }
         for step in steps
     ]
+
+
+def commit_started(
+    db: sa.Engine,
+    execution: dict[str, Any],
+    steps: list[dict[str, Any]],
+    records: list[tuple[str, dict[str, Any]]],
+) -> Any:
+    """Commit an execution whose first sprint ran in-process (nothing claimed it before):
+    the execution row, its steps and the platform's records in one write-only transaction.
+    On PostgreSQL that is one statement (one round trip, no BEGIN or COMMIT), or failing
+    that one pipelined batch; on SQLite one transaction of prebuilt inserts. Returns the
+    execution row as stored.
+
+    Raises ``sqlalchemy.exc.IntegrityError`` when the contact already has an active execution
+    in this flow: the unique index decides, and nothing of the transaction is kept.
+    """
+    # Inline, not on a worker thread: measured, the thread's GIL hand-offs cost more CPU
+    # (~0.7 ms per execution) than the event loop waits for PostgreSQL's commit.
+    by_kind: dict[str, list[dict[str, Any]]] = {"message": [], "task": []}
+    for kind, row in records:
+        by_kind.setdefault(kind, []).append(row)
+    if len(by_kind) == 2:  # nothing but messages and tasks: one statement on PostgreSQL
+        saved = store.insert_started(db, execution, steps, by_kind["message"], by_kind["task"])
+        if saved is not None:
+            return saved
+    with write(db, batch=True) as conn:
+        saved = store.insert_new_execution(conn, execution)
+        store.insert_steps(conn, steps)
+        store_records(conn, records)
+    return saved()

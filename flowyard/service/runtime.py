@@ -29,7 +29,14 @@ from flowyard.platform import (
 )
 from flowyard.service.executions import require_execution
 from flowyard.service.flows import require_flow
-from flowyard.service.persistence import ANSWER, TWIML, row_values, step_rows, store_records
+from flowyard.service.persistence import (
+    ANSWER,
+    TWIML,
+    commit_started,
+    row_values,
+    step_rows,
+    store_records,
+)
 from flowyard.service.services import ServiceCalls
 from flowyard.sids import new_sid
 from flowyard.store import calls as call_store
@@ -285,21 +292,15 @@ class Runtime:
                                 },
                             )
                     raise
-                # Unclaimed, the transaction only inserts: one batch (one round trip on
-                # PostgreSQL), where the unique index decides the contact's slot (a contact
-                # with an active execution fails the insert: IntegrityError, handled below).
-                with write(self.db, batch=not claimed) as conn:
-                    if claimed:
-                        store.save_execution(conn, execution_sid, 1, row_values(sprint))
-                    else:
-                        saved = store.insert_new_execution(
-                            conn, {**row, **row_values(sprint), "version": 2}
-                        )
-                    store.insert_steps(conn, step_rows(steps, account_sid, flow_sid, execution_sid))
+                rows = step_rows(steps, account_sid, flow_sid, execution_sid)
+                if not claimed:  # the unique index decides the slot: IntegrityError below
+                    new_row = {**row, **row_values(sprint), "version": 2}
+                    return commit_started(self.db, new_row, rows, records)
+                with write(self.db) as conn:
+                    store.save_execution(conn, execution_sid, 1, row_values(sprint))
+                    store.insert_steps(conn, rows)
                     store_records(conn, records)
-                    if claimed:
-                        return store.get_execution_by_sid(conn, execution_sid)
-                return saved()
+                    return store.get_execution_by_sid(conn, execution_sid)
         except sa.exc.IntegrityError:
             with self.db.connect() as conn:
                 existing = store.find_active(conn, flow_sid, active)

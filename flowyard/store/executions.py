@@ -6,11 +6,12 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from flowyard.store.db import Inserts, Statement
 from flowyard.store.paging import Slice, Window, read_window
-from flowyard.store.tables import executions, steps
+from flowyard.store.tables import executions, messages, steps, tasks
 
 # Statements are built once: building and cache-keying Core statements per call cost more
 # than running them on SQLite. The create path's run prebuilt on the driver (store.db).
@@ -51,6 +52,71 @@ def insert_new_execution(conn: sa.Connection, values: dict[str, Any]) -> Callabl
     """
     rows = _INSERT_RETURNING.submit(conn, values)
     return lambda: rows()[0]
+
+
+def _json_insert(table: sa.Table, param: str, *, many: bool = True) -> tuple[str, frozenset]:
+    """``INSERT`` of the rows in one JSON parameter (PostgreSQL ``json_populate_recordset``):
+    any number of rows in one fixed statement, the values serialised by orjson in C rather
+    than adapted one by one by the driver."""
+    names = [c.name for c in table.c if c.name != "id"]
+    columns = ", ".join(f'"{n}"' for n in names)
+    function = "json_populate_recordset" if many else "json_populate_record"
+    sql = (
+        f"INSERT INTO {table.name} ({columns}) "
+        f"SELECT {columns} FROM {function}(NULL::{table.name}, CAST(:{param} AS json))"
+    )
+    return sql, frozenset(names)
+
+
+_NEW_SQL, _NEW_NAMES = _json_insert(executions, "e", many=False)
+_STEPS_SQL, _STEP_NAMES = _json_insert(steps, "s")
+_MESSAGES_SQL, _MESSAGE_NAMES = _json_insert(messages, "m")
+_TASKS_SQL, _TASK_NAMES = _json_insert(tasks, "t")
+# PostgreSQL only: a new execution with its steps, messages and tasks in one statement (the
+# data-modifying CTEs run as one; foreign keys are checked at its end).
+_RETURNED = ", ".join(f'"{c.name}"' for c in executions.c)  # by name: the table's own
+# column order is the migrations' order, not necessarily this one
+_INSERT_ALL = Statement(
+    sa.text(
+        f"WITH e AS ({_NEW_SQL} RETURNING {_RETURNED}), s AS ({_STEPS_SQL}), "
+        f"m AS ({_MESSAGES_SQL}), t AS ({_TASKS_SQL}) SELECT {_RETURNED} FROM e"
+    ).columns(*executions.c),
+    "Execution",
+)
+
+
+def _json_rows(names: frozenset, rows: list[dict[str, Any]]) -> str | None:
+    if any(row.keys() != names for row in rows):
+        return None  # some column left to its server default: not this statement's shape
+    return orjson.dumps(rows).decode()
+
+
+def insert_started(
+    db: sa.Engine,
+    execution: dict[str, Any],
+    step_rows: list[dict[str, Any]],
+    message_rows: list[dict[str, Any]],
+    task_rows: list[dict[str, Any]],
+) -> Any | None:
+    """On PostgreSQL, commit a new execution, its steps, messages and tasks (each row with
+    every column but ``id``) in one statement, its own transaction: one round trip. The
+    execution row as stored; None where that statement does not apply (SQLite, or rows that
+    leave columns to their defaults): then use a batched ``write``.
+
+    Raises ``sqlalchemy.exc.IntegrityError`` as :func:`insert_execution` does, and then
+    nothing was written.
+    """
+    if db.dialect.name != "postgresql" or execution.keys() != _NEW_NAMES:
+        return None
+    params = {
+        "e": orjson.dumps(execution).decode(),
+        "s": _json_rows(_STEP_NAMES, step_rows),
+        "m": _json_rows(_MESSAGE_NAMES, message_rows),
+        "t": _json_rows(_TASK_NAMES, task_rows),
+    }
+    if None in params.values():
+        return None
+    return _INSERT_ALL.commit_alone(db, params)[0]
 
 
 def find_active(conn: sa.Connection, flow_sid: str, contact: str) -> Any | None:
