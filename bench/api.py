@@ -424,12 +424,25 @@ def free_port() -> int:
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process (Linux ``/proc``); None where unavailable."""
+    """User + system CPU time of a process and its live descendants (a server's worker
+    processes), from Linux ``/proc``; None where unavailable."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for child in _children(pid):
+        total += cpu_seconds(child) or 0.0
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    children: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                children += [int(c) for c in (task / "children").read_text().split()]
+    return children
 
 
 @contextlib.contextmanager
@@ -460,11 +473,15 @@ def serve(name: str, command: list[str], env: dict[str, str], log: Path) -> Iter
             proc.wait()
 
 
-def serve_flowyard(backend: str, url: str, account: Account, log: Path) -> Any:
-    """``python -m flowyard serve`` on ``url``, one worker, with the benchmark's account."""
+def serve_flowyard(
+    backend: str, url: str, account: Account, log: Path, workers: int = 1
+) -> Any:
+    """``python -m flowyard serve`` on ``url``, ``workers`` processes (one by default), with
+    the benchmark's account."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWYARD_")}
     env.update(FLOWYARD_ACCOUNT_SID=account.sid, FLOWYARD_AUTH_TOKEN=account.token)
-    command = [sys.executable, "-m", "flowyard", "serve", "--workers", "1", "--database-url", url]
+    command = [sys.executable, "-m", "flowyard", "serve", "--workers", str(workers)]
+    command += ["--database-url", url]
     return serve(f"flowyard {backend}", command, env, log)
 
 

@@ -8,9 +8,13 @@ the bare Starlette + sqlite3 fetch of ``bench/api.py``, the machine's ceiling fo
 request.
 
     python bench/engine.py [--quick] [--duration S] [--connections N] [--no-postgres]
+                           [--workers 1,2]
 
-Needs ``wrk`` (apt-get install -y wrk). Targets: pure engine >= 20,000 steps/s; end to end
->= 500 executions/s.
+Each backend is measured with every worker count of ``--workers`` (``flowyard serve
+--workers N``; default one and two processes), each on a fresh database, so single- and
+multi-process figures stand side by side. "server CPU" is the flowyard processes' own (not
+the database server's) per execution. Needs ``wrk`` (apt-get install -y wrk). Targets: pure
+engine >= 20,000 steps/s; end to end >= 500 executions/s.
 """
 
 from __future__ import annotations
@@ -213,10 +217,16 @@ def create_load(
 
 
 def end_to_end(
-    backend: str, url: str, account: api.Account, options: argparse.Namespace, tmp: Path
-) -> tuple[api.Result, int]:
+    backend: str,
+    url: str,
+    account: api.Account,
+    options: argparse.Namespace,
+    tmp: Path,
+    workers: int = 1,
+) -> tuple[api.Result, int, dict[str, Any]]:
     """Executions/s on one backend; also checks that the executions really ran."""
-    with api.serve_flowyard(backend, url, account, tmp / f"{backend}.log") as server:
+    log = tmp / f"{backend}-{workers}.log"
+    with api.serve_flowyard(backend, url, account, log, workers) as server:
         auth = (account.sid, account.token)
         created = httpx.post(
             f"{server.base}/v2/Flows",
@@ -255,6 +265,17 @@ def bare_ceiling(
         return api.wrk_load(load, options.duration, options.connections, 1, tmp)
 
 
+def _worker_counts(text: str) -> list[int]:
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("worker counts are positive integers, e.g. 1,2")
+    return counts
+
+
+def _plural(n: int) -> str:
+    return f"{n} worker" + ("" if n == 1 else "s")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, help="seconds per load run (default 5)")
@@ -262,70 +283,98 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="2 s runs")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--postgres-url", default=api.POSTGRES_ADMIN_URL)
+    parser.add_argument(
+        "--workers",
+        type=_worker_counts,
+        default=[1, 2],
+        help="server worker processes to measure, comma-separated (default 1,2)",
+    )
     options = parser.parse_args(argv)
     options.duration = options.duration or (2.0 if options.quick else 5.0)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
     account = api.Account("AC" + uuid.uuid4().hex, uuid.uuid4().hex)
-    rows: list[list[str]] = []
     steps_per_s, _ = engine_core.measure(options.duration)
     print(f"pure engine: {steps_per_s:,.0f} steps/s", flush=True)
-    with tempfile.TemporaryDirectory() as name, contextlib.ExitStack() as stack:
+    results: dict[tuple[str, int], api.Result] = {}
+    with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        backends = [("sqlite", f"sqlite:///{tmp / 'engine.db'}")]
-        if not options.no_postgres:
-            backends.append(
-                ("postgresql", stack.enter_context(api.postgres_database(options.postgres_url)))
-            )
-        results = {}
+        backends = ["sqlite"] + ([] if options.no_postgres else ["postgresql"])
         flow: dict[str, Any] = {}
-        for backend, url in backends:
-            result, steps, flow = end_to_end(backend, url, account, options, tmp)
-            results[backend] = result
-            print(
-                f"{backend}: {result.rps:,.0f} executions/s, p50 {result.p50:.1f} ms, "
-                f"p99 {result.p99:.1f} ms, {result.cpu_us or 0:,.0f} us CPU each, "
-                f"{result.errors} errors, {steps} steps each",
-                flush=True,
-            )
+        for backend in backends:
+            for workers in options.workers:
+                # A fresh database for every run: no run works on another's rows.
+                with contextlib.ExitStack() as stack:
+                    if backend == "sqlite":
+                        url = f"sqlite:///{tmp / f'engine-{workers}.db'}"
+                    else:
+                        url = stack.enter_context(api.postgres_database(options.postgres_url))
+                    result, steps, flow = end_to_end(backend, url, account, options, tmp, workers)
+                results[backend, workers] = result
+                print(
+                    f"{backend}, {_plural(workers)}: {result.rps:,.0f} executions/s, "
+                    f"p50 {result.p50:.1f} ms, p99 {result.p99:.1f} ms, "
+                    f"{result.cpu_us or 0:,.0f} us server CPU each, "
+                    f"{result.errors} errors, {steps} steps each",
+                    flush=True,
+                )
         bare = bare_ceiling(flow, account, options, tmp)
         print(f"bare fetch ceiling: {bare.rps:,.0f} req/s", flush=True)
-    rows.append(
+    print_table(steps_per_s, bare, results, options.workers)
+    return 1 if any(r.errors for r in results.values()) else 0
+
+
+def print_table(
+    steps_per_s: float,
+    bare: api.Result,
+    results: dict[tuple[str, int], api.Result],
+    worker_counts: list[int],
+) -> None:
+    rows = [
         [
             "pure engine, 10-widget flow",
             f"{steps_per_s:,.0f} steps/s",
             "",
             "",
+            "",
             f">= {ENGINE_TARGET:,}",
             "PASS" if steps_per_s >= ENGINE_TARGET else "FAIL",
-        ]
-    )
-    rows.append(
+        ],
         [
             "bare Starlette+sqlite3 fetch",
             f"{bare.rps:,.0f} req/s",
             f"{bare.p50:.1f}",
             f"{bare.p99:.1f}",
+            "",
             "ceiling",
             "",
-        ]
-    )
-    for backend, result in results.items():
+        ],
+    ]
+    single = min(worker_counts)
+    for (backend, workers), result in results.items():
+        ratios = f"{result.rps / bare.rps:.2f}x bare"
+        if workers != single and (backend, single) in results:
+            ratios += f", {result.rps / results[backend, single].rps:.2f}x {_plural(single)}"
         rows.append(
             [
-                f"REST executions, {backend}",
+                f"REST executions, {backend}, {_plural(workers)}",
                 f"{result.rps:,.0f} exec/s",
                 f"{result.p50:.1f}",
                 f"{result.p99:.1f}",
-                f">= {E2E_TARGET} ({result.rps / bare.rps:.2f}x bare)",
+                f"{result.cpu_us or 0:,.0f}",
+                f">= {E2E_TARGET} ({ratios})",
                 "PASS" if result.rps >= E2E_TARGET else "FAIL",
             ]
         )
     print()
-    print(f"{'measurement':<32} {'throughput':>18} {'p50 ms':>8} {'p99 ms':>8}  target")
+    print(
+        f"{'measurement':<40} {'throughput':>16} {'p50 ms':>7} {'p99 ms':>7} {'CPU us':>7}"
+        "  target"
+    )
     for row in rows:
-        print(f"{row[0]:<32} {row[1]:>18} {row[2]:>8} {row[3]:>8}  {row[4]} {row[5]}")
-    return 1 if any(r.errors for r in results.values()) else 0
+        print(
+            f"{row[0]:<40} {row[1]:>16} {row[2]:>7} {row[3]:>7} {row[4]:>7}  {row[5]} {row[6]}"
+        )
 
 
 if __name__ == "__main__":
