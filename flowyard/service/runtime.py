@@ -28,11 +28,13 @@ from flowyard.platform import (
     Platform,
 )
 from flowyard.service.executions import require_execution
-from flowyard.service.flows import require_flow
 from flowyard.service.persistence import (
     ANSWER,
     TWIML,
+    check_flow,
     commit_started,
+    flow_for_start,
+    forget_flow,
     row_values,
     step_rows,
     store_records,
@@ -218,11 +220,18 @@ class Runtime:
     ) -> Any:
         """Start and commit an execution; ``call`` is the row of the call that started it,
         stored with the execution so its callbacks find it."""
-        flow_row = require_flow(self.db, account_sid, flow_sid)  # one standalone read
-        revision = self._revision_for(flow_row, contact)
-        flow = self.load_flow(flow_sid, revision)
-        if flow is None:
-            raise not_found(f"/Flows/{flow_sid}/Revisions/{revision}")
+        while True:
+            flow_row, cached = flow_for_start(self.db, account_sid, flow_sid)
+            try:
+                revision = self._revision_for(flow_row, contact)
+                flow = self.load_flow(flow_sid, revision)
+                if flow is None:
+                    raise not_found(f"/Flows/{flow_sid}/Revisions/{revision}")
+                break
+            except TwilioError:
+                if not cached:
+                    raise
+                forget_flow(self.db, account_sid, flow_sid)  # refuse on a fresh row only
         active = contact
         if call is not None and flow.allow_concurrent_calls:
             active = f"{contact}#{call['sid']}"  # one slot per call, not per caller
@@ -257,6 +266,8 @@ class Runtime:
             # written in one transaction at the end instead.
             nonlocal claimed
             if not claimed:
+                if cached:  # nothing left the process yet: a stale flow row starts again
+                    check_flow(self.db, flow_row)
                 with write(self.db) as conn:
                     store.insert_execution(conn, row)
                     if call is not None:
@@ -295,12 +306,23 @@ class Runtime:
                 rows = step_rows(steps, account_sid, flow_sid, execution_sid)
                 if not claimed:  # the unique index decides the slot: IntegrityError below
                     new_row = {**row, **row_values(sprint), "version": 2}
-                    return commit_started(self.db, new_row, rows, records)
+                    return commit_started(self.db, new_row, rows, records, flow_row, cached)
                 with write(self.db) as conn:
                     store.save_execution(conn, execution_sid, 1, row_values(sprint))
                     store.insert_steps(conn, rows)
                     store_records(conn, records)
                     return store.get_execution_by_sid(conn, execution_sid)
+        except flow_store.FlowChanged:
+            forget_flow(self.db, account_sid, flow_sid)
+            return await self._start(
+                account_sid,
+                flow_sid,
+                trigger,
+                contact=contact,
+                initiated_by=initiated_by,
+                return_existing=return_existing,
+                call=call,
+            )
         except sa.exc.IntegrityError:
             with self.db.connect() as conn:
                 existing = store.find_active(conn, flow_sid, active)

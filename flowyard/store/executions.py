@@ -10,6 +10,7 @@ import orjson
 import sqlalchemy as sa
 
 from flowyard.store.db import Inserts, Statement
+from flowyard.store.flows import FlowChanged, start_state
 from flowyard.store.paging import Slice, Window, read_window
 from flowyard.store.tables import executions, messages, steps, tasks
 
@@ -76,10 +77,20 @@ _TASKS_SQL, _TASK_NAMES = _json_insert(tasks, "t")
 # data-modifying CTEs run as one; foreign keys are checked at its end).
 _RETURNED = ", ".join(f'"{c.name}"' for c in executions.c)  # by name: the table's own
 # column order is the migrations' order, not necessarily this one
+# The execution is inserted only if its flow still has the start state (flows.start_state)
+# its revision was chosen on; the other rows only with it.
+_FLOW_GUARD = (
+    "EXISTS (SELECT 1 FROM flows WHERE sid = :g_sid AND account_sid = :g_account "
+    "AND revision = CAST(:g_revision AS integer) "
+    "AND published_revision IS NOT DISTINCT FROM CAST(:g_published AS integer) "
+    "AND test_users = :g_test_users)"
+)
+_WITH_E = " WHERE EXISTS (SELECT 1 FROM e)"
 _INSERT_ALL = Statement(
     sa.text(
-        f"WITH e AS ({_NEW_SQL} RETURNING {_RETURNED}), s AS ({_STEPS_SQL}), "
-        f"m AS ({_MESSAGES_SQL}), t AS ({_TASKS_SQL}) SELECT {_RETURNED} FROM e"
+        f"WITH e AS ({_NEW_SQL} WHERE {_FLOW_GUARD} RETURNING {_RETURNED}), "
+        f"s AS ({_STEPS_SQL}{_WITH_E}), m AS ({_MESSAGES_SQL}{_WITH_E}), "
+        f"t AS ({_TASKS_SQL}{_WITH_E}) SELECT {_RETURNED} FROM e"
     ).columns(*executions.c),
     "Execution",
 )
@@ -97,14 +108,17 @@ def insert_started(
     step_rows: list[dict[str, Any]],
     message_rows: list[dict[str, Any]],
     task_rows: list[dict[str, Any]],
+    flow_row: Any,
 ) -> Any | None:
     """On PostgreSQL, commit a new execution, its steps, messages and tasks (each row with
     every column but ``id``) in one statement, its own transaction: one round trip. The
     execution row as stored; None where that statement does not apply (SQLite, or rows that
     leave columns to their defaults): then use a batched ``write``.
 
-    Raises ``sqlalchemy.exc.IntegrityError`` as :func:`insert_execution` does, and then
-    nothing was written.
+    ``flow_row`` is the flow row the execution's revision was chosen on: when the flow no
+    longer has its ``flows.start_state``, nothing is written and ``flows.FlowChanged`` is
+    raised. Raises ``sqlalchemy.exc.IntegrityError`` as :func:`insert_execution` does, and
+    then nothing was written either.
     """
     if db.dialect.name != "postgresql" or execution.keys() != _NEW_NAMES:
         return None
@@ -116,7 +130,18 @@ def insert_started(
     }
     if None in params.values():
         return None
-    return _INSERT_ALL.commit_alone(db, params)[0]
+    revision, published, test_users = start_state(flow_row)
+    params.update(
+        g_sid=flow_row.sid,
+        g_account=flow_row.account_sid,
+        g_revision=revision,
+        g_published=published,
+        g_test_users=test_users,
+    )
+    rows = _INSERT_ALL.commit_alone(db, params)
+    if not rows:
+        raise FlowChanged(flow_row.sid)
+    return rows[0]
 
 
 def find_active(conn: sa.Connection, flow_sid: str, contact: str) -> Any | None:

@@ -254,3 +254,20 @@ def list_revisions(conn: Target, flow_sid: str, window: Window) -> Slice:
 
 def set_test_users(conn: sa.Connection, flow_sid: str, test_users_json: str) -> None:
     _SET_TEST_USERS.execute(conn, {"sid": flow_sid, "test_users": test_users_json})
+
+
+class FlowChanged(Exception):
+    """The flow's revisions or test users changed since its row was read: an execution
+    started from that row must start again from a fresh one."""
+
+
+def start_state(row: Any) -> tuple[Any, ...]:
+    """What choosing a flow's revision for a new execution depends on."""
+    return (row.revision, row.published_revision, row.test_users)
+
+
+def check_unchanged(conn: Target, row: Any) -> None:
+    """Raise FlowChanged unless the flow still has ``row``'s :func:`start_state`."""
+    current = flow_exists(conn, row.account_sid, row.sid)
+    if current is None or start_state(current) != start_state(row):
+        raise FlowChanged(row.sid)
