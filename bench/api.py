@@ -473,9 +473,7 @@ def serve(name: str, command: list[str], env: dict[str, str], log: Path) -> Iter
             proc.wait()
 
 
-def serve_flowyard(
-    backend: str, url: str, account: Account, log: Path, workers: int = 1
-) -> Any:
+def serve_flowyard(backend: str, url: str, account: Account, log: Path, workers: int = 1) -> Any:
     """``python -m flowyard serve`` on ``url``, ``workers`` processes (one by default), with
     the benchmark's account."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWYARD_")}

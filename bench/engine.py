@@ -368,13 +368,10 @@ def print_table(
         )
     print()
     print(
-        f"{'measurement':<40} {'throughput':>16} {'p50 ms':>7} {'p99 ms':>7} {'CPU us':>7}"
-        "  target"
+        f"{'measurement':<40} {'throughput':>16} {'p50 ms':>7} {'p99 ms':>7} {'CPU us':>7}  target"
     )
     for row in rows:
-        print(
-            f"{row[0]:<40} {row[1]:>16} {row[2]:>7} {row[3]:>7} {row[4]:>7}  {row[5]} {row[6]}"
-        )
+        print(f"{row[0]:<40} {row[1]:>16} {row[2]:>7} {row[3]:>7} {row[4]:>7}  {row[5]} {row[6]}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+from flowyard.store.compiled import Compiled
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -122,76 +124,6 @@ def migrate(engine: sa.Engine) -> None:
 # --- prebuilt statements -----------------------------------------------------------------------
 
 
-class _Compiled:
-    """A statement's SQL for one dialect, with what turns values into driver parameters and
-    driver rows into named tuples (SQLAlchemy's own type processors, so values match)."""
-
-    __slots__ = ("make_args", "make_row", "sql")
-
-    def __init__(self, statement: sa.Executable, row_class: type | None, dialect: Any) -> None:
-        compiled = statement.compile(dialect=dialect)
-        if "POSTCOMPILE" in compiled.string or compiled.escaped_bind_names:
-            raise ValueError(f"cannot prebuild {compiled.string!r}: use plain bindparam names")
-        self.sql = compiled.string
-        binds = compiled.binds
-        if compiled.positional:
-            names = list(compiled.positiontup or ())
-        else:
-            names = list(dict.fromkeys(compiled.bind_names.values()))
-        # Literals written into the statement (rather than sa.bindparam) keep their value.
-        fixed = {n: b.effective_value for n, b in binds.items() if not b.required}
-        converters = [
-            (i, proc)
-            for i, name in enumerate(names)
-            if (proc := binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-        ]
-        self.make_args = _args_maker(names, fixed, converters, compiled.positional)
-        self.make_row = (
-            _row_maker(row_class, statement.exported_columns, dialect) if row_class else None
-        )
-
-    def rows(self, raws: list[Any]) -> list[Any]:
-        make_row = self.make_row
-        assert make_row is not None, "the statement returns no rows"
-        return [make_row(raw) for raw in raws]
-
-
-def _args_maker(
-    names: list[str],
-    fixed: dict[str, Any],
-    converters: list[tuple[int, Callable[[Any], Any]]],
-    positional: bool,
-) -> Callable[[Mapping[str, Any]], Sequence[Any] | dict[str, Any]]:
-    def make_args(params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        if fixed:
-            params = {**fixed, **params}
-        values = [params[name] for name in names]
-        for i, convert in converters:
-            values[i] = convert(values[i])
-        return values if positional else dict(zip(names, values, strict=True))
-
-    return make_args
-
-
-def _row_maker(row_class: type, columns: Any, dialect: Any) -> Callable[[Sequence[Any]], Any]:
-    converters = [
-        (i, proc)
-        for i, column in enumerate(columns)
-        if (proc := column.type.dialect_impl(dialect).result_processor(dialect, None))
-    ]
-    new = tuple.__new__
-    if not converters:
-        return lambda raw: new(row_class, raw)
-
-    def make_row(raw: Sequence[Any]) -> Any:
-        values = list(raw)
-        for i, convert in converters:
-            values[i] = convert(values[i])
-        return new(row_class, values)
-
-    return make_row
-
-
 class _SqliteReader(threading.local):
     """Per thread, one pooled SQLite connection kept checked out for standalone reads.
 
@@ -279,14 +211,14 @@ class Statement:
         self.variants = dict(variants or {})
         columns = getattr(statement, "exported_columns", None)
         self.row_class: Any = namedtuple(name, [c.name for c in columns]) if columns else None
-        self._compiled: dict[tuple[str, str], _Compiled] = {}
+        self._compiled: dict[tuple[str, str], Compiled] = {}
 
-    def _for(self, dialect: Any) -> _Compiled:
+    def _for(self, dialect: Any) -> Compiled:
         key = (dialect.name, dialect.driver)
         compiled = self._compiled.get(key)
         if compiled is None:
             statement = self.variants.get(dialect.name, self.statement)
-            compiled = self._compiled[key] = _Compiled(statement, self.row_class, dialect)
+            compiled = self._compiled[key] = Compiled(statement, self.row_class, dialect)
         return compiled
 
     def all(self, target: sa.Connection | sa.Engine, params: Mapping[str, Any]) -> list[Any]:
