@@ -16,6 +16,7 @@ from twilio.request_validator import RequestValidator
 from flowyard.api import twiml
 from flowyard.api.requests import Params, form, query
 from flowyard.errors import TwilioError, not_found
+from flowyard.service.messaging import Messaging
 from flowyard.service.voice import Voice, VoiceAnswer
 from flowyard.store import accounts as account_store
 from flowyard.store import flows as flow_store
@@ -58,7 +59,7 @@ async def flow_webhook(request: Request) -> Response:
     runtime = request.app.state.runtime
     url_params = query(request)
     if "MessageStatus" in values:
-        await runtime.message_status(account_sid, values, url_params.get("executionSid"))
+        await Messaging(runtime).status(account_sid, values, url_params.get("executionSid"))
         return Response(EMPTY_TWIML, media_type="text/xml")
     if "CallSid" in values and "MessageSid" not in values:
         answer = await Voice(runtime).webhook(
@@ -67,7 +68,7 @@ async def flow_webhook(request: Request) -> Response:
         return Response(_render(request, account_sid, flow_sid, answer), media_type="text/xml")
     if "From" not in values:
         raise TwilioError(400, 20001, "Missing required parameter From in the post body")
-    await runtime.inbound_message(account_sid, flow_sid, values)
+    await Messaging(runtime).inbound(account_sid, flow_sid, values)
     return Response(EMPTY_TWIML, media_type="text/xml")
 
 

@@ -1,6 +1,6 @@
 """The simulator's API: play a contact against a flow through the same runtime calls as Twilio.
 
-A typed message goes to ``Runtime.inbound_message`` with the parameters Twilio's webhook would
+A typed message goes to ``Messaging.inbound`` with the parameters Twilio's webhook would
 post; a REST start goes to ``Runtime.create_execution``. What the flow sends back is read from
 the local platform's outbox, and the execution's current widget from its steps. Calls are in
 ``simulator_call``.
@@ -21,6 +21,7 @@ from flowyard.console.api_flows import body
 from flowyard.console.api_runs import execution_json, runtime_of
 from flowyard.errors import TwilioError, invalid_parameter
 from flowyard.service import flows as flow_service
+from flowyard.service.messaging import Messaging
 from flowyard.sids import new_sid
 
 MAX_BODY = 1600  # Twilio's limit for one message body
@@ -100,7 +101,7 @@ async def start(request: Request) -> Response:
         )
     else:
         params = _message_params(sess.account_sid, contact, address, _text(data))
-        await runtime.inbound_message(sess.account_sid, flow_sid, params)
+        await Messaging(runtime).inbound(sess.account_sid, flow_sid, params)
     return await _state(request, sess, contact, _after(data))
 
 
@@ -110,7 +111,9 @@ async def reply(request: Request) -> Response:
     data = await body(request)
     contact, address = address_param(data, "contact"), address_param(data, "address")
     params = _message_params(sess.account_sid, contact, address, _text(data))
-    await runtime_of(request).inbound_message(sess.account_sid, request.path_params["sid"], params)
+    await Messaging(runtime_of(request)).inbound(
+        sess.account_sid, request.path_params["sid"], params
+    )
     return await _state(request, sess, contact, _after(data))
 
 

@@ -1,5 +1,8 @@
 """Running executions: start, resume, end, timers, and the service calls the engine asks for.
 
+The use cases around it call ``start`` and ``resume``: the REST trigger here, messages in
+``flowyard.service.messaging``, calls in ``flowyard.service.voice``.
+
 Voice widgets ask for ``twiml`` (answer the live call with these verbs) or ``answer`` (wait
 for a placed call): those wait for the call's next webhook (``flowyard.service.voice``).
 
@@ -44,12 +47,11 @@ from flowyard.sids import new_sid
 from flowyard.store import calls as call_store
 from flowyard.store import executions as store
 from flowyard.store import flows as flow_store
-from flowyard.store import outbox, write
+from flowyard.store import write
 from flowyard.store.clock import utcnow
 
 log = logging.getLogger("flowyard.runtime")
 
-REPLY_WAITS = ("reply",)
 NO_CALL = "no call is in progress for this execution"
 
 
@@ -166,7 +168,7 @@ class Runtime:
             steps.extend(sprint.steps)
         return sprint, steps, records
 
-    def _lock(self, sid: str) -> asyncio.Lock:
+    def lock(self, sid: str) -> asyncio.Lock:
         lock = self._locks.get(sid)
         if lock is None:
             lock = self._locks[sid] = asyncio.Lock()
@@ -198,7 +200,7 @@ class Runtime:
             if not isinstance(data, dict):
                 raise invalid_parameter("Parameters", "must be a JSON object")
         trigger = engine.Trigger("incomingRequest", {"to": to, "from": from_, "parameters": data})
-        return await self._start(
+        return await self.start(
             account_sid,
             flow_sid,
             trigger,
@@ -207,7 +209,7 @@ class Runtime:
             return_existing=return_existing,
         )
 
-    async def _start(
+    async def start(
         self,
         account_sid: str,
         flow_sid: str,
@@ -277,7 +279,7 @@ class Runtime:
         try:
             if call is not None:
                 await claim()
-            async with self._lock(execution_sid):
+            async with self.lock(execution_sid):
                 try:
                     sprint, steps, records = await self._complete(
                         flow,
@@ -314,7 +316,7 @@ class Runtime:
                     return store.get_execution_by_sid(conn, execution_sid)
         except flow_store.FlowChanged:
             forget_flow(self.db, account_sid, flow_sid)
-            return await self._start(
+            return await self.start(
                 account_sid,
                 flow_sid,
                 trigger,
@@ -327,7 +329,7 @@ class Runtime:
             with self.db.connect() as conn:
                 existing = store.find_active(conn, flow_sid, active)
             if existing is None:  # ended between our insert and our read: try once more
-                return await self._start(
+                return await self.start(
                     account_sid,
                     flow_sid,
                     trigger,
@@ -346,7 +348,7 @@ class Runtime:
                 {"conflicting_execution_sid": existing.sid},
             ) from None
 
-    async def _resume(
+    async def resume(
         self,
         execution_sid: str,
         make_input: Any,
@@ -355,7 +357,7 @@ class Runtime:
         live: bool = False,
     ) -> Any | None:
         """Feed one resume to an execution, serialised per execution; None if not applicable."""
-        async with self._lock(execution_sid):
+        async with self.lock(execution_sid):
             for _attempt in range(3):
                 with self.db.connect() as conn:
                     row = store.get_execution_by_sid(conn, execution_sid)
@@ -401,94 +403,9 @@ class Runtime:
         """``Status=ended``: the execution stops where it is."""
         with self.db.connect() as conn:
             require_execution(conn, account_sid, flow_sid, sid)
-        await self._resume(sid, lambda _row: None)
+        await self.resume(sid, lambda _row: None)
         with self.db.connect() as conn:
             return require_execution(conn, account_sid, flow_sid, sid)
-
-    async def inbound_message(
-        self, account_sid: str, flow_sid: str, params: dict[str, str]
-    ) -> None:
-        """A contact's message: resume its waiting execution, or start one."""
-        contact, address = params.get("From", ""), params.get("To", "")
-        now = utcnow()
-        with write(self.db) as conn:
-            outbox.insert_message(
-                conn,
-                {
-                    "sid": params.get("MessageSid") or new_sid("SM"),
-                    "account_sid": account_sid,
-                    "execution_sid": None,
-                    "direction": "inbound",
-                    "from_": contact,
-                    "to": address,
-                    "body": params.get("Body", ""),
-                    "media_urls": orjson.dumps(
-                        [
-                            params[f"MediaUrl{i}"]
-                            for i in range(int(params.get("NumMedia") or 0))
-                            if f"MediaUrl{i}" in params
-                        ]
-                    ).decode(),
-                    "status": "received",
-                    "messaging_service_sid": params.get("MessagingServiceSid"),
-                    "num_segments": int(params.get("NumSegments") or 1),
-                    "error_code": None,
-                    "date_created": now,
-                    "date_updated": now,
-                },
-            )
-            active = store.find_active(conn, flow_sid, contact)
-            if active is None:
-                active = store.find_call_waiting_for_reply(conn, flow_sid, contact)
-        if active is not None:
-            if active.waiting_for in REPLY_WAITS:
-                await self._resume(
-                    active.sid, lambda _row: engine.Reply(params), expect_wait=REPLY_WAITS
-                )
-            else:
-                # Studio drops a message for a contact whose execution is not waiting for one.
-                log.info(
-                    "message from %s dropped: execution %s is not waiting for a reply",
-                    contact,
-                    active.sid,
-                )
-            return
-        try:
-            await self._start(
-                account_sid,
-                flow_sid,
-                engine.Trigger("incomingMessage", params),
-                contact=contact,
-                initiated_by=params.get("MessageSid"),
-                return_existing=True,
-            )
-        except TwilioError as exc:
-            log.warning("inbound message not started on %s: %s", flow_sid, exc.message)
-
-    async def message_status(
-        self, account_sid: str, params: dict[str, str], execution_sid: str | None
-    ) -> None:
-        """A status callback: record it; failed or undelivered resumes a waiting widget."""
-        status = params.get("MessageStatus") or params.get("SmsStatus") or ""
-        message_sid = params.get("MessageSid") or params.get("SmsSid") or ""
-        with write(self.db) as conn:
-            message = outbox.get_message(conn, account_sid, message_sid)
-            if message is not None:
-                code = params.get("ErrorCode")
-                outbox.update_message_status(
-                    conn,
-                    message_sid,
-                    status,
-                    int(code) if code and code.isdigit() else None,
-                    utcnow(),
-                )
-                execution_sid = execution_sid or message.execution_sid
-        if status in ("failed", "undelivered") and execution_sid:
-            await self._resume(
-                execution_sid,
-                lambda _row: engine.DeliveryFailure({**params, "executionSid": execution_sid}),
-                expect_wait=REPLY_WAITS,
-            )
 
     async def fire_due_timers(self, limit: int = 100) -> int:
         """Resume every execution whose timer is due (reply time-outs, 30-day expiry)."""
@@ -497,7 +414,7 @@ class Runtime:
             due = store.claim_due(conn, now, now + timedelta(seconds=60), limit)
         for sid in due:
             try:
-                await self._resume(sid, _timer_input)
+                await self.resume(sid, _timer_input)
             except Exception:  # one broken execution must not stop the others' timers
                 log.exception("timer of execution %s failed", sid)
         return len(due)

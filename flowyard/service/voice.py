@@ -113,7 +113,7 @@ class Voice:
         if pending is None or pending.kind not in (ANSWER, TWIML):
             # A sprint of this execution may still be running here (a call answered before
             # the sprint that placed it committed): let it finish, then look again.
-            async with self.runtime._lock(row.sid):
+            async with self.runtime.lock(row.sid):
                 pass
             with self.runtime.db.connect() as conn:
                 row = store.get_execution_by_sid(conn, row.sid)
@@ -128,7 +128,7 @@ class Voice:
             if waits_answer:
                 await self._feed(row.sid, "", params, query, pending)
             else:
-                await self.runtime._resume(row.sid, lambda _row: None)
+                await self.runtime.resume(row.sid, lambda _row: None)
             return EMPTY
         expects = pending.request.get("expects") or [] if pending is not None else []
         # A callback numbered for another visit (a gather that loops back to itself, say)
@@ -151,7 +151,7 @@ class Voice:
     ) -> Any:
         request = pending.request if pending is not None else {}
         result = voice_callback(event, dict(params), dict(query), request)
-        return await self.runtime._resume(execution_sid, lambda _row: result, live=True)
+        return await self.runtime.resume(execution_sid, lambda _row: result, live=True)
 
     def _track(self, call: Any, params: dict[str, str]) -> None:
         """Keep the Calls resource in step with what Twilio reports."""
@@ -193,7 +193,7 @@ class Voice:
             "date_updated": now,
         }
         try:
-            row = await self.runtime._start(
+            row = await self.runtime.start(
                 account_sid,
                 flow_sid,
                 engine.Trigger("incomingCall", dict(params)),
