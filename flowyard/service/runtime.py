@@ -262,6 +262,17 @@ class Runtime:
         }
         claimed = False
 
+        def again() -> Awaitable[Any]:
+            return self.start(
+                account_sid,
+                flow_sid,
+                trigger,
+                contact=contact,
+                initiated_by=initiated_by,
+                return_existing=return_existing,
+                call=call,
+            )
+
         async def claim() -> None:
             # The contact's slot is claimed (its own transaction, the unique index deciding
             # races) before anything leaves the process; a sprint that stays in-process is
@@ -316,28 +327,12 @@ class Runtime:
                     return store.get_execution_by_sid(conn, execution_sid)
         except flow_store.FlowChanged:
             forget_flow(self.db, account_sid, flow_sid)
-            return await self.start(
-                account_sid,
-                flow_sid,
-                trigger,
-                contact=contact,
-                initiated_by=initiated_by,
-                return_existing=return_existing,
-                call=call,
-            )
+            return await again()
         except sa.exc.IntegrityError:
             with self.db.connect() as conn:
                 existing = store.find_active(conn, flow_sid, active)
             if existing is None:  # ended between our insert and our read: try once more
-                return await self.start(
-                    account_sid,
-                    flow_sid,
-                    trigger,
-                    contact=contact,
-                    initiated_by=initiated_by,
-                    return_existing=return_existing,
-                    call=call,
-                )
+                return await again()
             if return_existing:
                 return existing
             raise TwilioError(

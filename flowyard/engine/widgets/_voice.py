@@ -89,6 +89,12 @@ def twiml(verbs: list[dict[str, Any]], expects: list[str], **extra: Any) -> Call
     return Call(TWIML, {"verbs": verbs, "expects": expects, **extra})
 
 
+def timer(run: WidgetRun, seconds: int | None) -> dict[str, Any]:
+    """The ``twiml`` request's deadline: after ``seconds`` the widget gets a ``timeout``
+    callback (the host pulls the call back); none when ``seconds`` is empty or 0."""
+    return {"timeout_at": run.env.timestamp() + seconds} if seconds and seconds > 0 else {}
+
+
 def outputs(params: dict[str, Any], event: str) -> dict[str, Any]:
     """Studio stores the raw callback parameters plus the event delivered (SARA-VCR)."""
     return {**params, "FlowEvent": event}

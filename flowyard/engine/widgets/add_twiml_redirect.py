@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..io import CallResult
 from ._http import valid_url
-from ._voice import callback, integer, no_call, twiml, verb
+from ._voice import callback, integer, no_call, timer, twiml, verb
 from .base import Next, Outcome, Widget, WidgetRun, register
 
 HIDDEN = ("FlowEvent", "executionSid")
@@ -26,8 +26,8 @@ class AddTwimlRedirect(Widget):
         method = run.prop("method", "POST").strip().upper() or "POST"
         timeout = integer(run.props.get("timeout"))
         timeout = 14400 if timeout is None or timeout < 0 else timeout
-        extra = {"timeout_at": run.env.timestamp() + timeout} if timeout else {}
-        return twiml([verb("redirect", url, method=method)], ["return", "timeout"], **extra)
+        verbs = [verb("redirect", url, method=method)]
+        return twiml(verbs, ["return", "timeout"], **timer(run, timeout))
 
     def on_result(self, run: WidgetRun, result: CallResult) -> Outcome:
         cb = callback(result)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..io import CallResult
-from ._voice import callback, hung_up, integer, no_call, outputs, twiml, verb
+from ._voice import callback, hung_up, integer, no_call, outputs, timer, twiml, verb
 from .base import Next, Outcome, Widget, WidgetRun, key_values, register
 
 ACTION = "completed"
@@ -72,9 +72,8 @@ class ConnectVirtualAgentV2(Widget):
             for key, value in key_values(run, props.get("parameters")).items()
         ]
         agent = verb("virtual_agent", connector_name=connector, children=children)
-        timeout = integer(props.get("timeout"))
-        extra = {"timeout_at": run.env.timestamp() + timeout} if timeout and timeout > 0 else {}
-        return twiml([verb("connect", action=ACTION, children=[agent])], [ACTION], **extra)
+        verbs = [verb("connect", action=ACTION, children=[agent])]
+        return twiml(verbs, [ACTION], **timer(run, integer(props.get("timeout"))))
 
     def on_result(self, run: WidgetRun, result: CallResult) -> Outcome:
         cb = callback(result)
