@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -38,6 +38,7 @@ from flowyard.testing.caller import MAX_REQUESTS, SILENCE, Call, Caller, Outcome
 from flowyard.testing.caller import call_params as base_params
 
 WAIT = "wait"  # a step of ``ConsoleCaller.next``: a gather waits for the person
+HOLD = {"hold": True, "dtmf": False, "speech": False, "num_digits": None}
 MAX_DIGITS = 40
 MAX_SPEECH = 500
 _DIGITS = re.compile(r"[0-9*#]+")
@@ -59,6 +60,10 @@ def gather_input(node: ET.Element) -> dict[str, Any]:
     }
 
 
+def _holds(node: ET.Element) -> bool:
+    return dict(parse_qsl(urlsplit((node.text or "").strip()).query)).get("FlowEvent") == "hold"
+
+
 def _keys_as_twilio_sends(keys: str, node: ET.Element) -> str:
     # Twilio stops at numDigits and leaves the finishing key out of Digits.
     finish = node.get("finishOnKey", "#")
@@ -73,13 +78,20 @@ class ConsoleCaller(Caller):
     and keeps what the caller hears as typed lines for the transcript."""
 
     def __init__(
-        self, call_sid: str, base: dict[str, str], answers: list[Any], *, replay: bool = False
+        self,
+        call_sid: str,
+        base: dict[str, str],
+        answers: list[Any],
+        *,
+        replay: bool = False,
+        held: bool = False,
     ) -> None:
         super().__init__(Call(call_sid), base, answers, Outcomes())
         self.lines: list[dict[str, str]] = []
         self.waiting: dict[str, Any] | None = None
         # An answer re-reads the widget's TwiML: what comes before the gather was heard already.
         self.quiet = replay
+        self.held = held  # the transcript already says the call is on hold
 
     def hear(self, kind: str, text: str) -> None:
         if not self.quiet:
@@ -94,6 +106,13 @@ class ConsoleCaller(Caller):
             digits = node.get("digits")
             self.hear("digits", digits) if digits else self.hear("play", (node.text or "").strip())
             return None
+        if tag == "Redirect" and _holds(node):
+            # The execution waits for something else (an SMS reply): the panel asks again
+            # later, as Twilio does after the hold's pause.
+            if not self.held:
+                self.hear("event", "[on hold: the flow waits, e.g. for an SMS reply]")
+            self.waiting = HOLD
+            return WAIT
         if tag == "Gather" and not self.answers:
             for child in node:
                 self._verb(url, child)
@@ -270,6 +289,17 @@ async def gather(request: Request) -> Response:
     return leg.result(call.sid, caller, ended)
 
 
+async def resume(request: Request) -> Response:
+    """Ask the flow again for a call on hold, as Twilio does after the hold's pause."""
+    sess = session.require(request)
+    call = _live_call(request, sess.account_sid)
+    leg = CallLeg(request, sess.account_sid, call.flow_sid)
+    caller = ConsoleCaller(call.sid, _base_of(call), [], held=True)
+    query = urlencode({"FlowEvent": "hold", "executionSid": call.execution_sid or ""})
+    ended = await leg.follow(caller, (f"{leg.webhook}?{query}", caller.params()))
+    return leg.result(call.sid, caller, ended)
+
+
 async def hangup(request: Request) -> Response:
     """The person hangs up: the status callback ends the call's execution."""
     sess = session.require(request)
@@ -282,5 +312,6 @@ async def hangup(request: Request) -> Response:
 routes = [
     Route("/console/api/flows/{sid}/simulator/call", start_call, methods=["POST"]),
     Route("/console/api/flows/{sid}/simulator/call/{call_sid}/gather", gather, methods=["POST"]),
+    Route("/console/api/flows/{sid}/simulator/call/{call_sid}/resume", resume, methods=["POST"]),
     Route("/console/api/flows/{sid}/simulator/call/{call_sid}/hangup", hangup, methods=["POST"]),
 ]

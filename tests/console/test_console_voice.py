@@ -262,3 +262,63 @@ def test_call_api_checks_the_account_the_input_and_the_csrf_token(console: Conso
             f"/2010-04-01/Accounts/{console.account_sid}/Calls/{again['call_sid']}.json"
         )
     assert call.json()["status"] == "completed"
+
+
+ASK = "We sent you a text: reply with your order number."
+HELD_CALL = {
+    "description": "An order line that asks for the order number by SMS",
+    "initial_state": "Trigger",
+    "flags": {"allow_concurrent_calls": True},
+    "states": [
+        widget(
+            "Trigger",
+            "trigger",
+            [go("incomingMessage"), go("incomingCall", "greet"), go("incomingRequest")],
+            offset={"x": 0, "y": 0},
+        ),
+        widget(
+            "greet", "say-play", [go("audioComplete", "ask")], say=ASK, offset={"x": 0, "y": 220}
+        ),
+        widget(
+            "ask",
+            "send-and-wait-for-reply",
+            [go("incomingMessage", "confirm"), go("timeout"), go("deliveryFailure")],
+            body="Your order number?",
+            timeout="3600",
+            offset={"x": 0, "y": 440},
+            **{"from": "{{flow.channel.address}}"},
+        ),
+        widget(
+            "confirm",
+            "say-play",
+            [go("audioComplete")],
+            say="Order {{widgets.ask.inbound.Body}}",
+            offset={"x": 0, "y": 660},
+        ),
+    ],
+}
+
+
+def test_a_call_on_hold_goes_on_when_the_sms_reply_arrives(console: Console) -> None:
+    sid = console.create_flow("Orders", HELD_CALL, status="published")
+    console.sign_in()
+    console.open_flow(sid)
+    page = console.page
+    page.click("#toggle-sim")
+    page.click('.simulator .modes button[value="call"]')
+    transcript = page.locator(".simulator .transcript")
+
+    page.click(".simulator button[name=call]")
+    expect(transcript.locator(".bubble.say")).to_have_text([ASK])
+    expect(transcript.locator(".bubble.note").last).to_contain_text("on hold")
+    expect(page.locator(".simulator .answers")).to_be_hidden()
+    expect(page.locator(".simulator button[name=hangup]")).to_be_visible()
+
+    # The person answers the text from the Messages panel; the held call hears the result.
+    page.click('.simulator .modes button[value="messages"]')
+    page.fill(".simulator input[name=message]", "4242")
+    page.press(".simulator input[name=message]", "Enter")
+    page.click('.simulator .modes button[value="call"]')
+    expect(transcript.locator(".bubble.say")).to_have_text([ASK, "Order 4242"])
+    expect(transcript.locator(".bubble.note").last).to_have_text("The call ended.")
+    console.shot("simulator-call-held")

@@ -2,6 +2,7 @@
 import { api, el, errorText, flowSid } from "./common.js";
 
 const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
+const HOLD_POLL_MS = 1500; // a held call asks the flow again, as Twilio does after its pause
 
 // What a gather listens for, in words, for the line above the answer forms.
 function listensFor(waiting) {
@@ -12,7 +13,7 @@ function listensFor(waiting) {
 
 // sim: from(), to(), draft() -> the simulator's setup; track(execution, current) -> status + canvas
 export function mountCall(host, sim) {
-  const call = { sid: null, waiting: null, busy: false };
+  const call = { sid: null, waiting: null, busy: false, poll: null };
   const log = el("div", { class: "chat transcript", role: "log", "aria-live": "polite",
     "aria-label": "Call transcript" });
   const dial = el("button", { type: "button", class: "primary", name: "call" }, "Call");
@@ -52,7 +53,14 @@ export function mountCall(host, sim) {
     call.sid = result.call_sid;
     result.lines.forEach(heard);
     call.waiting = result.ended ? null : result.waiting;
-    const waiting = call.waiting;
+    const waiting = call.waiting && !call.waiting.hold ? call.waiting : null;
+    clearTimeout(call.poll);
+    if (call.waiting && call.waiting.hold) {
+      const sid = call.sid;
+      call.poll = setTimeout(() => {
+        if (call.sid === sid) send(`/${sid}/resume`, {}, null, true);
+      }, HOLD_POLL_MS);
+    }
     answers.hidden = silence.hidden = !waiting;
     if (waiting) {
       prompt.textContent = listensFor(waiting);
@@ -67,15 +75,18 @@ export function mountCall(host, sim) {
 
   // Keyboard users land where the next answer goes (buttons must be enabled to take focus).
   function focusNext() {
-    if (call.waiting) (call.waiting.dtmf ? digits : speech).focus();
+    if (call.waiting && call.waiting.hold) hangUp.focus();
+    else if (call.waiting) (call.waiting.dtmf ? digits : speech).focus();
     else if (!dial.hidden) dial.focus();
   }
 
   // One request at a time: a second click must not answer the same gather twice.
-  async function send(path, body, said) {
+  // A hold's poll runs in the background: it must not take the focus (the person may be
+  // typing the awaited SMS in the Messages panel).
+  async function send(path, body, said, background = false) {
     if (call.busy) return;
     call.busy = true;
-    for (const button of host.querySelectorAll("button")) button.disabled = true;
+    if (!background) for (const button of host.querySelectorAll("button")) button.disabled = true;
     try {
       const result = await api("POST", `/flows/${flowSid}/simulator/call${path}`, body);
       if (said) line("in", said);
@@ -86,8 +97,10 @@ export function mountCall(host, sim) {
       return false;
     } finally {
       call.busy = false;
-      for (const button of host.querySelectorAll("button")) button.disabled = false;
-      focusNext();
+      if (!background) {
+        for (const button of host.querySelectorAll("button")) button.disabled = false;
+        focusNext();
+      }
     }
   }
 
