@@ -62,12 +62,14 @@ class RecordingRequest:
 
 
 @dataclass(frozen=True)
-class CallRedirect:
-    """Send a live call to ``url`` for new TwiML (the Calls API's update with ``Url``)."""
+class CallUpdate:
+    """Change a call through the Calls API: ``url`` sends a live call there for new TwiML,
+    ``status="canceled"`` stops a call that is still ringing."""
 
     account_sid: str
     call_sid: str
-    url: str
+    url: str | None = None
+    status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,4 +100,4 @@ class Platform(Protocol):
 
     async def record_call(self, request: RecordingRequest) -> Outcome: ...
 
-    async def redirect_call(self, request: CallRedirect) -> Outcome: ...
+    async def update_call(self, request: CallUpdate) -> Outcome: ...

@@ -6,8 +6,8 @@ from __future__ import annotations
 import orjson
 
 from flowyard.platform import (
-    CallRedirect,
     CallRequest,
+    CallUpdate,
     MessageRequest,
     Outcome,
     RecordingRequest,
@@ -140,7 +140,7 @@ class LocalPlatform:
         }
         return Outcome(True, recording_outputs(row), records=(("recording", row),))
 
-    async def redirect_call(self, request: CallRedirect) -> Outcome:
-        # A simulated call has no carrier to tell: the host keeps the new URL on the call,
-        # where a test client or the console finds where the call went.
+    async def update_call(self, request: CallUpdate) -> Outcome:
+        # A simulated call has no carrier to tell: the host keeps the new URL or status on
+        # the call, where a test client or the console finds it.
         return Outcome(True, {"Sid": request.call_sid})

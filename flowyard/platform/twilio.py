@@ -15,8 +15,8 @@ from twilio.rest import Client
 
 from flowyard.config import Settings
 from flowyard.platform import (
-    CallRedirect,
     CallRequest,
+    CallUpdate,
     MessageRequest,
     Outcome,
     RecordingRequest,
@@ -182,12 +182,14 @@ class TwilioPlatform:
             },
         )
 
-    async def redirect_call(self, request: CallRedirect) -> Outcome:
+    async def update_call(self, request: CallUpdate) -> Outcome:
         call = self._client.calls(request.call_sid)
+        if request.url:
+            kwargs = {"url": request.url, "method": "POST"}
+        else:
+            kwargs = {"status": request.status}
         try:
-            updated = await anyio.to_thread.run_sync(
-                lambda: call.update(url=request.url, method="POST")
-            )
+            updated = await anyio.to_thread.run_sync(lambda: call.update(**kwargs))
         except TwilioRestException as exc:
             return Outcome(False, {}, exc.msg, exc.code)
         except Exception as exc:

@@ -389,7 +389,12 @@ class Runtime:
                 if saved is not None:
                     if not live:
                         # Nobody is fetching TwiML right now: tell the call where to go next.
-                        await self.services.pull_back(row.account_sid, row.flow_sid, execution_sid)
+                        await self.services.pull_back(
+                            row.account_sid,
+                            row.flow_sid,
+                            execution_sid,
+                            ended=saved.status != "active",
+                        )
                     return saved
                 log.info("execution %s changed under a resume; retrying", execution_sid)
         return None

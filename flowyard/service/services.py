@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from flowyard import engine
 from flowyard.config import Settings
 from flowyard.platform import (
-    CallRedirect,
     CallRequest,
+    CallUpdate,
     MessageRequest,
     Outcome,
     Platform,
@@ -29,6 +29,7 @@ from flowyard.store.clock import utcnow
 log = logging.getLogger("flowyard.runtime")
 
 ENDED_CALL = ("completed", "busy", "failed", "no-answer", "canceled")
+RINGING = ("queued", "initiated", "ringing")
 # Calls with effects outside this process whatever the platform; on ``local``, messages and
 # tasks are only records, stored with the sprint.
 ALWAYS_EXTERNAL = ("http", "function", "call", "recording")
@@ -138,8 +139,11 @@ class ServiceCalls:
             )
         )
 
-    async def pull_back(self, account_sid: str, flow_sid: str, execution_sid: str) -> None:
-        """Send the execution's live call back to the flow webhook for its next TwiML.
+    async def pull_back(
+        self, account_sid: str, flow_sid: str, execution_sid: str, *, ended: bool
+    ) -> None:
+        """Send the execution's live call back to the flow webhook for its next TwiML, or
+        cancel the call it placed if it ``ended`` before that call was answered.
 
         Needed when the execution moved on without the call asking: a TwiML Redirect or a
         virtual agent timed out while the call was elsewhere, an SMS reply arrived while the
@@ -147,15 +151,22 @@ class ServiceCalls:
         """
         with self.db.connect() as conn:
             call = call_store.call_of_execution(conn, execution_sid)
-        if call is None or call.status != "in-progress":
+        if call is None:
             return
-        url = f"{self.webhook_url(account_sid, flow_sid)}?executionSid={execution_sid}"
-        outcome = await self.platform.redirect_call(CallRedirect(account_sid, call.sid, url))
+        if call.status == "in-progress":
+            url = f"{self.webhook_url(account_sid, flow_sid)}?executionSid={execution_sid}"
+            update, values = CallUpdate(account_sid, call.sid, url=url), {"url": url}
+        elif ended and call.status in RINGING:
+            update = CallUpdate(account_sid, call.sid, status="canceled")
+            values = {"status": "canceled"}
+        else:
+            return
+        outcome = await self.platform.update_call(update)
         if not outcome.ok:
-            log.warning("call %s not redirected to its flow: %s", call.sid, outcome.error)
+            log.warning("call %s not updated for its flow: %s", call.sid, outcome.error)
             return
         with write(self.db) as conn:
-            call_store.update_call(conn, call.sid, {"url": url, "date_updated": utcnow()})
+            call_store.update_call(conn, call.sid, {**values, "date_updated": utcnow()})
 
     async def _record(
         self,

@@ -206,3 +206,13 @@ def test_run_function_twiml_is_played_on_a_call(server, function_url):
         assert call.heard == ["from the function", "after 200"]
         entry = h.context(flow_sid, call.execution_sid)["widgets"]["fn"]
         assert entry["status_code"] == 200 and "from the function" in entry["body"]
+
+
+def test_ending_the_execution_cancels_its_unanswered_call(server):
+    with harness(server) as h:
+        flow_sid = h.create(OUTBOUND)
+        execution = h.client.studio.v2.flows(flow_sid).executions.create(to=CALLER, from_=NUMBER)
+        (placed,) = h.client.calls.list(to=CALLER)
+        assert placed.status == "queued"
+        h.client.studio.v2.flows(flow_sid).executions(execution.sid).update(status="ended")
+        assert h.client.calls(placed.sid).fetch().status == "canceled"

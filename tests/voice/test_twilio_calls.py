@@ -225,3 +225,17 @@ def test_a_timed_out_redirect_brings_the_real_call_back(twilio_server):
         assert ET.fromstring(answer.text)[0].text == "We lost you"
     finally:
         voice.close()
+
+
+def test_ending_the_execution_cancels_the_real_call_while_it_rings(twilio_server):
+    client = twilio_server.client()
+    flow = client.studio.v2.flows.create(
+        friendly_name="tw", status="published", definition=DEFINITION
+    )
+    execution = client.studio.v2.flows(flow.sid).executions.create(to=CALLER, from_=NUMBER)
+    (placed,) = client.calls.list()
+    client.studio.v2.flows(flow.sid).executions(execution.sid).update(status="ended")
+    path, params = FakeCalls.received[-1]
+    assert path.endswith(f"/Calls/{placed.sid}.json")
+    assert params == {"Status": ["canceled"]}
+    assert client.calls(placed.sid).fetch().status == "canceled"
