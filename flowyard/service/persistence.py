@@ -106,7 +106,7 @@ _FLOW_ROWS_MAX = 1024
 
 def flow_for_start(db: sa.Engine, account_sid: str, flow_sid: str) -> tuple[Any, bool]:
     """The flow row to start an execution on (20404 if none), and whether it came from the
-    cache (then :func:`check_flow` it before any effect leaves the process). SQLite reads
+    cache (then ``flows.check_unchanged`` it before any effect leaves the process). SQLite reads
     are in-process and cheaper than the checks: never cached."""
     if db.dialect.name == "sqlite":
         return require_flow(db, account_sid, flow_sid), False
@@ -125,11 +125,6 @@ def forget_flow(db: sa.Engine, account_sid: str, flow_sid: str) -> None:
     cache = _FLOW_ROWS.get(db)
     if cache is not None:
         cache.pop((account_sid, flow_sid), None)
-
-
-def check_flow(db: sa.Engine, flow_row: Any) -> None:
-    """Raise ``FlowChanged`` unless the flow still has ``flow_row``'s start state."""
-    flow_store.check_unchanged(db, flow_row)
 
 
 def commit_started(

@@ -34,7 +34,6 @@ from flowyard.service.executions import require_execution
 from flowyard.service.persistence import (
     ANSWER,
     TWIML,
-    check_flow,
     commit_started,
     flow_for_start,
     forget_flow,
@@ -279,9 +278,9 @@ class Runtime:
             # written in one transaction at the end instead.
             nonlocal claimed
             if not claimed:
-                if cached:  # nothing left the process yet: a stale flow row starts again
-                    check_flow(self.db, flow_row)
                 with write(self.db) as conn:
+                    if cached:  # nothing left the process yet: a stale flow row starts again
+                        flow_store.check_unchanged(conn, flow_row)
                     store.insert_execution(conn, row)
                     if call is not None:
                         call_store.insert_call(conn, {**call, "execution_sid": execution_sid})

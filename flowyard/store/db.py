@@ -89,11 +89,11 @@ def write(db: sa.Engine, *, batch: bool = False) -> Iterator[sa.Connection]:
     """
     with db.connect() as conn:
         conn.execution_options(flowyard_write=True)
-        driver = conn.connection.driver_connection
         if not batch or db.dialect.name != "postgresql":
             with conn.begin():
                 yield conn
             return
+        driver = conn.connection.driver_connection
         transaction = conn.begin()
         try:
             # Leaving the pipeline (with an error) does not raise over that error; the
@@ -198,17 +198,8 @@ class Statement:
     ROLLBACK), on SQLite on a connection each thread keeps checked out.
     """
 
-    def __init__(
-        self,
-        statement: sa.Executable,
-        name: str = "Row",
-        *,
-        variants: Mapping[str, sa.Executable] | None = None,
-    ) -> None:
+    def __init__(self, statement: sa.Executable, name: str = "Row") -> None:
         self.statement = statement
-        # Dialect-specific forms of the same statement (``ON CONFLICT`` is spelt per dialect),
-        # by dialect name; they must return the same columns as ``statement``.
-        self.variants = dict(variants or {})
         columns = getattr(statement, "exported_columns", None)
         self.row_class: Any = namedtuple(name, [c.name for c in columns]) if columns else None
         self._compiled: dict[tuple[str, str], Compiled] = {}
@@ -217,8 +208,7 @@ class Statement:
         key = (dialect.name, dialect.driver)
         compiled = self._compiled.get(key)
         if compiled is None:
-            statement = self.variants.get(dialect.name, self.statement)
-            compiled = self._compiled[key] = Compiled(statement, self.row_class, dialect)
+            compiled = self._compiled[key] = Compiled(self.statement, self.row_class, dialect)
         return compiled
 
     def all(self, target: sa.Connection | sa.Engine, params: Mapping[str, Any]) -> list[Any]:
