@@ -402,3 +402,45 @@ def test_unknown_flow_and_bad_parameters(client):
         )
     assert info.value.status == 400 and info.value.code == 20001
     assert client.studio.v2.flows(flow_.sid).executions.list() == []
+
+
+def test_a_new_publication_is_run_by_the_next_execution(client, api_url):
+    # The server may keep a flow's row between creates (PostgreSQL): a publication, a draft
+    # and a test user change in between must each be seen by the next execution, whether it
+    # commits in-process or claims its slot first (before an HTTP call leaves the process).
+    def definition(value: str, with_http: bool) -> dict:
+        first = "get" if with_http else "note"
+        return flow(
+            state(
+                "get",
+                "make-http-request",
+                [go("success", "note"), go("failed", "note")],
+                method="GET",
+                url=api_url + "/ping",
+                content_type="application/x-www-form-urlencoded;charset=utf-8",
+            ),
+            state("note", "set-variables", [go("next")], variables=[{"key": "v", "value": value}]),
+            rest=first,
+        )
+
+    for with_http in (False, True):
+        flow_ = create(client, definition("one", with_http))
+        executions = client.studio.v2.flows(flow_.sid).executions
+        first = executions.create(to="+15550000001", from_=NUMBER)
+        assert context_of(client, flow_.sid, first.sid)["flow"]["variables"]["v"] == "one"
+
+        client.studio.v2.flows(flow_.sid).update(
+            status="published", definition=definition("two", with_http)
+        )
+        second = executions.create(to="+15550000002", from_=NUMBER)
+        assert second.flow_version == 2
+        assert context_of(client, flow_.sid, second.sid)["flow"]["variables"]["v"] == "two"
+
+        client.studio.v2.flows(flow_.sid).update(
+            status="draft", definition=definition("three", with_http)
+        )
+        client.studio.v2.flows(flow_.sid).test_users().update(test_users=["+15550000003"])
+        tester = executions.create(to="+15550000003", from_=NUMBER)
+        other = executions.create(to="+15550000004", from_=NUMBER)
+        assert (tester.flow_version, other.flow_version) == (3, 2)
+        assert context_of(client, flow_.sid, tester.sid)["flow"]["variables"]["v"] == "three"
