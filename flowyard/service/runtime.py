@@ -352,51 +352,56 @@ class Runtime:
     ) -> Any | None:
         """Feed one resume to an execution, serialised per execution; None if not applicable."""
         async with self.lock(execution_sid):
-            for _attempt in range(3):
-                with self.db.connect() as conn:
-                    row = store.get_execution_by_sid(conn, execution_sid)
-                if row is None or row.status != "active":
-                    return row
-                if expect_wait is not None and row.waiting_for not in expect_wait:
-                    return None
-                flow = self.load_flow(row.flow_sid, row.flow_revision)
-                if flow is None:
-                    return None
-                state = engine.ExecutionState.from_json(
-                    {**orjson.loads(row.engine_state), "context": orjson.loads(row.context)}
-                )
-                env = self.environment(row.account_sid)
-                resume_input = make_input(row)
-                if resume_input is None:
-                    sprint = engine.end(flow, state, env)
-                else:
-                    sprint = engine.resume(flow, state, resume_input, env)
-                sprint, steps, records = await self._complete(
-                    flow, sprint, row.account_sid, env, live=live
-                )
-                with write(self.db) as conn:
-                    # What was sent was sent, whether or not this sprint wins the race.
-                    store_records(conn, records)
-                    if store.save_execution(conn, execution_sid, row.version, row_values(sprint)):
-                        store.insert_steps(
-                            conn,
-                            step_rows(steps, row.account_sid, row.flow_sid, execution_sid),
-                        )
-                        saved = store.get_execution_by_sid(conn, execution_sid)
-                    else:
-                        saved = None
-                if saved is not None:
-                    if not live:
-                        # Nobody is fetching TwiML right now: tell the call where to go next.
-                        await self.services.pull_back(
-                            row.account_sid,
-                            row.flow_sid,
-                            execution_sid,
-                            ended=saved.status != "active",
-                        )
-                    return saved
-                log.info("execution %s changed under a resume; retrying", execution_sid)
-        return None
+            row, committed = await self._resume_locked(execution_sid, make_input, expect_wait, live)
+        if committed and not live:
+            # Nobody is fetching TwiML right now: tell the call where to go next (after the
+            # lock: the Calls API may take a while, and the sprint is committed).
+            await self.services.pull_back(
+                row.account_sid, row.flow_sid, execution_sid, ended=row.status != "active"
+            )
+        return row
+
+    async def _resume_locked(
+        self,
+        execution_sid: str,
+        make_input: Any,
+        expect_wait: tuple[str, ...] | None,
+        live: bool,
+    ) -> tuple[Any | None, bool]:
+        """``resume`` under the execution's lock: the row, and whether this sprint committed."""
+        for _attempt in range(3):
+            with self.db.connect() as conn:
+                row = store.get_execution_by_sid(conn, execution_sid)
+            if row is None or row.status != "active":
+                return row, False
+            if expect_wait is not None and row.waiting_for not in expect_wait:
+                return None, False
+            flow = self.load_flow(row.flow_sid, row.flow_revision)
+            if flow is None:
+                return None, False
+            state = engine.ExecutionState.from_json(
+                {**orjson.loads(row.engine_state), "context": orjson.loads(row.context)}
+            )
+            env = self.environment(row.account_sid)
+            resume_input = make_input(row)
+            if resume_input is None:
+                sprint = engine.end(flow, state, env)
+            else:
+                sprint = engine.resume(flow, state, resume_input, env)
+            sprint, steps, records = await self._complete(
+                flow, sprint, row.account_sid, env, live=live
+            )
+            with write(self.db) as conn:
+                # What was sent was sent, whether or not this sprint wins the race.
+                store_records(conn, records)
+                if store.save_execution(conn, execution_sid, row.version, row_values(sprint)):
+                    store.insert_steps(
+                        conn,
+                        step_rows(steps, row.account_sid, row.flow_sid, execution_sid),
+                    )
+                    return store.get_execution_by_sid(conn, execution_sid), True
+            log.info("execution %s changed under a resume; retrying", execution_sid)
+        return None, False
 
     async def end_execution(self, account_sid: str, flow_sid: str, sid: str) -> Any:
         """``Status=ended``: the execution stops where it is."""
