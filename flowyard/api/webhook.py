@@ -73,9 +73,14 @@ async def flow_webhook(request: Request) -> Response:
 
 
 def _render(request: Request, account_sid: str, flow_sid: str, answer: VoiceAnswer) -> str:
+    base = request.app.state.settings.public_url or str(request.base_url)
+    webhook = request.app.state.runtime.services.webhook_url(account_sid, flow_sid, base)
+    return render_answer(answer, webhook)
+
+
+def render_answer(answer: VoiceAnswer, webhook: str) -> str:
+    """The TwiML document for ``answer``; its callbacks go to ``webhook``."""
     if answer.kind == "twiml" and answer.execution_sid:
-        base = request.app.state.settings.public_url or str(request.base_url)
-        webhook = request.app.state.runtime.services.webhook_url(account_sid, flow_sid, base)
         return twiml.render(answer.verbs, webhook, answer.execution_sid, answer.step)
     if answer.kind == "unavailable":
         return twiml.UNAVAILABLE

@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from flowyard.api import twiml
 from flowyard.api.responses import JSON
+from flowyard.api.webhook import render_answer
 from flowyard.console import queries, session
 from flowyard.console.api_flows import body
 from flowyard.console.api_runs import execution_json, runtime_of
@@ -140,11 +140,7 @@ class CallLeg:
         self.webhook = webhook_path(account_sid, flow_sid)
 
     def render(self, answer: VoiceAnswer) -> str:
-        if answer.kind == "twiml" and answer.execution_sid:
-            return twiml.render(answer.verbs, self.webhook, answer.execution_sid)
-        if answer.kind == "unavailable":
-            return twiml.UNAVAILABLE
-        return twiml.EMPTY if answer.kind == "empty" else twiml.HANGUP
+        return render_answer(answer, self.webhook)
 
     async def post(self, url: str, params: dict[str, str]) -> str | None:
         """Twilio's request to ``url``; None when the URL is not this flow's webhook."""

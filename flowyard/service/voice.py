@@ -54,6 +54,11 @@ def _state(row: Any) -> dict[str, Any]:
     return orjson.loads(row.engine_state)
 
 
+def _step(state: dict[str, Any]) -> int:
+    """Which wait of the execution this is (its step count), for callback URLs."""
+    return int(state.get("step_count") or 0)
+
+
 def _pending(state: dict[str, Any]) -> engine.ServiceCall | None:
     pending = state.get("pending")
     return engine.ServiceCall.from_json(pending) if pending else None
@@ -66,7 +71,7 @@ def answer_for(row: Any | None) -> VoiceAnswer:
         return HANGUP
     state = _state(row)
     pending = _pending(state)
-    step = int(state.get("step_count") or 0)
+    step = _step(state)
     if pending is None:
         return VoiceAnswer("twiml", row.sid, HOLD, step)
     if pending.kind != TWIML:
@@ -133,7 +138,7 @@ class Voice:
         expects = pending.request.get("expects") or [] if pending is not None else []
         # A callback numbered for another visit (a gather that loops back to itself, say)
         # is stale; URLs built outside Flowyard (a TwiML Redirect's return) carry no number.
-        current = query.get("step") in (None, str(state.get("step_count") or 0))
+        current = query.get("step") in (None, str(_step(state)))
         if waits_answer or (
             pending is not None and pending.kind == TWIML and event in expects and current
         ):
