@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
+
 from flowyard.testing.voice import Outcomes
 from tests.e2e.helpers import wait_for
 from tests.flows import go, state
@@ -231,14 +233,16 @@ def test_connect_virtual_agent_v2_twiml_and_events(server):
         assert h.steps(flow_sid, call.execution_sid)[-1] == ("agent", "hangup", "Ended")
 
 
-def test_connect_virtual_agent_v2_needs_a_voice_channel_and_a_connector(server):
+@pytest.mark.parametrize(
+    "props", [{"channel": "conversations", "connector_name": "cx"}, {"channel": "voice"}]
+)
+def test_connect_virtual_agent_v2_needs_a_voice_channel_and_a_connector(server, props):
     definition = call_flow(
         state(
             "agent",
             "connect-virtual-agent-v2",
             [go("completed"), go("failed", "sorry")],
-            channel="conversations",
-            connector_name="cx",
+            **props,
         ),
         state("sorry", "say-play", [go("audioComplete")], say="Sorry"),
     )
