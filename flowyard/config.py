@@ -29,6 +29,9 @@ class Settings:
     twilio_api_url: str | None = None
     twilio_workspace_sid: str | None = None
     timer_interval: float = 1.0
+    # How long a process holds an execution without renewing its lease: after a crash, its
+    # executions are taken over by another process this long after its last heartbeat.
+    lease_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -47,6 +50,7 @@ class Settings:
             twilio_api_url=os.environ.get("FLOWYARD_TWILIO_API_URL") or None,
             twilio_workspace_sid=os.environ.get("FLOWYARD_TWILIO_WORKSPACE_SID") or None,
             timer_interval=float(os.environ.get("FLOWYARD_TIMER_INTERVAL") or 1.0),
+            lease_seconds=float(os.environ.get("FLOWYARD_LEASE_SECONDS") or 30.0),
         )
         for key, value in overrides.items():
             if value is not None:

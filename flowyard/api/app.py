@@ -63,13 +63,15 @@ def create_app(settings: Settings) -> Starlette:
         async with httpx.AsyncClient() as http:
             runtime = Runtime(db, settings, build_platform(settings), http)
             app.state.runtime = runtime
-            timers = asyncio.create_task(runtime.run_timers(settings.timer_interval))
+            sweeper = asyncio.create_task(runtime.run_sweeper(settings.timer_interval))
             try:
                 yield
             finally:
-                timers.cancel()
+                # uvicorn stopped taking requests: finish (or hand back) the sprints in flight.
+                await runtime.shutdown()
+                sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await timers
+                    await sweeper
                 db.dispose()
 
     app = Starlette(

@@ -59,7 +59,9 @@ async def flow_webhook(request: Request) -> Response:
     runtime = request.app.state.runtime
     url_params = query(request)
     if "MessageStatus" in values:
-        await Messaging(runtime).status(account_sid, values, url_params.get("executionSid"))
+        await Messaging(runtime).status(
+            account_sid, flow_sid, values, url_params.get("executionSid")
+        )
         return Response(EMPTY_TWIML, media_type="text/xml")
     if "CallSid" in values and "MessageSid" not in values:
         answer = await Voice(runtime).webhook(

@@ -1,15 +1,21 @@
 """Messages on the flow webhook: a contact's inbound message resumes the execution waiting for
 its reply (or starts one on ``incomingMessage``); status callbacks record delivery and drive
-``deliveryFailure``."""
+``deliveryFailure``.
+
+Both are answered once durably accepted: the message and its resume are stored in one
+transaction, and the flow runs after (``Runtime.drive``). A message Twilio posts again (its
+``MessageSid`` is already stored) changes nothing.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import orjson
+import sqlalchemy as sa
 
-from flowyard import engine
-from flowyard.errors import TwilioError
+from flowyard.service import inputs
 from flowyard.service.runtime import Runtime
 from flowyard.sids import new_sid
 from flowyard.store import executions as store
@@ -18,7 +24,7 @@ from flowyard.store.clock import utcnow
 
 log = logging.getLogger("flowyard.runtime")
 
-REPLY_WAITS = ("reply",)
+MAX_MEDIA = 10  # Twilio accepts at most 10 media per message
 
 
 class Messaging:
@@ -28,69 +34,30 @@ class Messaging:
         self.runtime = runtime
 
     async def inbound(self, account_sid: str, flow_sid: str, params: dict[str, str]) -> None:
-        """A contact's message: resume its waiting execution, or start one."""
-        contact, address = params.get("From", ""), params.get("To", "")
-        now = utcnow()
-        with write(self.runtime.db) as conn:
-            outbox.insert_message(
-                conn,
-                {
-                    "sid": params.get("MessageSid") or new_sid("SM"),
-                    "account_sid": account_sid,
-                    "execution_sid": None,
-                    "direction": "inbound",
-                    "from_": contact,
-                    "to": address,
-                    "body": params.get("Body", ""),
-                    "media_urls": orjson.dumps(
-                        [
-                            params[f"MediaUrl{i}"]
-                            for i in range(int(params.get("NumMedia") or 0))
-                            if f"MediaUrl{i}" in params
-                        ]
-                    ).decode(),
-                    "status": "received",
-                    "messaging_service_sid": params.get("MessagingServiceSid"),
-                    "num_segments": int(params.get("NumSegments") or 1),
-                    "error_code": None,
-                    "date_created": now,
-                    "date_updated": now,
-                },
-            )
-            active = store.find_active(conn, flow_sid, contact)
-            if active is None:
-                active = store.find_call_waiting_for_reply(conn, flow_sid, contact)
-        if active is not None:
-            if active.waiting_for in REPLY_WAITS:
-                await self.runtime.resume(
-                    active.sid, lambda _row: engine.Reply(params), expect_wait=REPLY_WAITS
-                )
-            else:
-                # Studio drops a message for a contact whose execution is not waiting for one.
-                log.info(
-                    "message from %s dropped: execution %s is not waiting for a reply",
-                    contact,
-                    active.sid,
-                )
-            return
+        """A contact's message: stored, and given to its execution or to a new one."""
+        message_sid = params.get("MessageSid") or new_sid("SM")
         try:
-            await self.runtime.start(
-                account_sid,
-                flow_sid,
-                engine.Trigger("incomingMessage", params),
-                contact=contact,
-                initiated_by=params.get("MessageSid"),
-                return_existing=True,
-            )
-        except TwilioError as exc:
-            log.warning("inbound message not started on %s: %s", flow_sid, exc.message)
+            with write(self.runtime.db) as conn:
+                if not _record_inbound(conn, account_sid, message_sid, params):
+                    log.info("message %s seen before: nothing to do", message_sid)
+                    return
+                target = self.runtime.route_message(conn, account_sid, flow_sid, params)
+        except sa.exc.IntegrityError:  # the same message arrived twice at once
+            log.info("message %s seen before: nothing to do", message_sid)
+            return
+        if target is not None:
+            self.runtime.spawn(self.runtime.drive(*target))
 
     async def status(
-        self, account_sid: str, params: dict[str, str], execution_sid: str | None
+        self, account_sid: str, flow_sid: str, params: dict[str, str], execution_sid: str | None
     ) -> None:
-        """A status callback: record it; failed or undelivered resumes a waiting widget."""
+        """A status callback: record it; failed or undelivered resumes a waiting widget.
+
+        Only a message or execution of the account and flow in the URL is touched: another
+        account's SIDs are answered as Twilio answers them, with nothing done."""
         status = params.get("MessageStatus") or params.get("SmsStatus") or ""
         message_sid = params.get("MessageSid") or params.get("SmsSid") or ""
+        failed = status in ("failed", "undelivered")
         with write(self.runtime.db) as conn:
             message = outbox.get_message(conn, account_sid, message_sid)
             if message is not None:
@@ -99,13 +66,55 @@ class Messaging:
                     conn,
                     message_sid,
                     status,
-                    int(code) if code and code.isdigit() else None,
+                    int(code) if code and code.isdigit() and len(code) < 9 else None,
                     utcnow(),
                 )
                 execution_sid = execution_sid or message.execution_sid
-        if status in ("failed", "undelivered") and execution_sid:
-            await self.runtime.resume(
-                execution_sid,
-                lambda _row: engine.DeliveryFailure({**params, "executionSid": execution_sid}),
-                expect_wait=REPLY_WAITS,
-            )
+            if not failed or not execution_sid:
+                return
+            execution = store.get_execution(conn, account_sid, flow_sid, execution_sid)
+            if execution is None or execution.status != "active":
+                return
+            payload = {"params": {**params, "executionSid": execution_sid}}
+            self.runtime.enqueue(conn, execution_sid, inputs.FAILURE, payload)
+        self.runtime.spawn(self.runtime.drive(execution_sid))
+
+
+def _record_inbound(
+    conn: sa.Connection, account_sid: str, message_sid: str, params: dict[str, str]
+) -> bool:
+    """Store an inbound message; False if a message with its SID is already stored (Twilio
+    posted it again, or it is another account's SID)."""
+    if outbox.message_exists(conn, message_sid):
+        return False
+    now = utcnow()
+    outbox.insert_message(
+        conn,
+        {
+            "sid": message_sid,
+            "account_sid": account_sid,
+            "execution_sid": None,
+            "direction": "inbound",
+            "from_": params.get("From", ""),
+            "to": params.get("To", ""),
+            "body": params.get("Body", ""),
+            "media_urls": orjson.dumps(_media(params)).decode(),
+            "status": "received",
+            "messaging_service_sid": params.get("MessagingServiceSid"),
+            "num_segments": _count(params.get("NumSegments"), 1),
+            "error_code": None,
+            "date_created": now,
+            "date_updated": now,
+        },
+    )
+    return True
+
+
+def _count(raw: str | None, default: int) -> int:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 6 else default
+
+
+def _media(params: dict[str, Any]) -> list[str]:
+    # Twilio numbers media 0..NumMedia-1; a hostile NumMedia must not cost a loop of its size.
+    count = min(_count(params.get("NumMedia"), 0), MAX_MEDIA)
+    return [params[f"MediaUrl{i}"] for i in range(count) if f"MediaUrl{i}" in params]

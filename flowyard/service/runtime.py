@@ -1,23 +1,32 @@
-"""Running executions: start, resume, end, timers, and the service calls the engine asks for.
+"""The host of executions: accept triggers and resumes durably, run each execution's sprints
+in one process at a time, commit what they did, continue executions whose holder died.
 
-The use cases around it call ``start`` and ``resume``: the REST trigger here, messages in
-``flowyard.service.messaging``, calls in ``flowyard.service.voice``.
+A request never runs a flow itself. It stores what arrived (a new execution with its
+trigger, or a resume) in the execution's inbox, in one transaction, and answers; a *drive*
+then takes the execution's lease (``store.inbox.claim``: the database decides between
+processes and nodes), applies every waiting resume in arrival order, each sprint committed
+with its steps and records, and gives the lease back. Nothing leaves the process (message,
+call, HTTP) before its execution is held. A resume that arrives while another process holds
+the execution waits in the inbox: the holder sees it before it lets go. A holder that dies
+stops renewing its lease; the sweeper of another process takes the execution over once the
+lease ran out and applies what is still in the inbox, repeating at most the external calls
+of the sprint that was cut short. See docs/architecture.md.
 
 Voice widgets ask for ``twiml`` (answer the live call with these verbs) or ``answer`` (wait
-for a placed call): those wait for the call's next webhook (``flowyard.service.voice``).
-
-The engine is pure; this module is its host. A sprint runs with no database transaction open
-(HTTP calls may take seconds), and its outcome is committed in one transaction guarded by the
-execution's version, so two resumes of one execution never both commit.
+for a placed call): those wait for the call's next webhook (``flowyard.service.voice``),
+whose request waits for its resume to be applied.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+import os
+import secrets
+import socket
+from collections.abc import Coroutine
+from contextlib import nullcontext, suppress
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -26,32 +35,32 @@ import sqlalchemy as sa
 
 from flowyard import engine
 from flowyard.config import Settings
-from flowyard.errors import TwilioError, invalid_parameter, missing_parameter, not_found
-from flowyard.platform import (
-    Platform,
-)
+from flowyard.errors import TwilioError, invalid_parameter, missing_parameter
+from flowyard.platform import Platform
+from flowyard.service import inputs
 from flowyard.service.executions import require_execution
-from flowyard.service.persistence import (
-    ANSWER,
-    TWIML,
-    commit_started,
-    flow_for_start,
-    forget_flow,
-    row_values,
-    step_rows,
-    store_records,
-)
+from flowyard.service.flow_cache import FlowCache
+from flowyard.service.inputs import Item
+from flowyard.service.persistence import ANSWER, TWIML, row_values, step_rows, store_records
 from flowyard.service.services import ServiceCalls
 from flowyard.sids import new_sid
 from flowyard.store import calls as call_store
 from flowyard.store import executions as store
 from flowyard.store import flows as flow_store
-from flowyard.store import write
-from flowyard.store.clock import utcnow
+from flowyard.store import inbox as inbox_store
+from flowyard.store import receipts, write
+from flowyard.store.clock import precise_now, utcnow
 
 log = logging.getLogger("flowyard.runtime")
 
 NO_CALL = "no call is in progress for this execution"
+# Errors of the database itself: the sprint is retried later (by this process or another);
+# any other exception while applying a resume would fail again, so it ends the execution.
+TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError)
+
+
+class LeaseLost(Exception):
+    """Another process took the execution over (this one stalled past its lease)."""
 
 
 class Runtime:
@@ -64,116 +73,22 @@ class Runtime:
         self.settings = settings
         self.platform = platform
         self.services = ServiceCalls(db, settings, platform, http)
-        self._flows: OrderedDict[tuple[str, int], engine.Flow] = OrderedDict()
-        self._locks: dict[str, asyncio.Lock] = {}
-
-    # -- flows ---------------------------------------------------------------------------
-
-    def load_flow(self, flow_sid: str, revision: int) -> engine.Flow | None:
-        """A parsed revision; revisions never change, so parsed ones are kept (LRU)."""
-        key = (flow_sid, revision)
-        flow = self._flows.get(key)
-        if flow is not None:
-            self._flows.move_to_end(key)
-            return flow
-        with self.db.connect() as conn:
-            row = flow_store.get_revision(conn, flow_sid, revision)
-        if row is None:
-            return None
-        flow = engine.Flow.from_definition(
-            orjson.loads(row.definition), flow_sid=flow_sid, revision=revision
-        )
-        self._flows[key] = flow
-        if len(self._flows) > 512:
-            self._flows.popitem(last=False)
-        return flow
-
-    def _load_subflow(
-        self, account_sid: str, flow_sid: str, revision_spec: str
-    ) -> engine.Flow | None:
-        with self.db.connect() as conn:
-            row = flow_store.flow_exists(conn, account_sid, flow_sid)
-        if row is None:
-            return None
-        spec = str(revision_spec or "LatestPublished")
-        if spec in ("LatestPublished", "LatestDraft", "LatestRevision"):
-            number = row.published_revision if spec == "LatestPublished" else row.revision
-        elif spec.isdigit():
-            number = int(spec)
-        else:
-            return None
-        return self.load_flow(flow_sid, number) if number else None
-
-    def _revision_for(self, flow: Any, contact: str) -> int:
-        """Test users run the latest revision, draft or not; everyone else the published one."""
-        if contact in orjson.loads(flow.test_users):
-            return flow.revision
-        if flow.published_revision is None:
-            raise TwilioError(
-                400,
-                84004,
-                "The Flow has no published revision: publish it, or add the contact to its "
-                "TestUsers to run the draft",
-            )
-        return flow.published_revision
+        self.flows = FlowCache(db)
+        # Unique per process start: a restarted process does not inherit its old leases.
+        self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._held: set[str] = set()  # executions this process drives right now
+        self._applied: dict[int, asyncio.Event] = {}  # resumes a request here waits for
+        self._stopping = False
 
     def environment(self, account_sid: str) -> engine.Environment:
-        return engine.Environment(
-            now=lambda: datetime.now(UTC),
-            new_sid=new_sid,
-            load_subflow=lambda sid, spec: self._load_subflow(account_sid, sid, spec),
-        )
+        return self.flows.environment(account_sid)
 
-    # -- running sprints -------------------------------------------------------------------
+    def _lease(self) -> tuple[Any, Any]:
+        now = precise_now()
+        return now, now + timedelta(seconds=self.settings.lease_seconds)
 
-    async def _complete(
-        self,
-        flow: engine.Flow,
-        sprint: engine.Sprint,
-        account_sid: str,
-        env: engine.Environment,
-        *,
-        live: bool = False,
-        before_external: Callable[[], Awaitable[None]] | None = None,
-    ) -> tuple[engine.Sprint, list[engine.Step], list[tuple[str, dict[str, Any]]]]:
-        """Answer every service call the engine asks for until it ends or waits.
-
-        Voice widgets wait for the call to come back: ``live`` means a call webhook is being
-        answered, so its TwiML goes out now; otherwise it goes out on the call's next fetch,
-        and without any call the widget fails.
-        ``before_external`` is awaited before the first call with effects outside the process.
-        Returns the last sprint, every step, and the platform's records of what was sent,
-        which the caller stores in the transaction that commits the sprint.
-        """
-        steps = list(sprint.steps)
-        records: list[tuple[str, dict[str, Any]]] = []
-        while sprint.pending is not None:
-            kind = sprint.pending.kind
-            if kind == ANSWER or (
-                kind == TWIML and (live or self.services.has_call(sprint.state.execution_sid))
-            ):
-                break
-            if kind == TWIML:
-                result = engine.CallResult(ok=False, error=NO_CALL)
-            else:
-                if before_external is not None and self.services.external(kind):
-                    await before_external()
-                outcome = await self.services.serve(
-                    sprint.pending, sprint.state, account_sid, records
-                )
-                records.extend(outcome.records)
-                result = engine.CallResult(ok=outcome.ok, data=outcome.data, error=outcome.error)
-            sprint = engine.resume(flow, sprint.state, result, env)
-            steps.extend(sprint.steps)
-        return sprint, steps, records
-
-    def lock(self, sid: str) -> asyncio.Lock:
-        lock = self._locks.get(sid)
-        if lock is None:
-            lock = self._locks[sid] = asyncio.Lock()
-        return lock
-
-    # -- use cases -----------------------------------------------------------------------
+    # -- accepting: what the request path does ---------------------------------------------
 
     async def create_execution(
         self,
@@ -185,7 +100,8 @@ class Runtime:
         parameters: str | None,
         return_existing: bool,
     ) -> Any:
-        """The REST trigger (``incomingRequest``): one active execution per contact."""
+        """The REST trigger (``incomingRequest``), answered as Studio does: once the execution
+        is stored, ``active`` with an empty context; the flow runs after."""
         if to is None:
             raise missing_parameter("To")
         if from_ is None:
@@ -199,16 +115,23 @@ class Runtime:
             if not isinstance(data, dict):
                 raise invalid_parameter("Parameters", "must be a JSON object")
         trigger = engine.Trigger("incomingRequest", {"to": to, "from": from_, "parameters": data})
-        return await self.start(
-            account_sid,
-            flow_sid,
-            trigger,
-            contact=to,
-            initiated_by=new_sid("RQ"),
-            return_existing=return_existing,
+        row, item = self.start(
+            account_sid, flow_sid, trigger, contact=to, initiated_by=new_sid("RQ")
         )
+        if item is None:
+            if return_existing:
+                return row
+            raise TwilioError(
+                409,
+                20409,
+                f"Execution {row.sid} is already active for this contact. End the active "
+                "Execution before creating a new one",
+                {"conflicting_execution_sid": row.sid},
+            )
+        self.spawn(self.drive(row.sid, row, [item]))
+        return row
 
-    async def start(
+    def start(
         self,
         account_sid: str,
         flow_sid: str,
@@ -216,237 +139,419 @@ class Runtime:
         *,
         contact: str,
         initiated_by: str | None,
-        return_existing: bool,
         call: dict[str, Any] | None = None,
-    ) -> Any:
-        """Start and commit an execution; ``call`` is the row of the call that started it,
-        stored with the execution so its callbacks find it."""
+        conn: sa.Connection | None = None,
+    ) -> tuple[Any, Item | None]:
+        """Store a new execution, held by this process, with its trigger in its inbox: the
+        row and that trigger, to ``drive``. When the contact already has an active execution
+        in this flow: that one's row and None. ``call`` is the row of the call that started
+        it. With ``conn``, the insert joins that transaction (in a savepoint)."""
         while True:
-            flow_row, cached = flow_for_start(self.db, account_sid, flow_sid)
+            flow_row, cached, flow = self.flows.for_start(account_sid, flow_sid, contact)
+            row, item = self._new_rows(
+                account_sid, flow, trigger, contact=contact, initiated_by=initiated_by, call=call
+            )
+            fresh = flow_row if cached else None
             try:
-                revision = self._revision_for(flow_row, contact)
-                flow = self.load_flow(flow_sid, revision)
-                if flow is None:
-                    raise not_found(f"/Flows/{flow_sid}/Revisions/{revision}")
-                break
-            except TwilioError:
-                if not cached:
-                    raise
-                forget_flow(self.db, account_sid, flow_sid)  # refuse on a fresh row only
+                if conn is None:
+                    with write(self.db) as tx:
+                        saved, item_id = self._insert_start(tx, row, item, call, fresh)
+                else:
+                    with conn.begin_nested():
+                        saved, item_id = self._insert_start(conn, row, item, call, fresh)
+            except flow_store.FlowChanged:
+                self.flows.forget(account_sid, flow_sid)
+                continue
+            except sa.exc.IntegrityError:
+                with self.db.connect() if conn is None else nullcontext(conn) as reader:
+                    existing = store.find_active(reader, flow_sid, row["active_contact"])
+                if existing is None:  # it ended between our insert and our read
+                    continue
+                return existing, None
+            return saved, Item(inputs.START, orjson.loads(item["payload"]), item_id)
+
+    def _new_rows(
+        self,
+        account_sid: str,
+        flow: engine.Flow,
+        trigger: engine.Trigger,
+        *,
+        contact: str,
+        initiated_by: str | None,
+        call: dict[str, Any] | None,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A new execution's row, held by this process, and its trigger's inbox row."""
         active = contact
         if call is not None and flow.allow_concurrent_calls:
             active = f"{contact}#{call['sid']}"  # one slot per call, not per caller
-        env = self.environment(account_sid)
-        execution_sid = new_sid("FN")
-        sprint = engine.start(flow, trigger, env, execution_sid=execution_sid)
-        base_context = sprint.base_context
-        now = utcnow()
-        base_json = orjson.dumps(base_context).decode()
-        row = {
-            "sid": execution_sid,
+        sid = new_sid("FN")
+        now, until = self._lease()
+        created = now.replace(microsecond=0)
+        execution = {
+            "sid": sid,
             "account_sid": account_sid,
-            "flow_sid": flow_sid,
-            "flow_revision": revision,
+            "flow_sid": flow.flow_sid,
+            "flow_revision": flow.revision,
             "contact_channel_address": contact,
-            "contact_sid": "FC" + execution_sid[2:],
+            "contact_sid": "FC" + sid[2:],
             "initiated_by": initiated_by,
             "status": "active",
             "active_contact": active,
-            "context": base_json,
-            "base_context": base_json,
+            # Studio shows an execution that has not run yet with an empty context.
+            "context": "{}",
+            "base_context": "{}",
             "engine_state": "{}",
             "version": 1,
-            "date_created": now,
-            "date_updated": now,
+            "waiting_for": None,
+            "wake_at": None,
+            "date_created": created,
+            "date_updated": created,
+            "lease_owner": self.owner,
+            "lease_until": until,
         }
-        claimed = False
+        payload = {
+            "trigger": {"event": trigger.event, "payload": trigger.payload},
+            "live": call is not None,
+        }
+        item = {
+            "execution_sid": sid,
+            "kind": inputs.START,
+            "payload": orjson.dumps(payload).decode(),
+            "date_created": now,
+        }
+        return execution, item
 
-        def again() -> Awaitable[Any]:
-            return self.start(
-                account_sid,
-                flow_sid,
-                trigger,
-                contact=contact,
-                initiated_by=initiated_by,
-                return_existing=return_existing,
-                call=call,
-            )
+    def _insert_start(
+        self,
+        conn: sa.Connection,
+        row: dict[str, Any],
+        item: dict[str, Any],
+        call: dict[str, Any] | None,
+        fresh: Any,
+    ) -> tuple[Any, int]:
+        if fresh is not None:  # a cached flow row: a stale one starts again
+            flow_store.check_unchanged(conn, fresh)
+        saved = store.insert_new_execution(conn, row)
+        item_id = inbox_store.enqueue(
+            conn, row["sid"], item["kind"], item["payload"], item["date_created"]
+        )
+        if call is not None:
+            call_store.insert_call(conn, {**call, "execution_sid": row["sid"]})
+        return saved(), item_id
 
-        async def claim() -> None:
-            # The contact's slot is claimed (its own transaction, the unique index deciding
-            # races) before anything leaves the process; a sprint that stays in-process is
-            # written in one transaction at the end instead.
-            nonlocal claimed
-            if not claimed:
-                with write(self.db) as conn:
-                    if cached:  # nothing left the process yet: a stale flow row starts again
-                        flow_store.check_unchanged(conn, flow_row)
-                    store.insert_execution(conn, row)
-                    if call is not None:
-                        call_store.insert_call(conn, {**call, "execution_sid": execution_sid})
-                claimed = True
+    def enqueue(self, conn: sa.Connection, sid: str, kind: str, payload: dict[str, Any]) -> int:
+        """Store a resume for ``sid`` in ``conn``'s transaction; its id."""
+        return inbox_store.enqueue(conn, sid, kind, orjson.dumps(payload).decode(), precise_now())
 
+    async def deliver(
+        self, sid: str, kind: str, payload: dict[str, Any], *, wait: float | None = None
+    ) -> Any:
+        """Store a resume for ``sid`` and drive the execution; with ``wait``, wait up to that
+        many seconds for the resume to be applied. The execution's row then."""
+        with write(self.db) as conn:
+            item_id = self.enqueue(conn, sid, kind, payload)
+        self.spawn(self.drive(sid))
+        if wait is not None:
+            return await self.wait_applied(sid, item_id, wait)
+        return None
+
+    async def wait_applied(self, sid: str, item_id: int, timeout: float) -> Any:
+        """Wait until the resume ``item_id`` of ``sid`` was applied (here or on another
+        process), or ``timeout`` seconds; the execution's row then."""
+        event = self._applied.setdefault(item_id, asyncio.Event())
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         try:
-            if call is not None:
-                await claim()
-            async with self.lock(execution_sid):
-                try:
-                    sprint, steps, records = await self._complete(
-                        flow,
-                        sprint,
-                        account_sid,
-                        env,
-                        live=call is not None,
-                        before_external=claim,
-                    )
-                except sa.exc.IntegrityError:
-                    raise
-                except BaseException:
-                    if claimed:  # never leave the slot held by an execution nobody resumes
-                        with write(self.db) as conn:
-                            store.save_execution(
-                                conn,
-                                execution_sid,
-                                1,
-                                {
-                                    "status": "ended",
-                                    "active_contact": None,
-                                    "date_updated": utcnow(),
-                                },
-                            )
-                    raise
-                rows = step_rows(steps, account_sid, flow_sid, execution_sid)
-                if not claimed:  # the unique index decides the slot: IntegrityError below
-                    new_row = {**row, **row_values(sprint), "version": 2}
-                    return commit_started(self.db, new_row, rows, records, flow_row, cached)
-                with write(self.db) as conn:
-                    store.save_execution(conn, execution_sid, 1, row_values(sprint))
-                    store.insert_steps(conn, rows)
-                    store_records(conn, records)
-                    return store.get_execution_by_sid(conn, execution_sid)
-        except flow_store.FlowChanged:
-            forget_flow(self.db, account_sid, flow_sid)
-            return await again()
-        except sa.exc.IntegrityError:
-            with self.db.connect() as conn:
-                existing = store.find_active(conn, flow_sid, active)
-            if existing is None:  # ended between our insert and our read: try once more
-                return await again()
-            if return_existing:
-                return existing
-            raise TwilioError(
-                409,
-                20409,
-                f"Execution {existing.sid} is already active for this contact. End the active "
-                "Execution before creating a new one",
-                {"conflicting_execution_sid": existing.sid},
-            ) from None
-
-    async def resume(
-        self,
-        execution_sid: str,
-        make_input: Any,
-        *,
-        expect_wait: tuple[str, ...] | None = None,
-        live: bool = False,
-    ) -> Any | None:
-        """Feed one resume to an execution, serialised per execution; None if not applicable."""
-        async with self.lock(execution_sid):
-            row, committed = await self._resume_locked(execution_sid, make_input, expect_wait, live)
-        if committed and not live:
-            # Nobody is fetching TwiML right now: tell the call where to go next (after the
-            # lock: the Calls API may take a while, and the sprint is committed).
-            await self.services.pull_back(
-                row.account_sid, row.flow_sid, execution_sid, ended=row.status != "active"
-            )
-        return row
-
-    async def _resume_locked(
-        self,
-        execution_sid: str,
-        make_input: Any,
-        expect_wait: tuple[str, ...] | None,
-        live: bool,
-    ) -> tuple[Any | None, bool]:
-        """``resume`` under the execution's lock: the row, and whether this sprint committed."""
-        for _attempt in range(3):
-            with self.db.connect() as conn:
-                row = store.get_execution_by_sid(conn, execution_sid)
-            if row is None or row.status != "active":
-                return row, False
-            if expect_wait is not None and row.waiting_for not in expect_wait:
-                return None, False
-            flow = self.load_flow(row.flow_sid, row.flow_revision)
-            if flow is None:
-                return None, False
-            state = engine.ExecutionState.from_json(
-                {**orjson.loads(row.engine_state), "context": orjson.loads(row.context)}
-            )
-            env = self.environment(row.account_sid)
-            resume_input = make_input(row)
-            if resume_input is None:
-                sprint = engine.end(flow, state, env)
-            else:
-                sprint = engine.resume(flow, state, resume_input, env)
-            sprint, steps, records = await self._complete(
-                flow, sprint, row.account_sid, env, live=live
-            )
-            with write(self.db) as conn:
-                # What was sent was sent, whether or not this sprint wins the race.
-                store_records(conn, records)
-                if store.save_execution(conn, execution_sid, row.version, row_values(sprint)):
-                    store.insert_steps(
-                        conn,
-                        step_rows(steps, row.account_sid, row.flow_sid, execution_sid),
-                    )
-                    return store.get_execution_by_sid(conn, execution_sid), True
-            log.info("execution %s changed under a resume; retrying", execution_sid)
-        return None, False
+            while True:
+                # Applied here: the event says so at once; elsewhere: the inbox row is gone.
+                with self.db.connect() as conn:
+                    if not inbox_store.is_waiting(conn, item_id):
+                        return store.get_execution_by_sid(conn, sid)
+                left = deadline - loop.time()
+                if left <= 0:
+                    log.warning("resume %s of %s not applied within %.1f s", item_id, sid, timeout)
+                    with self.db.connect() as conn:
+                        return store.get_execution_by_sid(conn, sid)
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(event.wait(), min(left, 0.05))
+        finally:
+            self._applied.pop(item_id, None)
 
     async def end_execution(self, account_sid: str, flow_sid: str, sid: str) -> Any:
-        """``Status=ended``: the execution stops where it is."""
+        """``Status=ended``: the execution stops where it is (after what is ahead of it)."""
         with self.db.connect() as conn:
-            require_execution(conn, account_sid, flow_sid, sid)
-        await self.resume(sid, lambda _row: None)
+            row = require_execution(conn, account_sid, flow_sid, sid)
+        if row.status != "active":
+            return row
+        await self.deliver(sid, inputs.END, {}, wait=10.0)
         with self.db.connect() as conn:
             return require_execution(conn, account_sid, flow_sid, sid)
 
-    async def fire_due_timers(self, limit: int = 100) -> int:
-        """Resume every execution whose timer is due (reply time-outs, 30-day expiry)."""
-        now = utcnow()
-        with write(self.db) as conn:
-            due = store.claim_due(conn, now, now + timedelta(seconds=60), limit)
-        for sid in due:
-            try:
-                await self.resume(sid, _timer_input)
-            except Exception:  # one broken execution must not stop the others' timers
-                log.exception("timer of execution %s failed", sid)
-        return len(due)
-
-    async def run_timers(self, interval: float) -> None:
-        """The scheduler loop; started with the app, cancelled at shutdown."""
+    async def settle(self, sid: str, timeout: float = 10.0) -> Any:
+        """Wait until nothing is waiting for ``sid`` and nobody holds it (the console and
+        in-process callers that show what a flow did); its row."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         while True:
+            with self.db.connect() as conn:
+                row = store.get_execution_by_sid(conn, sid)
+                busy = row is not None and (
+                    row.lease_owner is not None or inbox_store.has_pending(conn, sid)
+                )
+            if not busy or loop.time() >= deadline:
+                return row
+            await asyncio.sleep(0.01)
+
+    # -- driving: applying resumes under the lease -------------------------------------------
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run ``work`` in the background; shutdown waits for it."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def drive(self, sid: str, row: Any = None, items: list[Item] | None = None) -> None:
+        """Apply everything waiting for ``sid`` while holding its lease. ``row`` given: this
+        process holds it already (it stored the execution), with ``items`` to apply."""
+        while True:
+            if row is None:
+                now, until = self._lease()
+                with write(self.db) as conn:
+                    row = inbox_store.claim(conn, sid, self.owner, now, until)
+                if row is None:  # held elsewhere: the holder sees what waits before it lets go
+                    return
+            self._held.add(sid)
             try:
-                while await self.fire_due_timers() > 0:
-                    pass
+                more = await self._work(row, items)
+            except LeaseLost:
+                log.warning("execution %s was taken over by another process", sid)
+                return
+            except BaseException:
+                self._hand_back(sid)
+                raise
+            finally:
+                self._held.discard(sid)
+            if not more:
+                return
+            row = items = None
+
+    def _hand_back(self, sid: str) -> None:
+        """Release after a failure: what was not committed stays in the inbox for later."""
+        try:
+            with write(self.db) as conn:
+                inbox_store.release(conn, sid, self.owner)
+        except Exception:  # the lease runs out by itself
+            log.exception("could not release execution %s", sid)
+
+    async def _work(self, row: Any, items: list[Item] | None) -> bool:
+        """Apply ``items`` (or what the inbox holds) and a due timer, in arrival order; the
+        last commit releases the lease. Whether more arrived meanwhile."""
+        sid = row.sid
+        if items is None:
+            with self.db.connect() as conn:
+                items = [Item.from_row(r) for r in inbox_store.pending(conn, sid)]
+        if row.wake_at is not None and row.wake_at <= utcnow() and row.status == "active":
+            # The timer went off before anything that arrived after it.
+            at = next((i for i, it in enumerate(items) if it.date and it.date > row.wake_at), None)
+            items.insert(len(items) if at is None else at, Item(inputs.TIMER, date=row.wake_at))
+        if not items:
+            with write(self.db) as conn:
+                return inbox_store.release(conn, sid, self.owner)
+        pull_back = False
+        more = False
+        for index, item in enumerate(items):
+            row, more, moved = await self._apply(row, item, release=index == len(items) - 1)
+            pull_back = pull_back or moved
+        if pull_back:
+            # Nobody is fetching TwiML right now: tell the call where to go next (after the
+            # lease: the Calls API may take a while, and the sprint is committed).
+            await self.services.pull_back(
+                row.account_sid, row.flow_sid, sid, ended=row.status != "active"
+            )
+        return more
+
+    async def _apply(self, row: Any, item: Item, *, release: bool) -> tuple[Any, bool, bool]:
+        """One resume: its sprint, committed. The row after it, whether more waits (when
+        ``release``), and whether a live call must be told the execution moved on."""
+        if item.kind == inputs.TIMER and (row.wake_at is None or row.wake_at > utcnow()):
+            decision = inputs.Decision("ignore", reason="the timer was moved")
+        else:
+            decision = inputs.decide(row, item)
+        if decision.action == "restart":
+            return (*self._restart(row, item, release=release), False)
+        flow = self.flows.load(row.flow_sid, row.flow_revision)
+        if decision.action == "ignore" or flow is None:
+            log.info("%s for %s ignored: %s", item.kind, row.sid, decision.reason or "no flow")
+            return (*self._commit(row, item, {}, [], [], release=release), False)
+        env = self.environment(row.account_sid)
+        try:
+            if decision.action == inputs.START:
+                sprint = engine.start(flow, decision.input, env, execution_sid=row.sid)
+            else:
+                state = engine.ExecutionState.from_json(
+                    {**orjson.loads(row.engine_state), "context": orjson.loads(row.context)}
+                )
+                if decision.action == inputs.END:
+                    sprint = engine.end(flow, state, env)
+                else:
+                    sprint = engine.resume(flow, state, decision.input, env)
+            sprint, steps, records = await self._complete(
+                flow, sprint, row.account_sid, env, live=decision.live
+            )
+        except (asyncio.CancelledError, *TRANSIENT):
+            raise
+        except Exception:
+            log.exception("%s for %s failed; the execution ends", item.kind, row.sid)
+            values = {"status": "ended", "active_contact": None, "waiting_for": None}
+            return (*self._commit(row, item, {**values, "wake_at": None}, [], [], release), False)
+        values = row_values(sprint)
+        if sprint.base_context is not None:
+            values["base_context"] = orjson.dumps(sprint.base_context).decode()
+        saved, more = self._commit(row, item, values, steps, records, release=release)
+        return saved, more, not decision.live and decision.action != inputs.START
+
+    def _commit(
+        self,
+        row: Any,
+        item: Item,
+        values: dict[str, Any],
+        steps: list[engine.Step],
+        records: list[tuple[str, dict[str, Any]]],
+        release: bool,
+    ) -> tuple[Any, bool]:
+        """The sprint's outcome, its steps and records, and the resume taken out of the
+        inbox, in one transaction, if this process still holds the execution."""
+        with write(self.db) as conn:
+            saved = store.save_leased(conn, row.sid, self.owner, values, release=release)
+            if saved is None:
+                raise LeaseLost(row.sid)
+            if steps:
+                store.insert_steps(conn, step_rows(steps, row.account_sid, row.flow_sid, row.sid))
+            store_records(conn, records)
+            if item.id is not None:
+                inbox_store.take(conn, item.id)
+            more = release and inbox_store.has_pending(conn, row.sid)
+        if item.id is not None and item.id in self._applied:
+            self._applied[item.id].set()
+        return saved, more
+
+    def _restart(self, row: Any, item: Item, *, release: bool) -> tuple[Any, bool]:
+        """A reply whose execution ended before its turn: the contact's next message."""
+        params = item.payload["params"]
+        with write(self.db) as conn:
+            saved = store.save_leased(conn, row.sid, self.owner, {}, release=release)
+            if saved is None:
+                raise LeaseLost(row.sid)
+            inbox_store.take(conn, item.id)
+            target = self.route_message(conn, row.account_sid, row.flow_sid, params)
+            more = release and inbox_store.has_pending(conn, row.sid)
+        if target is not None:
+            self.spawn(self.drive(*target))
+        return saved, more
+
+    def route_message(
+        self, conn: sa.Connection, account_sid: str, flow_sid: str, params: dict[str, Any]
+    ) -> tuple[str, Any, list[Item] | None] | None:
+        """In ``conn``'s transaction, give a contact's message to the execution it belongs
+        to (as a reply) or start one (``incomingMessage``); what to ``drive`` then."""
+        contact = params.get("From", "")
+        for _attempt in range(3):
+            active = store.find_active(conn, flow_sid, contact)
+            if active is None:
+                active = store.find_call_waiting_for_reply(conn, flow_sid, contact)
+            if active is not None:
+                self.enqueue(conn, active.sid, inputs.REPLY, {"params": params})
+                return active.sid, None, None
+            try:
+                row, item = self.start(
+                    account_sid,
+                    flow_sid,
+                    engine.Trigger("incomingMessage", params),
+                    contact=contact,
+                    initiated_by=params.get("MessageSid"),
+                    conn=conn,
+                )
+            except TwilioError as exc:
+                log.warning("inbound message not started on %s: %s", flow_sid, exc.message)
+                return None
+            if item is not None:
+                return row.sid, row, [item]
+        return None
+
+    async def _complete(
+        self,
+        flow: engine.Flow,
+        sprint: engine.Sprint,
+        account_sid: str,
+        env: engine.Environment,
+        *,
+        live: bool = False,
+    ) -> tuple[engine.Sprint, list[engine.Step], list[tuple[str, dict[str, Any]]]]:
+        """Answer every service call the engine asks for until it ends or waits.
+
+        Voice widgets wait for the call to come back: ``live`` means a call's request waits
+        for this sprint, so its TwiML goes out now; otherwise it goes out on the call's next
+        fetch, and without any call the widget fails. Returns the last sprint, every step,
+        and the platform's records of what was sent, which the commit stores.
+        """
+        steps = list(sprint.steps)
+        records: list[tuple[str, dict[str, Any]]] = []
+        while sprint.pending is not None:
+            kind = sprint.pending.kind
+            if kind == ANSWER or (
+                kind == TWIML and (live or self.services.has_call(sprint.state.execution_sid))
+            ):
+                break
+            if kind == TWIML:
+                result = engine.CallResult(ok=False, error=NO_CALL)
+            else:
+                outcome = await self.services.serve(
+                    sprint.pending, sprint.state, account_sid, records
+                )
+                records.extend(outcome.records)
+                result = engine.CallResult(ok=outcome.ok, data=outcome.data, error=outcome.error)
+            sprint = engine.resume(flow, sprint.state, result, env)
+            steps.extend(sprint.steps)
+        return sprint, steps, records
+
+    # -- the sweeper: timers, taken-over executions, heartbeats -----------------------------
+
+    async def run_sweeper(self, interval: float) -> None:
+        """Started with the app: renew this process's leases, and drive every execution with
+        a due timer or waiting resumes that nobody holds (a dead holder's, after its lease)."""
+        loop = asyncio.get_running_loop()
+        beat = max(0.2, self.settings.lease_seconds / 3)
+        next_beat = next_prune = loop.time()
+        while not self._stopping:
+            try:
+                if self._held and loop.time() >= next_beat:
+                    _now, until = self._lease()
+                    with write(self.db) as conn:
+                        inbox_store.renew(conn, self.owner, until)
+                    next_beat = loop.time() + beat
+                with self.db.connect() as conn:
+                    due = inbox_store.runnable(conn, precise_now(), 100)
+                for sid in due:
+                    if sid not in self._held:
+                        self.spawn(self.drive(sid))
+                if loop.time() >= next_prune:
+                    with write(self.db) as conn:
+                        receipts.prune(conn, utcnow() - timedelta(days=1))
+                    next_prune = loop.time() + 3600
             except Exception:
-                log.exception("timer sweep failed")
+                log.exception("sweep failed")
             await asyncio.sleep(interval)
 
-
-def voice_callback(
-    event: str, params: dict[str, Any], query: dict[str, Any], request: dict[str, Any]
-) -> engine.CallResult:
-    """The resume a voice widget gets when Twilio comes back (see engine widgets/_voice.py)."""
-    return engine.CallResult(
-        ok=True,
-        data={"callback": {"event": event, "params": params, "query": query, "request": request}},
-    )
-
-
-def _timer_input(row: Any) -> engine.ResumeInput:
-    # A TwiML Redirect's timer is the widget's ``timeout`` callback, not a reply timeout
-    # (unless the lifetime ran out first: the engine then ends the execution either way).
-    if row.waiting_for == "redirect":
-        return voice_callback("timeout", {}, {}, {})
-    return engine.Timeout()
+    async def shutdown(self, grace: float = 10.0) -> None:
+        """Stop taking work, let sprints in flight finish (up to ``grace`` seconds), cancel the
+        rest, and hand every lease back so another process continues at once."""
+        self._stopping = True
+        tasks = list(self._tasks)
+        if tasks:
+            _done, late = await asyncio.wait(tasks, timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        with write(self.db) as conn:
+            inbox_store.release_all(conn, self.owner)

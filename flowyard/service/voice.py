@@ -14,8 +14,9 @@ import orjson
 
 from flowyard import engine
 from flowyard.errors import TwilioError
-from flowyard.service.persistence import ANSWER, TWIML
-from flowyard.service.runtime import Runtime, voice_callback
+from flowyard.service import inputs
+from flowyard.service.persistence import TWIML
+from flowyard.service.runtime import Runtime
 from flowyard.service.services import ENDED_CALL
 from flowyard.sids import new_sid
 from flowyard.store import calls as call_store
@@ -41,6 +42,9 @@ class VoiceAnswer:
 HANGUP = VoiceAnswer("hangup")
 EMPTY = VoiceAnswer("empty")
 HOLD_SECONDS = 10
+# Twilio gives a voice webhook 15 s; past this, the caller hears the current widget (or a
+# hold) and comes back for what follows.
+ANSWER_WITHIN = 12.0
 # While the execution waits for something other than the call (an SMS reply, say), the
 # caller stays on the line and Twilio comes back now and then to ask what is next; the
 # runtime also redirects the call as soon as the execution moves on.
@@ -50,28 +54,14 @@ HOLD = [
 ]
 
 
-def _state(row: Any) -> dict[str, Any]:
-    return orjson.loads(row.engine_state)
-
-
-def _step(state: dict[str, Any]) -> int:
-    """Which wait of the execution this is (its step count), for callback URLs."""
-    return int(state.get("step_count") or 0)
-
-
-def _pending(state: dict[str, Any]) -> engine.ServiceCall | None:
-    pending = state.get("pending")
-    return engine.ServiceCall.from_json(pending) if pending else None
-
-
 def answer_for(row: Any | None) -> VoiceAnswer:
     """What the call hears now: the TwiML of the widget the execution waits in, a hold while
     it waits for something else, or a hang-up once it ended."""
     if row is None or row.status != "active":
         return HANGUP
-    state = _state(row)
-    pending = _pending(state)
-    step = _step(state)
+    state = orjson.loads(row.engine_state)
+    pending = inputs.pending_call(state)
+    step = inputs.step_number(state)
     if pending is None:
         return VoiceAnswer("twiml", row.sid, HOLD, step)
     if pending.kind != TWIML:
@@ -113,50 +103,12 @@ class Voice:
             return EMPTY if status in ENDED_CALL else HANGUP
         if row.status != "active":
             return EMPTY if status in ENDED_CALL else HANGUP
-        state = _state(row)
-        pending = _pending(state)
-        if pending is None or pending.kind not in (ANSWER, TWIML):
-            # A sprint of this execution may still be running here (a call answered before
-            # the sprint that placed it committed): let it finish, then look again.
-            async with self.runtime.lock(row.sid):
-                pass
-            with self.runtime.db.connect() as conn:
-                row = store.get_execution_by_sid(conn, row.sid)
-            if row is None or row.status != "active":
-                return EMPTY if status in ENDED_CALL else HANGUP
-            state = _state(row)
-            pending = _pending(state)
-        waits_answer = pending is not None and pending.kind == ANSWER
+        # Decided when its turn comes (inputs.decide): the execution may move on meanwhile.
+        payload = {"params": dict(params), "query": dict(query)}
+        row = await self.runtime.deliver(row.sid, inputs.VOICE, payload, wait=ANSWER_WITHIN)
         if status in ENDED_CALL and event is None:
-            # The call's status callback: a placed call that never answered tells its
-            # widget why; any other execution ends with its call.
-            if waits_answer:
-                await self._feed(row.sid, "", params, query, pending)
-            else:
-                await self.runtime.resume(row.sid, lambda _row: None)
             return EMPTY
-        expects = pending.request.get("expects") or [] if pending is not None else []
-        # A callback numbered for another visit (a gather that loops back to itself, say)
-        # is stale; URLs built outside Flowyard (a TwiML Redirect's return) carry no number.
-        current = query.get("step") in (None, str(_step(state)))
-        if waits_answer or (
-            pending is not None and pending.kind == TWIML and event in expects and current
-        ):
-            row = await self._feed(row.sid, event or "", params, query, pending)
-        # Anything else (a repeated fetch, a stale action) hears the current widget again.
         return answer_for(row)
-
-    async def _feed(
-        self,
-        execution_sid: str,
-        event: str,
-        params: dict[str, str],
-        query: dict[str, str],
-        pending: engine.ServiceCall | None,
-    ) -> Any:
-        request = pending.request if pending is not None else {}
-        result = voice_callback(event, dict(params), dict(query), request)
-        return await self.runtime.resume(execution_sid, lambda _row: result, live=True)
 
     def _track(self, call: Any, params: dict[str, str]) -> None:
         """Keep the Calls resource in step with what Twilio reports."""
@@ -198,18 +150,20 @@ class Voice:
             "date_updated": now,
         }
         try:
-            row = await self.runtime.start(
+            row, item = self.runtime.start(
                 account_sid,
                 flow_sid,
                 engine.Trigger("incomingCall", dict(params)),
                 contact=contact,
                 initiated_by=call_sid,
-                return_existing=True,
                 call=call,
             )
         except TwilioError:
             return VoiceAnswer("unavailable")
-        if row.initiated_by != call_sid:
+        if item is None:
+            if row.initiated_by == call_sid:  # Twilio asked again for a call already started
+                return answer_for(row)
             # Studio: with concurrent calls off, a caller with an active execution is refused.
             return VoiceAnswer("unavailable")
-        return answer_for(row)
+        self.runtime.spawn(self.runtime.drive(row.sid, row, [item]))
+        return answer_for(await self.runtime.wait_applied(row.sid, item.id, ANSWER_WITHIN))

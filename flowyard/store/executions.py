@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flowyard.store.db import Inserts, Statement
 from flowyard.store.flows import FlowChanged, start_state
 from flowyard.store.paging import Slice, Window, read_window
-from flowyard.store.tables import executions, messages, steps, tasks
+from flowyard.store.tables import executions, inbox, messages, steps, tasks
 
 # Statements are built once: building and cache-keying Core statements per call cost more
 # than running them on SQLite. The create path's run prebuilt on the driver (store.db).
@@ -193,7 +193,25 @@ def save_execution(conn: sa.Connection, sid: str, version: int, values: dict[str
     return result.rowcount == 1
 
 
+def save_leased(
+    conn: sa.Connection, sid: str, owner: str, values: dict[str, Any], *, release: bool
+) -> Any | None:
+    """Write a sprint's outcome if ``owner`` still holds the execution's lease (``release``:
+    and give the lease back); the row as written, or None when the lease was lost."""
+    values = {**values, "version": executions.c.version + 1}
+    if release:
+        values.update(lease_owner=None, lease_until=None)
+    query = (
+        executions.update()
+        .where(executions.c.sid == sid, executions.c.lease_owner == owner)
+        .values(values)
+        .returning(*executions.c)
+    )
+    return conn.execute(query).first()
+
+
 def delete_execution(conn: sa.Connection, sid: str) -> None:
+    conn.execute(inbox.delete().where(inbox.c.execution_sid == sid))
     conn.execute(steps.delete().where(steps.c.execution_sid == sid))
     conn.execute(executions.delete().where(executions.c.sid == sid))
 
@@ -224,30 +242,6 @@ def patches_until(conn: sa.Connection, execution_sid: str, step_id: int) -> list
             .order_by(steps.c.id)
         )
     )
-
-
-def claim_due(conn: sa.Connection, now: datetime, lease_until: datetime, limit: int) -> list[str]:
-    """Take up to ``limit`` executions whose timer is due, pushing their wake time to the lease.
-
-    On PostgreSQL ``SKIP LOCKED`` lets several nodes claim disjoint sets; a node that dies
-    before finishing leaves the timer to fire again when the lease runs out.
-    """
-    due = (
-        conn.execute(
-            sa.select(executions.c.sid)
-            .where(executions.c.wake_at <= now, executions.c.status == "active")
-            .order_by(executions.c.wake_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        .scalars()
-        .all()
-    )
-    if due:
-        conn.execute(
-            executions.update().where(executions.c.sid.in_(due)).values(wake_at=lease_until)
-        )
-    return list(due)
 
 
 def find_call_waiting_for_reply(conn: sa.Connection, flow_sid: str, contact: str) -> Any | None:

@@ -51,6 +51,10 @@ def get_message(conn: sa.Connection, account_sid: str, sid: str) -> Any | None:
     ).first()
 
 
+def message_exists(conn: sa.Connection, sid: str) -> bool:
+    return conn.execute(sa.select(messages.c.id).where(messages.c.sid == sid)).first() is not None
+
+
 def insert_task(conn: sa.Connection, values: dict[str, Any]) -> None:
     _INSERT_TASK.one(conn, values)
 

@@ -101,6 +101,10 @@ executions = sa.Table(
     sa.Column("wake_at", sa.DateTime, nullable=True),
     sa.Column("date_created", sa.DateTime, nullable=False),
     sa.Column("date_updated", sa.DateTime, nullable=False),
+    # Who runs the execution's sprints, and until when: one process at a time, and a lease
+    # that runs out (its holder died) lets another process take over.
+    sa.Column("lease_owner", sa.String(64), nullable=True),
+    sa.Column("lease_until", sa.DateTime, nullable=True),
     sa.Index("ix_executions_flow_id", "flow_sid", "id"),
     sa.Index("ux_executions_active_contact", "flow_sid", "active_contact", unique=True),
     sa.Index("ix_executions_wake_at", "wake_at"),
@@ -208,4 +212,38 @@ recordings = sa.Table(
     sa.Column("date_created", sa.DateTime, nullable=False),
     sa.Column("date_updated", sa.DateTime, nullable=False),
     sa.Index("ix_recordings_call", "call_sid"),
+)
+
+# Resumes accepted for an execution and not applied yet (a reply, a status callback, an API
+# end, a call's callback, and the trigger of an execution not started): applied in ``id``
+# order by whoever holds the execution's lease, each deleted by the commit that applies it.
+inbox = sa.Table(
+    "inbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "execution_sid",
+        sa.String(34),
+        sa.ForeignKey("executions.sid", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("date_created", sa.DateTime, nullable=False),
+    sa.Index("ix_inbox_execution_id", "execution_sid", "id"),
+)
+
+# The first answer to each webhook Twilio may send again (its retries carry the same
+# I-Twilio-Idempotency-Token): a replay gets this answer and changes nothing. ``status`` is
+# NULL while the first request is still being answered.
+webhook_receipts = sa.Table(
+    "webhook_receipts",
+    metadata,
+    sa.Column("key", sa.String(160), primary_key=True),
+    sa.Column("account_sid", sa.String(34), nullable=False),
+    sa.Column("status", sa.Integer, nullable=True),
+    sa.Column("body", sa.Text, nullable=True),
+    sa.Column("content_type", sa.String(64), nullable=True),
+    sa.Column("date_created", sa.DateTime, nullable=False),
+    sa.Index("ix_webhook_receipts_date", "date_created"),
 )
