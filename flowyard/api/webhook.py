@@ -8,6 +8,9 @@ the account's auth token over the URL Twilio used and the posted parameters.
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -20,8 +23,11 @@ from flowyard.service.messaging import Messaging
 from flowyard.service.voice import Voice, VoiceAnswer
 from flowyard.store import accounts as account_store
 from flowyard.store import flows as flow_store
+from flowyard.store import receipts, write
+from flowyard.store.clock import utcnow
 
 EMPTY_TWIML = twiml.EMPTY
+TEXT_XML = "text/xml"
 
 
 def _signed_url(request: Request) -> str:
@@ -56,22 +62,66 @@ async def flow_webhook(request: Request) -> Response:
     params = await form(request) if request.method == "POST" else query(request)
     _check_signature(request, account.auth_token, params)
     values = params.last_values()
+    key = _replay_key(request, account_sid, values)
+    if key is None:
+        return await _answer(request, account_sid, flow_sid, values)
+    with write(db) as conn:
+        first = receipts.begin(conn, key, account_sid, utcnow())
+    if first is not None:
+        return await _first_answer(db, key, first)
+    try:
+        response = await _answer(request, account_sid, flow_sid, values)
+    except BaseException:
+        with write(db) as conn:  # a retry of a request that failed is answered afresh
+            receipts.forget(conn, key)
+        raise
+    with write(db) as conn:
+        receipts.finish(conn, key, response.status_code, bytes(response.body).decode(), TEXT_XML)
+    return response
+
+
+def _replay_key(request: Request, account_sid: str, values: dict[str, str]) -> str | None:
+    """What makes a request a replay of an earlier one: Twilio's idempotency token (its
+    retries carry the first request's), else a status callback's message and status. An
+    inbound message is recognised by its MessageSid when stored (``service.messaging``)."""
+    token = request.headers.get("i-twilio-idempotency-token")
+    if token:
+        return f"{account_sid}:{token}"[:160]
+    if "MessageStatus" in values:
+        message = values.get("MessageSid", "")
+        return f"{account_sid}:status:{message}:{values['MessageStatus']}"[:160]
+    return None
+
+
+async def _first_answer(db: Any, key: str, first: Any) -> Response:
+    """The answer given to the first of two identical requests (waiting for it if needed)."""
+    for _attempt in range(1500):  # up to ~15 s: Twilio's own limit for a webhook
+        if first is not None and first.status is not None:
+            return Response(first.body or "", first.status, media_type=first.content_type)
+        await asyncio.sleep(0.01)
+        with db.connect() as conn:
+            first = receipts.get(conn, key)
+    return Response(EMPTY_TWIML, media_type=TEXT_XML)
+
+
+async def _answer(
+    request: Request, account_sid: str, flow_sid: str, values: dict[str, str]
+) -> Response:
     runtime = request.app.state.runtime
-    url_params = query(request)
     if "MessageStatus" in values:
         await Messaging(runtime).status(
-            account_sid, flow_sid, values, url_params.get("executionSid")
+            account_sid, flow_sid, values, query(request).get("executionSid")
         )
-        return Response(EMPTY_TWIML, media_type="text/xml")
+        return Response(EMPTY_TWIML, media_type=TEXT_XML)
     if "CallSid" in values and "MessageSid" not in values:
         answer = await Voice(runtime).webhook(
-            account_sid, flow_sid, values, url_params.last_values()
+            account_sid, flow_sid, values, query(request).last_values()
         )
-        return Response(_render(request, account_sid, flow_sid, answer), media_type="text/xml")
+        return Response(_render(request, account_sid, flow_sid, answer), media_type=TEXT_XML)
     if "From" not in values:
         raise TwilioError(400, 20001, "Missing required parameter From in the post body")
     await Messaging(runtime).inbound(account_sid, flow_sid, values)
-    return Response(EMPTY_TWIML, media_type="text/xml")
+    return Response(EMPTY_TWIML, media_type=TEXT_XML)
 
 
 def _render(request: Request, account_sid: str, flow_sid: str, answer: VoiceAnswer) -> str:
