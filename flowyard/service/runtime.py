@@ -1,16 +1,8 @@
-"""The host of executions: accept triggers and resumes durably, run each execution's sprints
-in one process at a time, commit what they did, continue executions whose holder died.
+"""Accepting triggers and resumes durably: what the request path does.
 
-A request never runs a flow itself. It stores what arrived (a new execution with its
-trigger, or a resume) in the execution's inbox, in one transaction, and answers; a *drive*
-then takes the execution's lease (``store.inbox.claim``: the database decides between
-processes and nodes), applies every waiting resume in arrival order, each sprint committed
-with its steps and records, and gives the lease back. Nothing leaves the process (message,
-call, HTTP) before its execution is held. A resume that arrives while another process holds
-the execution waits in the inbox: the holder sees it before it lets go. A holder that dies
-stops renewing its lease; the sweeper of another process takes the execution over once the
-lease ran out and applies what is still in the inbox, repeating at most the external calls
-of the sprint that was cut short. See docs/architecture.md.
+A request never runs a flow itself. It stores what arrived (a new execution with its trigger,
+or a resume for an existing one) in one transaction and answers; the execution is then
+driven in the background (``flowyard.service.host``), by this process or any other.
 
 Voice widgets ask for ``twiml`` (answer the live call with these verbs) or ``answer`` (wait
 for a placed call): those wait for the call's next webhook (``flowyard.service.voice``),
@@ -19,76 +11,29 @@ whose request waits for its resume to be applied.
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import os
-import secrets
-import socket
-from collections.abc import Coroutine
-from contextlib import nullcontext, suppress
-from datetime import timedelta
+from contextlib import nullcontext
 from typing import Any
 
-import httpx
 import orjson
 import sqlalchemy as sa
 
 from flowyard import engine
-from flowyard.config import Settings
 from flowyard.errors import TwilioError, invalid_parameter, missing_parameter
-from flowyard.platform import Platform
 from flowyard.service import inputs
 from flowyard.service.executions import require_execution
-from flowyard.service.flow_cache import FlowCache
+from flowyard.service.host import Host, log
 from flowyard.service.inputs import Item
-from flowyard.service.persistence import ANSWER, TWIML, row_values, step_rows, store_records
-from flowyard.service.services import ServiceCalls
 from flowyard.sids import new_sid
 from flowyard.store import calls as call_store
 from flowyard.store import executions as store
 from flowyard.store import flows as flow_store
 from flowyard.store import inbox as inbox_store
-from flowyard.store import receipts, write
-from flowyard.store.clock import precise_now, utcnow
-
-log = logging.getLogger("flowyard.runtime")
-
-NO_CALL = "no call is in progress for this execution"
-# Errors of the database itself: the sprint is retried later (by this process or another);
-# any other exception while applying a resume would fail again, so it ends the execution.
-TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError)
+from flowyard.store import write
+from flowyard.store.clock import precise_now
 
 
-class LeaseLost(Exception):
-    """Another process took the execution over (this one stalled past its lease)."""
-
-
-class Runtime:
+class Runtime(Host):
     """Everything an execution needs from the host: storage, platform, HTTP, clock, SIDs."""
-
-    def __init__(
-        self, db: sa.Engine, settings: Settings, platform: Platform, http: httpx.AsyncClient
-    ) -> None:
-        self.db = db
-        self.settings = settings
-        self.platform = platform
-        self.services = ServiceCalls(db, settings, platform, http)
-        self.flows = FlowCache(db)
-        # Unique per process start: a restarted process does not inherit its old leases.
-        self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._held: set[str] = set()  # executions this process drives right now
-        self._applied: dict[int, asyncio.Event] = {}  # resumes a request here waits for
-        self._stopping = False
-
-    def environment(self, account_sid: str) -> engine.Environment:
-        return self.flows.environment(account_sid)
-
-    def _lease(self) -> tuple[Any, Any]:
-        now = precise_now()
-        return now, now + timedelta(seconds=self.settings.lease_seconds)
-
-    # -- accepting: what the request path does ---------------------------------------------
 
     async def create_execution(
         self,
@@ -255,28 +200,6 @@ class Runtime:
             return await self.wait_applied(sid, item_id, wait)
         return None
 
-    async def wait_applied(self, sid: str, item_id: int, timeout: float) -> Any:
-        """Wait until the resume ``item_id`` of ``sid`` was applied (here or on another
-        process), or ``timeout`` seconds; the execution's row then."""
-        event = self._applied.setdefault(item_id, asyncio.Event())
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        try:
-            while True:
-                # Applied here: the event says so at once; elsewhere: the inbox row is gone.
-                with self.db.connect() as conn:
-                    if not inbox_store.is_waiting(conn, item_id):
-                        return store.get_execution_by_sid(conn, sid)
-                left = deadline - loop.time()
-                if left <= 0:
-                    log.warning("resume %s of %s not applied within %.1f s", item_id, sid, timeout)
-                    with self.db.connect() as conn:
-                        return store.get_execution_by_sid(conn, sid)
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(event.wait(), min(left, 0.05))
-        finally:
-            self._applied.pop(item_id, None)
-
     async def end_execution(self, account_sid: str, flow_sid: str, sid: str) -> Any:
         """``Status=ended``: the execution stops where it is (after what is ahead of it)."""
         with self.db.connect() as conn:
@@ -286,169 +209,6 @@ class Runtime:
         await self.deliver(sid, inputs.END, {}, wait=10.0)
         with self.db.connect() as conn:
             return require_execution(conn, account_sid, flow_sid, sid)
-
-    async def settle(self, sid: str, timeout: float = 10.0) -> Any:
-        """Wait until nothing is waiting for ``sid`` and nobody holds it (the console and
-        in-process callers that show what a flow did); its row."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            with self.db.connect() as conn:
-                row = store.get_execution_by_sid(conn, sid)
-                busy = row is not None and (
-                    row.lease_owner is not None or inbox_store.has_pending(conn, sid)
-                )
-            if not busy or loop.time() >= deadline:
-                return row
-            await asyncio.sleep(0.01)
-
-    # -- driving: applying resumes under the lease -------------------------------------------
-
-    def spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        """Run ``work`` in the background; shutdown waits for it."""
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    async def drive(self, sid: str, row: Any = None, items: list[Item] | None = None) -> None:
-        """Apply everything waiting for ``sid`` while holding its lease. ``row`` given: this
-        process holds it already (it stored the execution), with ``items`` to apply."""
-        while True:
-            if row is None:
-                now, until = self._lease()
-                with write(self.db) as conn:
-                    row = inbox_store.claim(conn, sid, self.owner, now, until)
-                if row is None:  # held elsewhere: the holder sees what waits before it lets go
-                    return
-            self._held.add(sid)
-            try:
-                more = await self._work(row, items)
-            except LeaseLost:
-                log.warning("execution %s was taken over by another process", sid)
-                return
-            except BaseException:
-                self._hand_back(sid)
-                raise
-            finally:
-                self._held.discard(sid)
-            if not more:
-                return
-            row = items = None
-
-    def _hand_back(self, sid: str) -> None:
-        """Release after a failure: what was not committed stays in the inbox for later."""
-        try:
-            with write(self.db) as conn:
-                inbox_store.release(conn, sid, self.owner)
-        except Exception:  # the lease runs out by itself
-            log.exception("could not release execution %s", sid)
-
-    async def _work(self, row: Any, items: list[Item] | None) -> bool:
-        """Apply ``items`` (or what the inbox holds) and a due timer, in arrival order; the
-        last commit releases the lease. Whether more arrived meanwhile."""
-        sid = row.sid
-        if items is None:
-            with self.db.connect() as conn:
-                items = [Item.from_row(r) for r in inbox_store.pending(conn, sid)]
-        if row.wake_at is not None and row.wake_at <= utcnow() and row.status == "active":
-            # The timer went off before anything that arrived after it.
-            at = next((i for i, it in enumerate(items) if it.date and it.date > row.wake_at), None)
-            items.insert(len(items) if at is None else at, Item(inputs.TIMER, date=row.wake_at))
-        if not items:
-            with write(self.db) as conn:
-                return inbox_store.release(conn, sid, self.owner)
-        pull_back = False
-        more = False
-        for index, item in enumerate(items):
-            row, more, moved = await self._apply(row, item, release=index == len(items) - 1)
-            pull_back = pull_back or moved
-        if pull_back:
-            # Nobody is fetching TwiML right now: tell the call where to go next (after the
-            # lease: the Calls API may take a while, and the sprint is committed).
-            await self.services.pull_back(
-                row.account_sid, row.flow_sid, sid, ended=row.status != "active"
-            )
-        return more
-
-    async def _apply(self, row: Any, item: Item, *, release: bool) -> tuple[Any, bool, bool]:
-        """One resume: its sprint, committed. The row after it, whether more waits (when
-        ``release``), and whether a live call must be told the execution moved on."""
-        if item.kind == inputs.TIMER and (row.wake_at is None or row.wake_at > utcnow()):
-            decision = inputs.Decision("ignore", reason="the timer was moved")
-        else:
-            decision = inputs.decide(row, item)
-        if decision.action == "restart":
-            return (*self._restart(row, item, release=release), False)
-        flow = self.flows.load(row.flow_sid, row.flow_revision)
-        if decision.action == "ignore" or flow is None:
-            log.info("%s for %s ignored: %s", item.kind, row.sid, decision.reason or "no flow")
-            return (*self._commit(row, item, {}, [], [], release=release), False)
-        env = self.environment(row.account_sid)
-        try:
-            if decision.action == inputs.START:
-                sprint = engine.start(flow, decision.input, env, execution_sid=row.sid)
-            else:
-                state = engine.ExecutionState.from_json(
-                    {**orjson.loads(row.engine_state), "context": orjson.loads(row.context)}
-                )
-                if decision.action == inputs.END:
-                    sprint = engine.end(flow, state, env)
-                else:
-                    sprint = engine.resume(flow, state, decision.input, env)
-            sprint, steps, records = await self._complete(
-                flow, sprint, row.account_sid, env, live=decision.live
-            )
-        except (asyncio.CancelledError, *TRANSIENT):
-            raise
-        except Exception:
-            log.exception("%s for %s failed; the execution ends", item.kind, row.sid)
-            values = {"status": "ended", "active_contact": None, "waiting_for": None}
-            return (*self._commit(row, item, {**values, "wake_at": None}, [], [], release), False)
-        values = row_values(sprint)
-        if sprint.base_context is not None:
-            values["base_context"] = orjson.dumps(sprint.base_context).decode()
-        saved, more = self._commit(row, item, values, steps, records, release=release)
-        return saved, more, not decision.live and decision.action != inputs.START
-
-    def _commit(
-        self,
-        row: Any,
-        item: Item,
-        values: dict[str, Any],
-        steps: list[engine.Step],
-        records: list[tuple[str, dict[str, Any]]],
-        release: bool,
-    ) -> tuple[Any, bool]:
-        """The sprint's outcome, its steps and records, and the resume taken out of the
-        inbox, in one transaction, if this process still holds the execution."""
-        with write(self.db) as conn:
-            saved = store.save_leased(conn, row.sid, self.owner, values, release=release)
-            if saved is None:
-                raise LeaseLost(row.sid)
-            if steps:
-                store.insert_steps(conn, step_rows(steps, row.account_sid, row.flow_sid, row.sid))
-            store_records(conn, records)
-            if item.id is not None:
-                inbox_store.take(conn, item.id)
-            more = release and inbox_store.has_pending(conn, row.sid)
-        if item.id is not None and item.id in self._applied:
-            self._applied[item.id].set()
-        return saved, more
-
-    def _restart(self, row: Any, item: Item, *, release: bool) -> tuple[Any, bool]:
-        """A reply whose execution ended before its turn: the contact's next message."""
-        params = item.payload["params"]
-        with write(self.db) as conn:
-            saved = store.save_leased(conn, row.sid, self.owner, {}, release=release)
-            if saved is None:
-                raise LeaseLost(row.sid)
-            inbox_store.take(conn, item.id)
-            target = self.route_message(conn, row.account_sid, row.flow_sid, params)
-            more = release and inbox_store.has_pending(conn, row.sid)
-        if target is not None:
-            self.spawn(self.drive(*target))
-        return saved, more
 
     def route_message(
         self, conn: sa.Connection, account_sid: str, flow_sid: str, params: dict[str, Any]
@@ -478,80 +238,3 @@ class Runtime:
             if item is not None:
                 return row.sid, row, [item]
         return None
-
-    async def _complete(
-        self,
-        flow: engine.Flow,
-        sprint: engine.Sprint,
-        account_sid: str,
-        env: engine.Environment,
-        *,
-        live: bool = False,
-    ) -> tuple[engine.Sprint, list[engine.Step], list[tuple[str, dict[str, Any]]]]:
-        """Answer every service call the engine asks for until it ends or waits.
-
-        Voice widgets wait for the call to come back: ``live`` means a call's request waits
-        for this sprint, so its TwiML goes out now; otherwise it goes out on the call's next
-        fetch, and without any call the widget fails. Returns the last sprint, every step,
-        and the platform's records of what was sent, which the commit stores.
-        """
-        steps = list(sprint.steps)
-        records: list[tuple[str, dict[str, Any]]] = []
-        while sprint.pending is not None:
-            kind = sprint.pending.kind
-            if kind == ANSWER or (
-                kind == TWIML and (live or self.services.has_call(sprint.state.execution_sid))
-            ):
-                break
-            if kind == TWIML:
-                result = engine.CallResult(ok=False, error=NO_CALL)
-            else:
-                outcome = await self.services.serve(
-                    sprint.pending, sprint.state, account_sid, records
-                )
-                records.extend(outcome.records)
-                result = engine.CallResult(ok=outcome.ok, data=outcome.data, error=outcome.error)
-            sprint = engine.resume(flow, sprint.state, result, env)
-            steps.extend(sprint.steps)
-        return sprint, steps, records
-
-    # -- the sweeper: timers, taken-over executions, heartbeats -----------------------------
-
-    async def run_sweeper(self, interval: float) -> None:
-        """Started with the app: renew this process's leases, and drive every execution with
-        a due timer or waiting resumes that nobody holds (a dead holder's, after its lease)."""
-        loop = asyncio.get_running_loop()
-        beat = max(0.2, self.settings.lease_seconds / 3)
-        next_beat = next_prune = loop.time()
-        while not self._stopping:
-            try:
-                if self._held and loop.time() >= next_beat:
-                    _now, until = self._lease()
-                    with write(self.db) as conn:
-                        inbox_store.renew(conn, self.owner, until)
-                    next_beat = loop.time() + beat
-                with self.db.connect() as conn:
-                    due = inbox_store.runnable(conn, precise_now(), 100)
-                for sid in due:
-                    if sid not in self._held:
-                        self.spawn(self.drive(sid))
-                if loop.time() >= next_prune:
-                    with write(self.db) as conn:
-                        receipts.prune(conn, utcnow() - timedelta(days=1))
-                    next_prune = loop.time() + 3600
-            except Exception:
-                log.exception("sweep failed")
-            await asyncio.sleep(interval)
-
-    async def shutdown(self, grace: float = 10.0) -> None:
-        """Stop taking work, let sprints in flight finish (up to ``grace`` seconds), cancel the
-        rest, and hand every lease back so another process continues at once."""
-        self._stopping = True
-        tasks = list(self._tasks)
-        if tasks:
-            _done, late = await asyncio.wait(tasks, timeout=grace)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
-        with write(self.db) as conn:
-            inbox_store.release_all(conn, self.owner)
