@@ -193,21 +193,41 @@ def save_execution(conn: sa.Connection, sid: str, version: int, values: dict[str
     return result.rowcount == 1
 
 
+_SAVES: dict[tuple[tuple[str, ...], bool], Statement] = {}
+
+
+def _save_statement(keys: tuple[str, ...], release: bool) -> Statement:
+    """``UPDATE`` of ``keys`` guarded by the lease, prebuilt per set of keys (building one per
+    call cost more than running it)."""
+    statement = _SAVES.get((keys, release))
+    if statement is None:
+        values: dict[str, Any] = {
+            k: sa.bindparam(f"v_{k}", type_=executions.c[k].type) for k in keys
+        }
+        values["version"] = executions.c.version + 1
+        if release:
+            values.update(lease_owner=None, lease_until=None)
+        query = (
+            executions.update()
+            .where(
+                executions.c.sid == sa.bindparam("l_sid"),
+                executions.c.lease_owner == sa.bindparam("l_owner"),
+            )
+            .values(values)
+            .returning(*executions.c)
+        )
+        statement = _SAVES[keys, release] = Statement(query, "Execution")
+    return statement
+
+
 def save_leased(
     conn: sa.Connection, sid: str, owner: str, values: dict[str, Any], *, release: bool
 ) -> Any | None:
     """Write a sprint's outcome if ``owner`` still holds the execution's lease (``release``:
     and give the lease back); the row as written, or None when the lease was lost."""
-    values = {**values, "version": executions.c.version + 1}
-    if release:
-        values.update(lease_owner=None, lease_until=None)
-    query = (
-        executions.update()
-        .where(executions.c.sid == sid, executions.c.lease_owner == owner)
-        .values(values)
-        .returning(*executions.c)
-    )
-    return conn.execute(query).first()
+    params = {f"v_{k}": v for k, v in values.items()}
+    params.update(l_sid=sid, l_owner=owner)
+    return _save_statement(tuple(values), release).first(conn, params)
 
 
 def delete_execution(conn: sa.Connection, sid: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from flowyard.store.db import Statement
 from flowyard.store.tables import executions, inbox
 
 _FREE = sa.or_(executions.c.lease_owner.is_(None), executions.c.lease_until < sa.bindparam("l_now"))
@@ -22,23 +23,34 @@ _CLAIM = (
     .values(lease_owner=sa.bindparam("l_owner"), lease_until=sa.bindparam("l_until"))
     .returning(*executions.c)
 )
+_CLAIM_ST = Statement(_CLAIM, "Execution")
+_ENQUEUE = Statement(
+    inbox.insert()
+    .values(
+        execution_sid=sa.bindparam("i_sid"),
+        kind=sa.bindparam("i_kind"),
+        payload=sa.bindparam("i_payload"),
+        date_created=sa.bindparam("i_date", type_=inbox.c.date_created.type),
+    )
+    .returning(inbox.c.id)
+)
 _PENDING = (
     sa.select(inbox)
     .where(inbox.c.execution_sid == sa.bindparam("i_sid"))
     .order_by(inbox.c.id)
     .limit(100)
 )
-_ANY = sa.select(inbox.c.id).where(inbox.c.execution_sid == sa.bindparam("i_sid")).limit(1)
-_TAKE = inbox.delete().where(inbox.c.id == sa.bindparam("i_id"))
-_EXISTS = sa.select(inbox.c.id).where(inbox.c.id == sa.bindparam("i_id"))
+_ANY = Statement(
+    sa.select(inbox.c.id).where(inbox.c.execution_sid == sa.bindparam("i_sid")).limit(1)
+)
+_TAKE = Statement(inbox.delete().where(inbox.c.id == sa.bindparam("i_id")))
+_EXISTS = Statement(sa.select(inbox.c.id).where(inbox.c.id == sa.bindparam("i_id")))
 
 
 def claim(conn: sa.Connection, sid: str, owner: str, now: datetime, until: datetime) -> Any | None:
     """Take the execution's lease if nobody holds it (or its holder's ran out): its row, or
     None when another holder has it (or the execution is gone)."""
-    return conn.execute(
-        _CLAIM, {"l_sid": sid, "l_owner": owner, "l_until": until, "l_now": now}
-    ).first()
+    return _CLAIM_ST.first(conn, {"l_sid": sid, "l_owner": owner, "l_until": until, "l_now": now})
 
 
 def release(conn: sa.Connection, sid: str, owner: str) -> bool:
@@ -73,10 +85,8 @@ def release_all(conn: sa.Connection, owner: str) -> None:
 
 def enqueue(conn: sa.Connection, sid: str, kind: str, payload: str, now: datetime) -> int:
     """Store a resume for ``sid``; its id (the order it is applied in)."""
-    result = conn.execute(
-        inbox.insert().values(execution_sid=sid, kind=kind, payload=payload, date_created=now)
-    )
-    return result.inserted_primary_key[0]
+    params = {"i_sid": sid, "i_kind": kind, "i_payload": payload, "i_date": now}
+    return _ENQUEUE.first(conn, params)[0]
 
 
 def pending(conn: sa.Connection, sid: str) -> list[Any]:
@@ -85,16 +95,16 @@ def pending(conn: sa.Connection, sid: str) -> list[Any]:
 
 
 def has_pending(conn: sa.Connection, sid: str) -> bool:
-    return conn.execute(_ANY, {"i_sid": sid}).first() is not None
+    return _ANY.first(conn, {"i_sid": sid}) is not None
 
 
 def take(conn: sa.Connection, item_id: int) -> None:
     """Remove an applied resume (in the transaction that commits what it did)."""
-    conn.execute(_TAKE, {"i_id": item_id})
+    _TAKE.execute(conn, {"i_id": item_id})
 
 
 def is_waiting(conn: sa.Connection, item_id: int) -> bool:
-    return conn.execute(_EXISTS, {"i_id": item_id}).first() is not None
+    return _EXISTS.first(conn, {"i_id": item_id}) is not None
 
 
 def runnable(conn: sa.Connection, now: datetime, limit: int) -> list[str]:
