@@ -136,6 +136,8 @@ class Host:
         pull_back = False
         more = False
         for index, item in enumerate(items):
+            if index:
+                await asyncio.sleep(0)  # other requests are served between sprints
             row, more, moved = await self._apply(row, item, release=index == len(items) - 1)
             pull_back = pull_back or moved
         if pull_back:
