@@ -113,3 +113,25 @@ def last_message_id(conn: sa.Connection, account_sid: str) -> int:
         sa.select(sa.func.max(messages.c.id)).where(messages.c.account_sid == account_sid)
     ).scalar()
     return int(value or 0)
+
+
+def open_executions(
+    conn: sa.Connection, account_sid: str, flow_sid: str, contact: str, limit: int = 20
+) -> list[str]:
+    """The contact's active executions of a flow and their newest one (which a message they
+    just sent may have started and ended already), newest first."""
+    mine = sa.and_(
+        executions.c.account_sid == account_sid,
+        executions.c.flow_sid == flow_sid,
+        executions.c.contact_channel_address == contact,
+    )
+    newest = conn.execute(
+        sa.select(executions.c.sid).where(mine).order_by(executions.c.id.desc()).limit(1)
+    ).scalar()
+    active = conn.execute(
+        sa.select(executions.c.sid)
+        .where(mine, executions.c.status == "active")
+        .order_by(executions.c.id.desc())
+        .limit(limit)
+    ).scalars()
+    return list(dict.fromkeys([*([newest] if newest else []), *active]))

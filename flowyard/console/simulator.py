@@ -1,9 +1,10 @@
 """The simulator's API: play a contact against a flow through the same runtime calls as Twilio.
 
 A typed message goes to ``Messaging.inbound`` with the parameters Twilio's webhook would
-post; a REST start goes to ``Runtime.create_execution``. What the flow sends back is read from
-the local platform's outbox, and the execution's current widget from its steps. Calls are in
-``simulator_call``.
+post; a REST start goes to ``Runtime.create_execution``. Both answer once the input is stored
+and the flow runs after, so the simulator waits for the execution to settle
+(``Runtime.settle``) before it reads what the flow sent back from the local platform's outbox,
+and the execution's current widget from its steps. Calls are in ``simulator_call``.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ async def start(request: Request) -> Response:
         parameters = data.get("parameters") or {}
         if not isinstance(parameters, dict):
             raise invalid_parameter("parameters", "must be a JSON object")
-        await runtime.create_execution(
+        row = await runtime.create_execution(
             sess.account_sid,
             flow_sid,
             to=contact,
@@ -99,9 +100,11 @@ async def start(request: Request) -> Response:
             parameters=orjson.dumps(parameters).decode(),
             return_existing=False,
         )
+        await runtime.settle(row.sid)
     else:
         params = _message_params(sess.account_sid, contact, address, _text(data))
         await Messaging(runtime).inbound(sess.account_sid, flow_sid, params)
+        await _settle_contact(request, sess.account_sid, flow_sid, contact)
     return await _state(request, sess, contact, _after(data))
 
 
@@ -110,11 +113,21 @@ async def reply(request: Request) -> Response:
     sess = session.require(request)
     data = await body(request)
     contact, address = address_param(data, "contact"), address_param(data, "address")
+    flow_sid = request.path_params["sid"]
     params = _message_params(sess.account_sid, contact, address, _text(data))
-    await Messaging(runtime_of(request)).inbound(
-        sess.account_sid, request.path_params["sid"], params
-    )
+    await Messaging(runtime_of(request)).inbound(sess.account_sid, flow_sid, params)
+    await _settle_contact(request, sess.account_sid, flow_sid, contact)
     return await _state(request, sess, contact, _after(data))
+
+
+async def _settle_contact(request: Request, account_sid: str, flow_sid: str, contact: str) -> None:
+    """Wait for the flow to have run the contact's message: the execution it resumed or
+    started is the contact's active one, or their newest (when it ended already)."""
+    runtime = runtime_of(request)
+    with request.app.state.db.connect() as conn:
+        sids = queries.open_executions(conn, account_sid, flow_sid, contact)
+    for sid in sids:
+        await runtime.settle(sid)
 
 
 async def state(request: Request) -> Response:

@@ -177,9 +177,13 @@ class CallLeg:
         final = {**base, "CallStatus": "completed", "CallDuration": str(max(seconds, 0))}
         await self.voice.webhook(self.account_sid, self.flow_sid, final, {})
 
-    def result(self, call_sid: str, caller: ConsoleCaller | None, ended: bool) -> Response:
+    async def result(self, call_sid: str, caller: ConsoleCaller | None, ended: bool) -> Response:
         with self.runtime.db.connect() as conn:
             call = call_store.get_account_call(conn, self.account_sid, call_sid)
+        if call is not None and call.execution_sid:
+            # What the flow did after the call's last answer (it may run on after it).
+            await self.runtime.settle(call.execution_sid)
+        with self.runtime.db.connect() as conn:
             execution = None
             if call is not None and call.execution_sid:
                 execution = execution_store.get_execution(
@@ -255,7 +259,7 @@ async def start_call(request: Request) -> Response:
     )
     first = (leg.webhook, {**caller.params(), "CallStatus": "ringing"})
     ended = await leg.follow(caller, first)
-    return leg.result(call_sid, caller, ended)
+    return await leg.result(call_sid, caller, ended)
 
 
 async def gather(request: Request) -> Response:
@@ -273,7 +277,7 @@ async def gather(request: Request) -> Response:
         # Ended elsewhere (the End button, a time-out): Twilio would now hear a hang-up.
         caller = ConsoleCaller(call.sid, _base_of(call), [])
         caller.hear("event", "[the execution has ended]")
-        return leg.result(call.sid, caller, await leg.follow(caller, None))
+        return await leg.result(call.sid, caller, await leg.follow(caller, None))
     document = leg.render(answer_for(row))
     modes = gather_input(_waiting_gather(document))
     if isinstance(answer, str) and not modes["dtmf"]:
@@ -282,7 +286,7 @@ async def gather(request: Request) -> Response:
         raise invalid_parameter("speech", "this gather listens for keys only")
     caller = ConsoleCaller(call.sid, _base_of(call), [answer], replay=True)
     ended = await leg.follow(caller, caller.next(leg.webhook, document))
-    return leg.result(call.sid, caller, ended)
+    return await leg.result(call.sid, caller, ended)
 
 
 async def resume(request: Request) -> Response:
@@ -293,7 +297,7 @@ async def resume(request: Request) -> Response:
     caller = ConsoleCaller(call.sid, _base_of(call), [], held=True)
     query = urlencode({"FlowEvent": "hold", "executionSid": call.execution_sid or ""})
     ended = await leg.follow(caller, (f"{leg.webhook}?{query}", caller.params()))
-    return leg.result(call.sid, caller, ended)
+    return await leg.result(call.sid, caller, ended)
 
 
 async def hangup(request: Request) -> Response:
@@ -302,7 +306,7 @@ async def hangup(request: Request) -> Response:
     call = _live_call(request, sess.account_sid)
     leg = CallLeg(request, sess.account_sid, call.flow_sid)
     await leg.hang_up(_base_of(call), call.sid)
-    return leg.result(call.sid, None, True)
+    return await leg.result(call.sid, None, True)
 
 
 routes = [

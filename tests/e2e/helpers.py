@@ -1,4 +1,9 @@
-"""Helpers for end-to-end tests: signed webhooks and polling."""
+"""Helpers for end-to-end tests: signed webhooks and polling.
+
+A REST create, an inbound message and a status callback are answered once stored; the flow
+runs after (as in Studio). A test that needs what the flow did polls for it, with a deadline:
+``wait_ended``, ``wait_steps``, ``wait_messages``.
+"""
 
 from __future__ import annotations
 
@@ -47,3 +52,38 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.1)
+
+
+def wait_ended(client: Any, flow_sid: str, execution_sid: str, timeout: float = 15.0) -> Any:
+    """The execution, fetched once it ended."""
+    execution = client.studio.v2.flows(flow_sid).executions(execution_sid)
+
+    def ended() -> Any:
+        fetched = execution.fetch()
+        return fetched if fetched.status == "ended" else None
+
+    return wait_for(ended, timeout)
+
+
+def wait_steps(
+    client: Any, flow_sid: str, execution_sid: str, count: int, timeout: float = 15.0
+) -> list[Any]:
+    """The execution's steps, oldest first, once it has at least ``count`` of them (a sprint
+    commits its steps with the context they led to)."""
+    execution = client.studio.v2.flows(flow_sid).executions(execution_sid)
+
+    def steps() -> list[Any] | None:
+        listed = execution.steps.list()
+        return list(reversed(listed)) if len(listed) >= count else None
+
+    return wait_for(steps, timeout)
+
+
+def wait_messages(client: Any, to: str, count: int, timeout: float = 15.0) -> list[Any]:
+    """The messages to ``to``, newest first, once there are at least ``count`` of them."""
+
+    def messages() -> list[Any] | None:
+        listed = client.messages.list(to=to)
+        return listed if len(listed) >= count else None
+
+    return wait_for(messages, timeout)

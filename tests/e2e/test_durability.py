@@ -8,7 +8,14 @@ import time
 import pytest
 
 from tests.conftest import BACKENDS, _database_url, _drop_database, start_server
-from tests.e2e.helpers import inbound_sms, post_signed, wait_for, webhook_url
+from tests.e2e.helpers import (
+    inbound_sms,
+    post_signed,
+    wait_ended,
+    wait_for,
+    wait_steps,
+    webhook_url,
+)
 from tests.flows import flow, go, state
 
 NUMBER = "+15559990000"
@@ -48,14 +55,14 @@ def test_a_timer_fires_after_a_restart(tmp_path):
         friendly_name="t", status="published", definition=waiting_flow("2")
     )
     execution = client.studio.v2.flows(flow_.sid).executions.create(to="+15550001", from_=NUMBER)
+    wait_steps(client, flow_.sid, execution.sid, 1)  # the timer is set
     stop(proc)  # down before the timer is due
     time.sleep(2.5)
     env = {"FLOWYARD_ACCOUNT_SID": server.account_sid, "FLOWYARD_AUTH_TOKEN": server.auth_token}
     server, proc = start_server(database_url, "sqlite", env)
     try:
         client = server.client()
-        fetch = client.studio.v2.flows(flow_.sid).executions(execution.sid).fetch
-        wait_for(lambda: fetch().status == "ended")
+        wait_ended(client, flow_.sid, execution.sid)
         steps = client.studio.v2.flows(flow_.sid).executions(execution.sid).steps.list()
         assert [s.name for s in reversed(steps)] == ["incomingRequest", "timeout", "next"]
     finally:
@@ -93,11 +100,13 @@ def test_simultaneous_replies_resume_once(server, client):
     )
     contact = "+15550007777"
     execution = client.studio.v2.flows(flow_.sid).executions.create(to=contact, from_=NUMBER)
+    wait_steps(client, flow_.sid, execution.sid, 1)  # it waits for the reply
     url = webhook_url(server.base_url, client.username, flow_.sid)
     replies = [inbound_sms(contact, NUMBER, f"answer {i}", client.username) for i in range(8)]
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         codes = list(pool.map(lambda p: post_signed(url, client.password, p).status_code, replies))
     assert codes == [200] * 8
+    wait_ended(client, flow_.sid, execution.sid)
     steps = client.studio.v2.flows(flow_.sid).executions(execution.sid).steps.list()
     assert [s.name for s in reversed(steps)] == ["incomingRequest", "incomingMessage", "next"]
     ctx = client.studio.v2.flows(flow_.sid).executions(execution.sid).execution_context().fetch()

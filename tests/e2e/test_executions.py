@@ -11,7 +11,14 @@ import httpx
 import pytest
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
-from tests.e2e.helpers import inbound_sms, post_signed, wait_for, webhook_url
+from tests.e2e.helpers import (
+    inbound_sms,
+    post_signed,
+    wait_ended,
+    wait_messages,
+    wait_steps,
+    webhook_url,
+)
 from tests.flows import flow, go, match, state
 
 CONTACT, NUMBER = "+15550001111", "+15559990000"
@@ -90,9 +97,11 @@ def test_rest_execution_runs_a_conversation_through_the_webhook(server, client):
     execution = client.studio.v2.flows(flow_.sid).executions.create(
         to=CONTACT, from_=NUMBER, parameters={"name": "Zeke"}
     )
-    assert execution.status == "active"
+    # Answered as Studio does: stored and active, the flow not run yet.
+    assert execution.status == "active" and execution.context == {}
     assert execution.contact_channel_address == CONTACT
     assert execution.flow_version == 1
+    wait_steps(client, flow_.sid, execution.sid, 1)
     ctx = context_of(client, flow_.sid, execution.sid)
     assert ctx["flow"]["data"] == {"name": "Zeke"}
     assert ctx["trigger"]["request"] == {
@@ -111,8 +120,7 @@ def test_rest_execution_runs_a_conversation_through_the_webhook(server, client):
     assert response.status_code == 200
     assert "<Response" in response.text
 
-    done = client.studio.v2.flows(flow_.sid).executions(execution.sid).fetch()
-    assert done.status == "ended"
+    wait_ended(client, flow_.sid, execution.sid)
     assert steps_of(client, flow_.sid, execution.sid) == [
         ("Trigger", "incomingRequest", "ask"),
         ("ask", "incomingMessage", "check"),
@@ -122,7 +130,7 @@ def test_rest_execution_runs_a_conversation_through_the_webhook(server, client):
     ctx = context_of(client, flow_.sid, execution.sid)
     assert ctx["widgets"]["ask"]["inbound"]["Body"] == " YES "
     assert ctx["widgets"]["check"] == {}
-    bodies = [m.body for m in client.messages.list(to=CONTACT)]
+    bodies = [m.body for m in wait_messages(client, CONTACT, 2)]
     assert bodies[0] == "Thanks Zeke, you said  YES "
     assert "Hi Zeke, yes or no?" in bodies
 
@@ -132,7 +140,7 @@ def test_step_context_is_the_context_after_that_step(client):
     execution = client.studio.v2.flows(flow_.sid).executions.create(
         to=CONTACT, from_=NUMBER, parameters={"name": "Ann"}
     )
-    steps = client.studio.v2.flows(flow_.sid).executions(execution.sid).steps.list()
+    steps = wait_steps(client, flow_.sid, execution.sid, 1)
     assert len(steps) == 1
     step = steps[0]
     assert step.name == "incomingRequest" and step.type == "trigger"
@@ -145,6 +153,7 @@ def test_step_context_is_the_context_after_that_step(client):
 def test_wrong_signature_is_refused_and_changes_nothing(server, client):
     flow_ = create(client, CONVERSATION)
     execution = client.studio.v2.flows(flow_.sid).executions.create(to=CONTACT, from_=NUMBER)
+    wait_steps(client, flow_.sid, execution.sid, 1)  # waiting for the reply
     url = webhook_url(server.base_url, client.username, flow_.sid)
     response = post_signed(
         url, "not-the-token", inbound_sms(CONTACT, NUMBER, "yes", client.username)
@@ -154,6 +163,7 @@ def test_wrong_signature_is_refused_and_changes_nothing(server, client):
     unsigned = httpx.post(url, data=inbound_sms(CONTACT, NUMBER, "yes", client.username))
     assert unsigned.status_code == 403
     assert client.studio.v2.flows(flow_.sid).executions(execution.sid).fetch().status == "active"
+    assert len(client.studio.v2.flows(flow_.sid).executions(execution.sid).steps.list()) == 1
 
 
 def test_reply_timeout_fires(client):
@@ -161,11 +171,7 @@ def test_reply_timeout_fires(client):
     definition["states"][1]["properties"]["timeout"] = "1"
     flow_ = create(client, definition)
     execution = client.studio.v2.flows(flow_.sid).executions.create(to=CONTACT, from_=NUMBER)
-    wait_for(
-        lambda: (
-            client.studio.v2.flows(flow_.sid).executions(execution.sid).fetch().status == "ended"
-        )
-    )
+    wait_ended(client, flow_.sid, execution.sid)
     assert steps_of(client, flow_.sid, execution.sid)[1:] == [
         ("ask", "timeout", "late"),
         ("late", "next", "Ended"),
@@ -178,6 +184,7 @@ def test_reply_timeout_fires(client):
 def test_delivery_failure_takes_its_transition(server, client):
     flow_ = create(client, CONVERSATION)
     execution = client.studio.v2.flows(flow_.sid).executions.create(to=CONTACT, from_=NUMBER)
+    wait_steps(client, flow_.sid, execution.sid, 1)
     outbound = context_of(client, flow_.sid, execution.sid)["widgets"]["ask"]["outbound"]
     url = webhook_url(server.base_url, client.username, flow_.sid)
     response = post_signed(
@@ -196,7 +203,7 @@ def test_delivery_failure_takes_its_transition(server, client):
         },
     )
     assert response.status_code == 200
-    assert client.studio.v2.flows(flow_.sid).executions(execution.sid).fetch().status == "ended"
+    wait_ended(client, flow_.sid, execution.sid)
     ctx = context_of(client, flow_.sid, execution.sid)
     assert ctx["widgets"]["ask"]["MessageStatus"] == "undelivered"
     assert ctx["flow"]["variables"] == {"outcome": "30003"}
@@ -254,13 +261,14 @@ def test_inbound_message_starts_an_execution(server, client):
         url, client.password, inbound_sms(CONTACT, NUMBER, "hello", client.username)
     )
     assert response.status_code == 200
+    # The message is stored with the execution it started, which runs after.
     (execution,) = client.studio.v2.flows(flow_.sid).executions.list()
-    assert execution.status == "ended"
+    wait_ended(client, flow_.sid, execution.sid)
     ctx = context_of(client, flow_.sid, execution.sid)
     assert ctx["trigger"]["message"]["Body"] == "hello"
     assert ctx["contact"]["channel"]["address"] == CONTACT
     assert ctx["flow"]["channel"]["address"] == NUMBER
-    assert client.messages.list(to=CONTACT)[0].body == "You said hello"
+    assert wait_messages(client, CONTACT, 1)[0].body == "You said hello"
 
 
 def test_draft_runs_only_for_test_users(client):
@@ -337,7 +345,8 @@ def test_http_request_success_and_failure(client, api_url):
     execution = client.studio.v2.flows(flow_.sid).executions.create(
         to=CONTACT, from_=NUMBER, parameters={"who": "ann"}
     )
-    assert execution.status == "ended"
+    assert execution.status == "active" and execution.context == {}
+    wait_ended(client, flow_.sid, execution.sid)
     ctx = context_of(client, flow_.sid, execution.sid)
     assert ctx["widgets"]["get"]["status_code"] == 200
     assert ctx["widgets"]["get"]["parsed"] == {"greeting": "hi", "path": "/hello?who=ann"}
@@ -382,7 +391,8 @@ def test_subflow_runs_inside_the_parent_execution(client):
     execution = client.studio.v2.flows(parent.sid).executions.create(
         to=CONTACT, from_=NUMBER, parameters={"q": "42"}
     )
-    assert execution.status == "ended"
+    assert execution.status == "active"
+    wait_ended(client, parent.sid, execution.sid)
     ctx = context_of(client, parent.sid, execution.sid)
     assert ctx["widgets"]["sub"]["answer"] == "42!"
     assert ctx["flow"]["variables"] == {"got": "42!"}
@@ -427,6 +437,7 @@ def test_a_new_publication_is_run_by_the_next_execution(client, api_url):
         flow_ = create(client, definition("one", with_http))
         executions = client.studio.v2.flows(flow_.sid).executions
         first = executions.create(to="+15550000001", from_=NUMBER)
+        wait_ended(client, flow_.sid, first.sid)
         assert context_of(client, flow_.sid, first.sid)["flow"]["variables"]["v"] == "one"
 
         client.studio.v2.flows(flow_.sid).update(
@@ -434,6 +445,7 @@ def test_a_new_publication_is_run_by_the_next_execution(client, api_url):
         )
         second = executions.create(to="+15550000002", from_=NUMBER)
         assert second.flow_version == 2
+        wait_ended(client, flow_.sid, second.sid)
         assert context_of(client, flow_.sid, second.sid)["flow"]["variables"]["v"] == "two"
 
         client.studio.v2.flows(flow_.sid).update(
@@ -443,4 +455,7 @@ def test_a_new_publication_is_run_by_the_next_execution(client, api_url):
         tester = executions.create(to="+15550000003", from_=NUMBER)
         other = executions.create(to="+15550000004", from_=NUMBER)
         assert (tester.flow_version, other.flow_version) == (3, 2)
+        wait_ended(client, flow_.sid, tester.sid)
+        wait_ended(client, flow_.sid, other.sid)
+        assert context_of(client, flow_.sid, other.sid)["flow"]["variables"]["v"] == "two"
         assert context_of(client, flow_.sid, tester.sid)["flow"]["variables"]["v"] == "three"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.e2e.helpers import wait_for, wait_steps
 from tests.flows import flow, go, state
 from tests.spec import check, operations
 
@@ -65,6 +66,8 @@ def test_every_execution_operation_matches_the_spec(http):
         ).json()
         sid = created["sid"]
         one = f"/{version}/Flows/{flow_sid}/{collection}/{sid}"
+        # The flow runs after the create answered: go on once it waits at its first widget.
+        wait_for(lambda: http.get(one + "/Steps").json()["steps"])  # noqa: B023
         call("GET", base, f"/{version}/Flows/{flow_sid}/{collection}")
         call("GET", base + "/{Sid}", one)
         call("GET", base + f"/{{{owner}}}/Context", one + "/Context")
@@ -137,6 +140,7 @@ def test_v1_engagement_and_step_shapes(server, client):
     )
     assert engagement.sid.startswith("FN") and engagement.status == "active"
     assert engagement.contact_channel_address == "+15552220000"
+    wait_steps(client, flow_.sid, engagement.sid, 1)
     steps = client.studio.v1.flows(flow_.sid).engagements(engagement.sid).steps.list()
     assert [s.transitioned_to for s in steps] == ["ask"]
     ctx = client.studio.v1.flows(flow_.sid).engagements(engagement.sid).engagement_context()

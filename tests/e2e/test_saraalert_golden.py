@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from tests.conftest import shared_path
-from tests.e2e.helpers import inbound_sms, post_signed, webhook_url
+from tests.e2e.helpers import inbound_sms, post_signed, wait_ended, wait_steps, webhook_url
 from tests.e2e.stub import http_stub
 
 CONTACT = "+16035555555"
@@ -78,7 +78,8 @@ def test_sms_assessment_answered_no(server, client):
     recorded = golden("get_number_from_sms_assessment_execution.json")
     with http_stub() as (callback, calls):
         flow, execution = start_sara(client, callback, recorded["trigger"]["request"]["parameters"])
-        assert execution.status == "active"
+        assert execution.status == "active" and execution.context == {}
+        wait_steps(client, flow.sid, execution.sid, 1)  # the assessment waits for its answer
         reply = inbound_sms(CONTACT, SERVICE, "Non", client.username)
         reply.update(
             {
@@ -95,8 +96,8 @@ def test_sms_assessment_answered_no(server, client):
         )
         url = webhook_url(server.base_url, client.username, flow.sid)
         assert post_signed(url, client.password, reply).status_code == 200
+        wait_ended(client, flow.sid, execution.sid)
         ours = context(client, flow.sid, execution.sid)
-    assert client.studio.v2.flows(flow.sid).executions(execution.sid).fetch().status == "ended"
     # The recording predates the flow's `iterator` variable; everything else is as recorded.
     assert ours["flow"]["variables"].pop("iterator") == "0"
     ours["widgets"]["initialize_retry_count"].pop("iterator")
@@ -125,7 +126,8 @@ def test_inbound_stop_posts_the_opt_out(server, client):
         }
         url = webhook_url(server.base_url, client.username, flow.sid)
         assert post_signed(url, client.password, message).status_code == 200
-        (execution,) = client.studio.v2.flows(flow.sid).executions.list()
+        (started,) = client.studio.v2.flows(flow.sid).executions.list()
+        execution = wait_ended(client, flow.sid, started.sid)
         ours = context(client, flow.sid, execution.sid)
     assert execution.status == "ended"
     assert shape(ours) == shape(recorded)
@@ -150,6 +152,7 @@ def test_single_message_delivery_failure(server, client):
     ]
     with http_stub() as (callback, calls):
         flow, execution = start_sara(client, callback, parameters)
+        wait_steps(client, flow.sid, execution.sid, 1)  # the message is out, the flow waits
         waiting = context(client, flow.sid, execution.sid)
         outbound = waiting["widgets"]["send_single_message"]["outbound"]
         # The template starts with an `assign` tag, so Liquid leaves a newline first.
@@ -171,9 +174,9 @@ def test_single_message_delivery_failure(server, client):
             post_signed(f"{url}?executionSid={execution.sid}", client.password, status).status_code
             == 200
         )
+        wait_ended(client, flow.sid, execution.sid)
         ours = context(client, flow.sid, execution.sid)
         assert len(calls) == 1
-    assert client.studio.v2.flows(flow.sid).executions(execution.sid).fetch().status == "ended"
     widget = ours["widgets"]["send_single_message"]
     expected = recorded["widgets"]["send_single_message"]
     # The recorded revision rendered the prompt without today's leading `assign` line.

@@ -14,7 +14,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from tests.conftest import start_server
-from tests.e2e.helpers import webhook_url
+from tests.e2e.helpers import wait_ended, wait_steps, webhook_url
 from tests.flows import flow, go, state
 
 CONTACT, SERVICE = "+15550001111", "MG" + "1" * 32
@@ -128,6 +128,7 @@ def test_messages_go_through_the_messages_api_with_status_callbacks(twilio_serve
     execution = client.studio.v2.flows(flow_.sid).executions.create(
         to=CONTACT, from_=SERVICE, parameters={"name": "Zeke"}
     )
+    wait_steps(client, flow_.sid, execution.sid, 1)  # the message is out, the flow waits
     (sent,) = FakeTwilio.received
     assert sent["path"] == [f"/2010-04-01/Accounts/{'AC' + '2' * 32}/Messages.json"]
     assert sent["To"] == [CONTACT] and sent["Body"] == ["Hello Zeke"]
@@ -156,8 +157,7 @@ def test_messages_go_through_the_messages_api_with_status_callbacks(twilio_serve
         headers={"X-Twilio-Signature": signature},
     )
     assert response.status_code == 200
-    done = client.studio.v2.flows(flow_.sid).executions(execution.sid).fetch()
-    assert done.status == "ended"
+    done = wait_ended(client, flow_.sid, execution.sid)
     assert done.context["flow"]["variables"] == {"why": "21610"}
 
 
@@ -182,6 +182,7 @@ def test_an_api_error_fails_the_widget(twilio_server):
     execution = client.studio.v2.flows(flow_.sid).executions.create(
         to="+15550000000", from_="+15559990000"
     )
+    wait_ended(client, flow_.sid, execution.sid)
     steps = client.studio.v2.flows(flow_.sid).executions(execution.sid).steps.list()
     assert ("send", "failed", "note") in [
         (s.transitioned_from, s.name, s.transitioned_to) for s in steps

@@ -65,6 +65,9 @@ def test_a_call_in_process(tmp_path: Path):
                     auth=(account, token),
                     data={"To": "+15550004444", "From": NUMBER},
                 )
+                assert started.json()["status"] == "active", started.text
+                # The flow runs after the create answered: wait until it placed its call.
+                await app.state.runtime.settle(started.json()["sid"])
                 client = AsyncVoiceClient("http://app", account, token, app=app)
                 try:
                     outbound = await client.answer(to="+15550004444", answers=["9"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from flowyard.testing.voice import HANGUP
-from tests.e2e.helpers import post_signed
+from tests.e2e.helpers import post_signed, wait_ended
 from tests.flows import go, state
 from tests.voice.helpers import CALLER, NUMBER, call_flow, harness, twiml
 from tests.voice.test_call_moves_on import TEXT_WHILE_CALLING
@@ -104,7 +104,8 @@ def test_a_voice_widget_without_a_call_ends_the_execution(server):
     with harness(server) as h:
         flow_sid = h.create(definition)
         execution = h.client.studio.v2.flows(flow_sid).executions.create(to=CALLER, from_=NUMBER)
-        assert execution.status == "ended"
+        assert execution.status == "active" and execution.context == {}
+        wait_ended(h.client, flow_sid, execution.sid)
         assert h.steps(flow_sid, execution.sid) == [("Trigger", "incomingRequest", "hello")]
 
 

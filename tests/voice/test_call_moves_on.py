@@ -324,7 +324,8 @@ def test_ending_an_execution_through_the_api_hangs_up_its_call(server):
         call = h.voice.call(flow_sid, CALLER, NUMBER, hang_up=False)
         assert call.held
         h.client.studio.v2.flows(flow_sid).executions(call.execution_sid).update(status="ended")
-        assert call_url(h, call.call_sid) is not None
+        # The call is pulled back once the end is committed (not under the execution's lease).
+        wait_for(lambda: call_url(h, call.call_sid))
         call = h.voice.follow(call)
         assert [n.tag for n in twiml(call.exchanges[-1].twiml)] == ["Hangup"]
         assert call.heard == ["We sent you a text"]

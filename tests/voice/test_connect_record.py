@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flowyard.testing.voice import Outcomes
+from tests.e2e.helpers import wait_ended
 from tests.flows import go, state
 from tests.voice.helpers import CALLER, NUMBER, call_flow, harness, twiml
 
@@ -161,6 +162,7 @@ def test_record_call_without_a_call_fails(server):
     with harness(server) as h:
         flow_sid = h.create(definition)
         execution = h.client.studio.v2.flows(flow_sid).executions.create(to=CALLER, from_=NUMBER)
+        wait_ended(h.client, flow_sid, execution.sid)
         assert h.steps(flow_sid, execution.sid) == [
             ("Trigger", "incomingRequest", "start"),
             ("start", "failed", "noted"),

@@ -18,6 +18,7 @@ from flowyard.store import create_db_engine
 from flowyard.store.tables import executions
 from flowyard.testing.voice import HANGUP, SILENCE, Speech
 from tests.conftest import shared_path
+from tests.e2e.helpers import wait_steps
 from tests.voice.helpers import CALLER, NUMBER, harness
 
 INBOUND = {
@@ -101,6 +102,7 @@ def test_outbound_call_paths(server, name):
         execution = h.client.studio.v2.flows(flow_sid).executions.create(
             to=CALLER, from_=NUMBER, parameters=parameters
         )
+        wait_steps(h.client, flow_sid, execution.sid, 1)  # the call is placed
         call = h.voice.answer(to=CALLER, answers=answers)
         assert call.heard, "the answered call heard nothing"
         steps = h.steps(flow_sid, execution.sid)

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from flowyard.testing.voice import Outcomes
-from tests.e2e.helpers import wait_for
+from tests.e2e.helpers import wait_ended, wait_for, wait_steps
 from tests.flows import go, state
 from tests.voice.helpers import CALLER, NUMBER, call_flow, harness, query_of, twiml
 
@@ -50,6 +50,7 @@ def test_make_outgoing_call_answered(server):
     with harness(server) as h:
         flow_sid = h.create(OUTBOUND)
         execution = h.client.studio.v2.flows(flow_sid).executions.create(to=CALLER, from_=NUMBER)
+        wait_steps(h.client, flow_sid, execution.sid, 1)  # the call is placed, the flow waits
         placed = h.client.calls.list(to=CALLER)
         assert len(placed) == 1 and placed[0].status == "queued"
         assert placed[0].direction == "outbound-api" and placed[0]._from == NUMBER
@@ -77,6 +78,7 @@ def test_make_outgoing_call_not_answered(server, status, event):
     with harness(server) as h:
         flow_sid = h.create(OUTBOUND)
         execution = h.client.studio.v2.flows(flow_sid).executions.create(to=CALLER, from_=NUMBER)
+        wait_steps(h.client, flow_sid, execution.sid, 1)  # the call is placed
         assert h.voice.fail(status, to=CALLER).status_code == 200
         assert h.steps(flow_sid, execution.sid)[1:] == [
             ("call_user", event, "note"),
@@ -100,6 +102,7 @@ def test_make_outgoing_call_refused_by_the_platform_fails(server):
     with harness(server) as h:
         flow_sid = h.create(definition)
         execution = h.client.studio.v2.flows(flow_sid).executions.create(to=CALLER, from_="")
+        wait_ended(h.client, flow_sid, execution.sid)
         assert h.steps(flow_sid, execution.sid)[-1] == ("call_user", "failed", "Ended")
 
 
@@ -212,7 +215,10 @@ def test_ending_the_execution_cancels_its_unanswered_call(server):
     with harness(server) as h:
         flow_sid = h.create(OUTBOUND)
         execution = h.client.studio.v2.flows(flow_sid).executions.create(to=CALLER, from_=NUMBER)
+        wait_steps(h.client, flow_sid, execution.sid, 1)  # the call is placed and rings
         (placed,) = h.client.calls.list(to=CALLER)
         assert placed.status == "queued"
-        h.client.studio.v2.flows(flow_sid).executions(execution.sid).update(status="ended")
-        assert h.client.calls(placed.sid).fetch().status == "canceled"
+        ended = h.client.studio.v2.flows(flow_sid).executions(execution.sid).update(status="ended")
+        assert ended.status == "ended"
+        # The call is canceled once the end is committed (not under the execution's lease).
+        wait_for(lambda: h.client.calls(placed.sid).fetch().status == "canceled")

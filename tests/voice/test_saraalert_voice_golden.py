@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from flowyard.testing.voice import SILENCE, Speech
+from tests.e2e.helpers import wait_steps
 from tests.e2e.test_saraalert_golden import (
     CONTACT,
     deterministic,
@@ -103,6 +104,7 @@ def test_voice_assessment_matches_the_recording(server, callback):
         execution = h.client.studio.v2.flows(flow_sid).executions.create(
             to=CONTACT, from_=NUMBER, parameters=parameters
         )
+        wait_steps(h.client, flow_sid, execution.sid, 1)  # the call is placed
         call = h.voice.answer(
             to=CONTACT,
             answers=[SILENCE, SILENCE, SILENCE, Speech("oui", language="fr-CA")],

@@ -15,7 +15,7 @@ import pytest
 
 from flowyard.testing.voice import VoiceClient
 from tests.conftest import start_server
-from tests.e2e.helpers import wait_for
+from tests.e2e.helpers import wait_ended, wait_for, wait_steps
 from tests.flows import go, state
 from tests.voice.helpers import CALLER, NUMBER, call_flow
 from tests.voice.test_call_moves_on import AWAY, REDIRECTED
@@ -157,6 +157,7 @@ def test_outgoing_call_and_recording_use_the_real_apis(twilio_server):
         friendly_name="tw", status="published", definition=DEFINITION
     )
     execution = client.studio.v2.flows(flow.sid).executions.create(to=CALLER, from_=NUMBER)
+    wait_steps(client, flow.sid, execution.sid, 1)  # the call is placed, the flow waits
     (path, params) = FakeCalls.received[0]
     assert path == f"/2010-04-01/Accounts/{'AC' + '2' * 32}/Calls.json"
     webhook = f"{PUBLIC}/v1/Accounts/{server.account_sid}/Flows/{flow.sid}"
@@ -193,6 +194,7 @@ def test_a_refused_call_takes_failed(twilio_server):
         friendly_name="tw", status="published", definition=DEFINITION
     )
     execution = client.studio.v2.flows(flow.sid).executions.create(to="+15550000000", from_=NUMBER)
+    wait_ended(client, flow.sid, execution.sid)
     steps = client.studio.v2.flows(flow.sid).executions(execution.sid).steps.list()
     assert [(s.transitioned_from, s.name) for s in reversed(steps)][1:] == [
         ("call_user", "failed"),
@@ -233,9 +235,13 @@ def test_ending_the_execution_cancels_the_real_call_while_it_rings(twilio_server
         friendly_name="tw", status="published", definition=DEFINITION
     )
     execution = client.studio.v2.flows(flow.sid).executions.create(to=CALLER, from_=NUMBER)
+    wait_steps(client, flow.sid, execution.sid, 1)  # the call is placed and rings
     (placed,) = client.calls.list()
-    client.studio.v2.flows(flow.sid).executions(execution.sid).update(status="ended")
-    path, params = FakeCalls.received[-1]
+    ended = client.studio.v2.flows(flow.sid).executions(execution.sid).update(status="ended")
+    assert ended.status == "ended"
+    # The call is canceled once the end is committed (the Calls API is not called under the
+    # execution's lease): wait for the request, then for the call's row.
+    path, params = wait_for(lambda: len(FakeCalls.received) > 1 and FakeCalls.received[-1])
     assert path.endswith(f"/Calls/{placed.sid}.json")
     assert params == {"Status": ["canceled"]}
-    assert client.calls(placed.sid).fetch().status == "canceled"
+    wait_for(lambda: client.calls(placed.sid).fetch().status == "canceled")
