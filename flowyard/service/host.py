@@ -39,6 +39,7 @@ from flowyard.store import executions as store
 from flowyard.store import inbox as inbox_store
 from flowyard.store import receipts, write
 from flowyard.store.clock import precise_now, utcnow
+from flowyard.store.group import GroupCommit
 
 log = logging.getLogger("flowyard.runtime")
 
@@ -63,6 +64,7 @@ class Host:
         self.platform = platform
         self.services = ServiceCalls(db, settings, platform, http)
         self.flows = FlowCache(db)
+        self.group = GroupCommit(db)
         # Unique per process start: a restarted process does not inherit its old leases.
         self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -156,11 +158,11 @@ class Host:
         else:
             decision = inputs.decide(row, item)
         if decision.action == "restart":
-            return (*self._restart(row, item, release=release), False)
+            return (*await self._restart(row, item, release=release), False)
         flow = self.flows.load(row.flow_sid, row.flow_revision)
         if decision.action == "ignore" or flow is None:
             log.info("%s for %s ignored: %s", item.kind, row.sid, decision.reason or "no flow")
-            return (*self._commit(row, item, {}, [], [], release=release), False)
+            return (*await self._commit(row, item, {}, [], [], release=release), False)
         env = self.environment(row.account_sid)
         try:
             if decision.action == inputs.START:
@@ -181,14 +183,17 @@ class Host:
         except Exception:
             log.exception("%s for %s failed; the execution ends", item.kind, row.sid)
             values = {"status": "ended", "active_contact": None, "waiting_for": None}
-            return (*self._commit(row, item, {**values, "wake_at": None}, [], [], release), False)
+            return (
+                *await self._commit(row, item, {**values, "wake_at": None}, [], [], release),
+                False,
+            )
         values = row_values(sprint)
         if sprint.base_context is not None:
             values["base_context"] = orjson.dumps(sprint.base_context).decode()
-        saved, more = self._commit(row, item, values, steps, records, release=release)
+        saved, more = await self._commit(row, item, values, steps, records, release=release)
         return saved, more, not decision.live and decision.action != inputs.START
 
-    def _commit(
+    async def _commit(
         self,
         row: Any,
         item: Item,
@@ -198,22 +203,28 @@ class Host:
         release: bool,
     ) -> tuple[Any, bool]:
         """The sprint's outcome, its steps and records, and the resume taken out of the
-        inbox, in one transaction, if this process still holds the execution."""
-        with write(self.db) as conn:
+        inbox, in one transaction (shared with other executions' commits of this moment), if
+        this process still holds the execution."""
+
+        def work(conn: sa.Connection) -> tuple[Any, bool]:
             saved = store.save_leased(conn, row.sid, self.owner, values, release=release)
             if saved is None:
-                raise LeaseLost(row.sid)
+                return None, False
             if steps:
                 store.insert_steps(conn, step_rows(steps, row.account_sid, row.flow_sid, row.sid))
             store_records(conn, records)
             if item.id is not None:
                 inbox_store.take(conn, item.id)
-            more = release and inbox_store.has_pending(conn, row.sid)
+            return saved, release and inbox_store.has_pending(conn, row.sid)
+
+        saved, more = await self.group.run(work)
+        if saved is None:
+            raise LeaseLost(row.sid)
         if item.id is not None and item.id in self._applied:
             self._applied[item.id].set()
         return saved, more
 
-    def _restart(self, row: Any, item: Item, *, release: bool) -> tuple[Any, bool]:
+    async def _restart(self, row: Any, item: Item, *, release: bool) -> tuple[Any, bool]:
         """A reply whose execution ended before its turn: the contact's next message."""
         params = item.payload["params"]
         with write(self.db) as conn:
@@ -221,13 +232,13 @@ class Host:
             if saved is None:
                 raise LeaseLost(row.sid)
             inbox_store.take(conn, item.id)
-            target = self.route_message(conn, row.account_sid, row.flow_sid, params)
+            target = await self.route_message(conn, row.account_sid, row.flow_sid, params)
             more = release and inbox_store.has_pending(conn, row.sid)
         if target is not None:
             self.spawn(self.drive(*target))
         return saved, more
 
-    def route_message(
+    async def route_message(
         self, conn: sa.Connection, account_sid: str, flow_sid: str, params: dict[str, Any]
     ) -> tuple[str, Any, list[Item] | None] | None:
         raise NotImplementedError  # Runtime.route_message

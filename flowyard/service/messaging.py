@@ -41,7 +41,7 @@ class Messaging:
                 if not _record_inbound(conn, account_sid, message_sid, params):
                     log.info("message %s seen before: nothing to do", message_sid)
                     return
-                target = self.runtime.route_message(conn, account_sid, flow_sid, params)
+                target = await self.runtime.route_message(conn, account_sid, flow_sid, params)
         except sa.exc.IntegrityError:  # the same message arrived twice at once
             log.info("message %s seen before: nothing to do", message_sid)
             return

@@ -12,6 +12,7 @@ whose request waits for its resume to be applied.
 from __future__ import annotations
 
 from contextlib import nullcontext
+from functools import partial
 from typing import Any
 
 import orjson
@@ -60,7 +61,7 @@ class Runtime(Host):
             if not isinstance(data, dict):
                 raise invalid_parameter("Parameters", "must be a JSON object")
         trigger = engine.Trigger("incomingRequest", {"to": to, "from": from_, "parameters": data})
-        row, item = self.start(
+        row, item = await self.start(
             account_sid, flow_sid, trigger, contact=to, initiated_by=new_sid("RQ")
         )
         if item is None:
@@ -76,7 +77,7 @@ class Runtime(Host):
         self.spawn(self.drive(row.sid, row, [item]))
         return row
 
-    def start(
+    async def start(
         self,
         account_sid: str,
         flow_sid: str,
@@ -99,11 +100,14 @@ class Runtime(Host):
             fresh = flow_row if cached else None
             try:
                 if conn is None:
-                    with write(self.db) as tx:
-                        saved, item_id = self._insert_start(tx, row, item, call, fresh)
+                    saved, item_id = await self.group.run(
+                        partial(self._insert_start, row=row, item=item, call=call, fresh=fresh)
+                    )
                 else:
                     with conn.begin_nested():
-                        saved, item_id = self._insert_start(conn, row, item, call, fresh)
+                        saved, item_id = self._insert_start(
+                            conn, row=row, item=item, call=call, fresh=fresh
+                        )
             except flow_store.FlowChanged:
                 self.flows.forget(account_sid, flow_sid)
                 continue
@@ -169,6 +173,7 @@ class Runtime(Host):
     def _insert_start(
         self,
         conn: sa.Connection,
+        *,
         row: dict[str, Any],
         item: dict[str, Any],
         call: dict[str, Any] | None,
@@ -210,7 +215,7 @@ class Runtime(Host):
         with self.db.connect() as conn:
             return require_execution(conn, account_sid, flow_sid, sid)
 
-    def route_message(
+    async def route_message(
         self, conn: sa.Connection, account_sid: str, flow_sid: str, params: dict[str, Any]
     ) -> tuple[str, Any, list[Item] | None] | None:
         """In ``conn``'s transaction, give a contact's message to the execution it belongs
@@ -224,7 +229,7 @@ class Runtime(Host):
                 self.enqueue(conn, active.sid, inputs.REPLY, {"params": params})
                 return active.sid, None, None
             try:
-                row, item = self.start(
+                row, item = await self.start(
                     account_sid,
                     flow_sid,
                     engine.Trigger("incomingMessage", params),

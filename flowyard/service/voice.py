@@ -150,7 +150,7 @@ class Voice:
             "date_updated": now,
         }
         try:
-            row, item = self.runtime.start(
+            row, item = await self.runtime.start(
                 account_sid,
                 flow_sid,
                 engine.Trigger("incomingCall", dict(params)),
