@@ -68,10 +68,10 @@ def create_app(settings: Settings) -> Starlette:
                 yield
             finally:
                 # uvicorn stopped taking requests: finish (or hand back) the sprints in flight.
-                await runtime.shutdown()
                 sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeper
+                await runtime.shutdown()
                 db.dispose()
 
     app = Starlette(

@@ -85,8 +85,14 @@ class Host:
         """Run ``work`` in the background; shutdown waits for it."""
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._done)
         return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # What it held is back in the inbox: the sweeper tries again.
+            log.error("drive failed", exc_info=task.exception())
 
     async def drive(self, sid: str, row: Any = None, items: list[Item] | None = None) -> None:
         """Apply everything waiting for ``sid`` while holding its lease. ``row`` given: this
