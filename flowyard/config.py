@@ -29,6 +29,8 @@ class Settings:
     twilio_api_url: str | None = None
     twilio_workspace_sid: str | None = None
     timer_interval: float = 1.0
+    auth_failures_per_address: int = 30
+    auth_failures_per_sid: int = 10
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -47,6 +49,8 @@ class Settings:
             twilio_api_url=os.environ.get("FLOWYARD_TWILIO_API_URL") or None,
             twilio_workspace_sid=os.environ.get("FLOWYARD_TWILIO_WORKSPACE_SID") or None,
             timer_interval=float(os.environ.get("FLOWYARD_TIMER_INTERVAL") or 1.0),
+            auth_failures_per_address=_int_env("FLOWYARD_AUTH_FAILURES_PER_ADDRESS", 30),
+            auth_failures_per_sid=_int_env("FLOWYARD_AUTH_FAILURES_PER_SID", 10),
         )
         for key, value in overrides.items():
             if value is not None:
