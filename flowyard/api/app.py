@@ -19,6 +19,7 @@ from flowyard.api.limits import BodyLimit
 from flowyard.api.responses import JSON
 from flowyard.api.throttle import AuthThrottle
 from flowyard.config import Settings
+from flowyard.console.headers import ConsoleHeaders
 from flowyard.errors import TwilioError, method_not_allowed, not_found, server_error
 from flowyard.platform.adapters import build_platform
 from flowyard.service.accounts import CredentialCache
@@ -99,6 +100,7 @@ def create_app(settings: Settings) -> Starlette:
         settings.auth_failures_per_address, settings.auth_failures_per_sid
     )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(ConsoleHeaders)
     return app
 
 

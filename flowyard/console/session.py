@@ -90,9 +90,7 @@ def read(request: Request) -> Session | None:
 def _secure(request: Request) -> bool:
     """HTTPS as seen here, or through the public HTTPS URL a proxy serves us under."""
     public = request.app.state.settings.public_url or ""
-    host = request.headers.get("host", "")
-    via_public = public.startswith("https://") and public[8:].split("/")[0] == host
-    return request.url.scheme == "https" or via_public
+    return request.url.scheme == "https" or public.startswith("https://")
 
 
 def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
