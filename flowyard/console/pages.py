@@ -160,7 +160,7 @@ async def login(request: Request) -> Response:
     params = await form(request)
     expected = request.cookies.get(session.LOGIN_COOKIE, "")
     given = params.get("csrf") or ""
-    if not expected or not secrets.compare_digest(expected, given):
+    if not expected or not session.same_secret(given, expected):
         return _login_page(request, "Your sign-in form expired; please try again.", 403)
     username = (params.get("username") or "").strip()
     password = (params.get("password") or "").strip()
@@ -197,7 +197,7 @@ async def logout(request: Request) -> Response:
     """End the session (POST with the CSRF token, so another site cannot sign you out)."""
     sess = session.read(request)
     params = await form(request)
-    if sess is not None and not secrets.compare_digest(params.get("csrf") or "", sess.csrf):
+    if sess is not None and not session.same_secret(params.get("csrf") or "", sess.csrf):
         return Response("Missing or wrong CSRF token", 403, media_type="text/plain")
     response = RedirectResponse("/console/login", 303)
     session.clear_cookie(response, request, session.COOKIE)

@@ -121,6 +121,13 @@ def same_origin(request: Request) -> bool:
     return origin.split("://", 1)[-1] == host
 
 
+def same_secret(given: str, expected: str) -> bool:
+    """Constant-time equality of two strings, any characters (str comparison takes ASCII only)."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
+
+
 def forbidden(message: str) -> TwilioError:
     return TwilioError(403, 20403, message)
 
@@ -132,6 +139,6 @@ def require(request: Request) -> Session:
         raise TwilioError(401, 20003, "Sign in to the console first")
     if request.method not in ("GET", "HEAD"):
         token = request.headers.get(CSRF_HEADER, "")
-        if not same_origin(request) or not hmac.compare_digest(token, session.csrf):
+        if not same_origin(request) or not same_secret(token, session.csrf):
             raise forbidden("Missing or wrong CSRF token")
     return session

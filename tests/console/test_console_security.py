@@ -152,3 +152,11 @@ def test_sign_in_with_bad_input_never_fails_the_server(server: Server) -> None:
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
         assert raw.status_code == 401
+        # CSRF tokens are compared as bytes: any character is a mismatch, not a 500.
+        login_form(client)
+        forged = client.post("/console/login", data={"csrf": "é", "username": sid, "password": "x"})
+        assert forged.status_code == 403
+    signed_in = http_sign_in(server.base_url, sid, token)
+    for headers in ({"X-CSRF-Token": "é".encode()}, {"X-CSRF-Token": b"\xff\xfe"}):
+        assert signed_in.post("/console/api/flows", json={}, headers=headers).status_code == 403
+    assert signed_in.post("/console/logout", data={"csrf": "é"}).status_code == 403
