@@ -69,14 +69,13 @@ def list_accounts(as_json: AsJson = False, database_url: DatabaseUrl = None) -> 
 
 @accounts_app.command("rotate-token")
 def rotate_token(
-    account: Annotated[str, typer.Argument(help="The AC… SID of the account.")],
+    account: Annotated[str, typer.Argument(metavar="AC…", help="The SID of the account.")],
     as_json: AsJson = False,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Give the account a new auth token, printed once; the old one stops working.
 
-    REST calls and console sessions using the old token are refused within seconds on every
-    server process sharing the database.
+    Every server process sharing the database refuses the old token within seconds.
     """
     _, db = open_database(database_url)
     from flowyard.store import accounts as store
@@ -152,7 +151,7 @@ def list_keys(
 
 @keys_app.command("revoke")
 def revoke_key(
-    key: Annotated[str, typer.Argument(help="The SK… SID of the key.")],
+    key: Annotated[str, typer.Argument(metavar="SK…", help="The SID of the key.")],
     database_url: DatabaseUrl = None,
 ) -> None:
     """Delete an API key: REST calls and console sessions using it stop within seconds."""
