@@ -135,7 +135,8 @@ def start_server(
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    # Generous: on a loaded shared 2-core machine a start took over 30 s (migrations, imports).
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited: {proc.stdout.read().decode()}")  # type: ignore[union-attr]
