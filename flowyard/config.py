@@ -32,6 +32,8 @@ class Settings:
     # How long a process holds an execution without renewing its lease: after a crash, its
     # executions are taken over by another process this long after its last heartbeat.
     lease_seconds: float = 30.0
+    auth_failures_per_address: int = 30
+    auth_failures_per_sid: int = 10
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -51,6 +53,8 @@ class Settings:
             twilio_workspace_sid=os.environ.get("FLOWYARD_TWILIO_WORKSPACE_SID") or None,
             timer_interval=float(os.environ.get("FLOWYARD_TIMER_INTERVAL") or 1.0),
             lease_seconds=float(os.environ.get("FLOWYARD_LEASE_SECONDS") or 30.0),
+            auth_failures_per_address=_int_env("FLOWYARD_AUTH_FAILURES_PER_ADDRESS", 30),
+            auth_failures_per_sid=_int_env("FLOWYARD_AUTH_FAILURES_PER_SID", 10),
         )
         for key, value in overrides.items():
             if value is not None:

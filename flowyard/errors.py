@@ -12,13 +12,19 @@ class TwilioError(Exception):
     """An error answered to the client in Twilio's shape."""
 
     def __init__(
-        self, status: int, code: int, message: str, details: dict[str, Any] | None = None
+        self,
+        status: int,
+        code: int,
+        message: str,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.details = details
+        self.headers = headers
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -47,6 +53,15 @@ def invalid_parameter(name: str, why: str) -> TwilioError:
 
 def unauthenticated() -> TwilioError:
     return TwilioError(401, 20003, "Authenticate")
+
+
+def too_many_requests(retry_after: int) -> TwilioError:
+    return TwilioError(
+        429,
+        20429,
+        "Too many failed authentication attempts; retry later",
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 def method_not_allowed() -> TwilioError:

@@ -113,6 +113,10 @@ def start_server(
         "FLOWYARD_TIMER_INTERVAL": "0.2",
         "FLOWYARD_ACCOUNT_SID": sid,
         "FLOWYARD_AUTH_TOKEN": token,
+        # The whole suite comes from 127.0.0.1 and fails on purpose a lot; throttling has
+        # its own servers (tests/api/test_throttling.py).
+        "FLOWYARD_AUTH_FAILURES_PER_ADDRESS": "1000000",
+        "FLOWYARD_AUTH_FAILURES_PER_SID": "1000000",
         **extra_env,
     }
     proc = subprocess.Popen(
@@ -131,7 +135,8 @@ def start_server(
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    # Generous: on a loaded shared 2-core machine a start took over 30 s (migrations, imports).
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited: {proc.stdout.read().decode()}")  # type: ignore[union-attr]

@@ -49,11 +49,14 @@ def database_url(tmp_path: Path) -> str:
 HELP = {
     (): ["serve", "accounts", "keys"],
     ("serve",): ["--host", "--port", "--database-url", "--workers"],
-    ("accounts",): ["create", "list"],
+    ("accounts",): ["create", "list", "rotate-token"],
     ("accounts", "create"): ["--friendly-name", "--json", "--database-url"],
     ("accounts", "list"): ["--json", "--database-url"],
-    ("keys",): ["create"],
+    ("accounts", "rotate-token"): ["AC…", "--json", "--database-url"],
+    ("keys",): ["create", "list", "revoke"],
     ("keys", "create"): ["--account", "--friendly-name", "--json", "--database-url"],
+    ("keys", "list"): ["--account", "--json", "--database-url"],
+    ("keys", "revoke"): ["SK…", "--database-url"],
 }
 
 

@@ -17,7 +17,9 @@ from flowyard import console
 from flowyard.api import calls, executions, flows_v1, flows_v2, messages, webhook
 from flowyard.api.limits import BodyLimit
 from flowyard.api.responses import JSON
+from flowyard.api.throttle import AuthThrottle
 from flowyard.config import Settings
+from flowyard.console.headers import ConsoleHeaders
 from flowyard.errors import TwilioError, method_not_allowed, not_found, server_error
 from flowyard.platform.adapters import build_platform
 from flowyard.service.accounts import CredentialCache
@@ -29,7 +31,9 @@ log = logging.getLogger("flowyard")
 
 def _twilio_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, TwilioError)
-    headers = {"WWW-Authenticate": 'Basic realm="Flowyard"'} if exc.status == 401 else None
+    headers = dict(exc.headers or {})
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="Flowyard"'
     return JSON(exc.body(), exc.status, headers=headers)
 
 
@@ -94,7 +98,11 @@ def create_app(settings: Settings) -> Starlette:
     app.state.settings = settings
     app.state.db = db
     app.state.credentials = CredentialCache(db)
+    app.state.throttle = AuthThrottle(
+        settings.auth_failures_per_address, settings.auth_failures_per_sid
+    )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(ConsoleHeaders)
     return app
 
 

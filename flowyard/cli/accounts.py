@@ -11,9 +11,12 @@ from rich.table import Table
 
 from flowyard.cli.common import DatabaseUrl, open_database
 
-accounts_app = typer.Typer(help="Create and list accounts.", no_args_is_help=True)
+accounts_app = typer.Typer(
+    help="Create and list accounts; rotate an auth token.", no_args_is_help=True
+)
 keys_app = typer.Typer(
-    help="Create API keys (SK… SID + secret) for an account.", no_args_is_help=True
+    help="Create, list and revoke API keys (SK… SID + secret) of an account.",
+    no_args_is_help=True,
 )
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
@@ -64,6 +67,30 @@ def list_accounts(as_json: AsJson = False, database_url: DatabaseUrl = None) -> 
     Console().print(table)
 
 
+@accounts_app.command("rotate-token")
+def rotate_token(
+    account: Annotated[str, typer.Argument(metavar="AC…", help="The SID of the account.")],
+    as_json: AsJson = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Give the account a new auth token, printed once; the old one stops working.
+
+    Every server process sharing the database refuses the old token within seconds.
+    """
+    _, db = open_database(database_url)
+    from flowyard.store import accounts as store
+
+    with db.begin() as conn:
+        token = store.rotate_token(conn, account)
+    if token is None:
+        typer.echo(f"No account {account}", err=True)
+        raise typer.Exit(1)
+    if as_json:
+        typer.echo(json.dumps({"sid": account, "auth_token": token}))
+    else:
+        typer.echo(f"Account SID: {account}\nAuth token:  {token}")
+
+
 @keys_app.command("create")
 def create_key(
     account: Annotated[str, typer.Option("--account", help="The AC… SID the key belongs to.")],
@@ -84,3 +111,56 @@ def create_key(
         typer.echo(json.dumps({"sid": sid, "secret": secret, "account_sid": account}))
     else:
         typer.echo(f"API key SID: {sid}\nSecret:      {secret}")
+
+
+@keys_app.command("list")
+def list_keys(
+    account: Annotated[str, typer.Option("--account", help="The AC… SID whose keys to list.")],
+    as_json: AsJson = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List an account's API keys (SIDs, names, creation dates; secrets are never stored)."""
+    _, db = open_database(database_url)
+    from flowyard.store import accounts as store
+
+    with db.connect() as conn:
+        if store.get_account(conn, account) is None:
+            typer.echo(f"No account {account}", err=True)
+            raise typer.Exit(1)
+        keys = store.list_api_keys(conn, account)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "sid": key.sid,
+                        "account_sid": key.account_sid,
+                        "friendly_name": key.friendly_name,
+                        "date_created": key.date_created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    }
+                    for key in keys
+                ]
+            )
+        )
+        return
+    table = Table("API key SID", "Friendly name", "Created (UTC)")
+    for key in keys:
+        table.add_row(key.sid, key.friendly_name, key.date_created.strftime("%Y-%m-%d %H:%M:%S"))
+    Console().print(table)
+
+
+@keys_app.command("revoke")
+def revoke_key(
+    key: Annotated[str, typer.Argument(metavar="SK…", help="The SID of the key.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Delete an API key: REST calls and console sessions using it stop within seconds."""
+    _, db = open_database(database_url)
+    from flowyard.store import accounts as store
+
+    with db.begin() as conn:
+        revoked = store.delete_api_key(conn, key)
+    if not revoked:
+        typer.echo(f"No API key {key}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Revoked {key}")

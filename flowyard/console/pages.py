@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from flowyard.api.requests import form
+from flowyard.api.throttle import client_address, throttle_of
 from flowyard.console import assets, session
 from flowyard.errors import TwilioError
 from flowyard.service import flows as flow_service
@@ -159,17 +160,36 @@ async def login(request: Request) -> Response:
     params = await form(request)
     expected = request.cookies.get(session.LOGIN_COOKIE, "")
     given = params.get("csrf") or ""
-    if not expected or not secrets.compare_digest(expected, given):
+    if not expected or not session.same_secret(given, expected):
         return _login_page(request, "Your sign-in form expired; please try again.", 403)
-    username, password = params.get("username") or "", params.get("password") or ""
-    account_sid = request.app.state.credentials.account_for(username.strip(), password.strip())
-    key = session.keys_for(request).key(account_sid) if account_sid else None
+    username = (params.get("username") or "").strip()
+    password = (params.get("password") or "").strip()
+    throttle, address = throttle_of(request), client_address(request)
+    try:
+        throttle.check(address)
+    except TwilioError as exc:
+        return _throttled(request, exc)
+    account_sid = request.app.state.credentials.account_for(username, password)
+    key = session.session_key(request, account_sid, username) if account_sid else None
     if account_sid is None or key is None:
+        refusal = throttle.failed(address, username)
+        if refusal.status == 429:
+            return _throttled(request, refusal)
         return _login_page(request, "Those credentials were not accepted.", 401)
     response = RedirectResponse(_safe_next(request.query_params.get("next")), 303)
-    cookie = session.issue(key, account_sid, username.strip())
+    cookie = session.issue(key, account_sid, username)
     session.set_cookie(response, request, session.COOKIE, cookie, session.LIFETIME)
     session.clear_cookie(response, request, session.LOGIN_COOKIE)
+    return response
+
+
+def _throttled(request: Request, error: TwilioError) -> Response:
+    """The form again, as 429 with Retry-After: too many failed sign-ins."""
+    wait = (error.headers or {}).get("Retry-After", "60")
+    response = _login_page(
+        request, f"Too many failed sign-ins; try again in {wait} s (error 20429).", 429
+    )
+    response.headers["Retry-After"] = wait
     return response
 
 
@@ -177,7 +197,7 @@ async def logout(request: Request) -> Response:
     """End the session (POST with the CSRF token, so another site cannot sign you out)."""
     sess = session.read(request)
     params = await form(request)
-    if sess is not None and not secrets.compare_digest(params.get("csrf") or "", sess.csrf):
+    if sess is not None and not session.same_secret(params.get("csrf") or "", sess.csrf):
         return Response("Missing or wrong CSRF token", 403, media_type="text/plain")
     response = RedirectResponse("/console/login", 303)
     session.clear_cookie(response, request, session.COOKIE)

@@ -1,9 +1,11 @@
 """Console sessions: a signed, HttpOnly, SameSite=Strict cookie, and CSRF tokens.
 
 The cookie carries no secret, only ``account|credential|issued|nonce`` and an HMAC keyed by a
-hash of the account's auth token. So sessions need no table and work across worker processes,
-and rotating an account's auth token ends every console session of that account at once.
-Sign-out clears the cookie; a copied cookie stays valid until it expires (``LIFETIME``).
+hash of the secret of the credential that signed in (the account's auth token, or the API
+key's secret). So sessions need no table and work across worker processes, and rotating the
+token or revoking the key ends every session it opened on every process within the
+credential cache's TTL (``flowyard.service.accounts.TTL``, 2 s). Sign-out clears the cookie;
+a copied cookie stays valid until it expires (``LIFETIME``) or its credential changes.
 """
 
 from __future__ import annotations
@@ -15,19 +17,16 @@ import secrets
 import time
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import Response
 
 from flowyard.errors import TwilioError
-from flowyard.store import accounts as account_store
 
 COOKIE = "fy_session"
 LOGIN_COOKIE = "fy_login"
 PATH = "/console"
 LIFETIME = 12 * 3600
 CSRF_HEADER = "x-csrf-token"
-_KEY_TTL = 5.0
 
 
 @dataclass(frozen=True)
@@ -48,36 +47,9 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-class SessionKeys:
-    """Per-account signing keys derived from the auth token, cached for a few seconds."""
-
-    def __init__(self, db: sa.Engine) -> None:
-        self._db = db
-        self._cache: dict[str, tuple[bytes, float]] = {}
-
-    def key(self, account_sid: str) -> bytes | None:
-        now = time.monotonic()
-        hit = self._cache.get(account_sid)
-        if hit is not None and hit[1] > now:
-            return hit[0]
-        with self._db.connect() as conn:
-            account = account_store.get_account(conn, account_sid)
-        if account is None:
-            return None
-        key = hashlib.sha256(b"flowyard-console-session\0" + account.auth_token.encode()).digest()
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[account_sid] = (key, now + _KEY_TTL)
-        return key
-
-
-def keys_for(request: Request) -> SessionKeys:
-    """The app's key cache, created on first use (the console adds no startup hook)."""
-    state = request.app.state
-    keys = getattr(state, "console_keys", None)
-    if keys is None:
-        keys = state.console_keys = SessionKeys(state.db)
-    return keys
+def session_key(request: Request, account_sid: str, credential_sid: str) -> bytes | None:
+    """The signing key of sessions opened with this credential, None once it is gone."""
+    return request.app.state.credentials.session_key(account_sid, credential_sid)
 
 
 def _csrf(key: bytes, nonce: str) -> str:
@@ -106,7 +78,7 @@ def read(request: Request) -> Session | None:
         return None
     if issued_at + LIFETIME < time.time():
         return None
-    key = keys_for(request).key(account_sid)
+    key = session_key(request, account_sid, credential_sid)
     if key is None:
         return None
     expected = hmac.new(key, payload.encode(), hashlib.sha256).digest()
@@ -118,9 +90,7 @@ def read(request: Request) -> Session | None:
 def _secure(request: Request) -> bool:
     """HTTPS as seen here, or through the public HTTPS URL a proxy serves us under."""
     public = request.app.state.settings.public_url or ""
-    host = request.headers.get("host", "")
-    via_public = public.startswith("https://") and public[8:].split("/")[0] == host
-    return request.url.scheme == "https" or via_public
+    return request.url.scheme == "https" or public.startswith("https://")
 
 
 def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
@@ -151,6 +121,13 @@ def same_origin(request: Request) -> bool:
     return origin.split("://", 1)[-1] == host
 
 
+def same_secret(given: str, expected: str) -> bool:
+    """Constant-time equality of two strings, any characters (str comparison takes ASCII only)."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
+
+
 def forbidden(message: str) -> TwilioError:
     return TwilioError(403, 20403, message)
 
@@ -162,6 +139,6 @@ def require(request: Request) -> Session:
         raise TwilioError(401, 20003, "Sign in to the console first")
     if request.method not in ("GET", "HEAD"):
         token = request.headers.get(CSRF_HEADER, "")
-        if not same_origin(request) or not hmac.compare_digest(token, session.csrf):
+        if not same_origin(request) or not same_secret(token, session.csrf):
             raise forbidden("Missing or wrong CSRF token")
     return session

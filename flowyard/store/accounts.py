@@ -100,15 +100,46 @@ def create_api_key(
     return sid, secret
 
 
-def authenticate(conn: sa.Connection | sa.Engine, username: str, password: str) -> str | None:
-    """The account SID these Basic credentials stand for, or None."""
-    if username.startswith("AC"):
-        row = _ACCOUNT_TOKEN.first(conn, {"sid": username})
-        if row is not None and secrets.compare_digest(row.auth_token, password):
-            return username
-        return None
-    if username.startswith("SK"):
-        row = _API_KEY.first(conn, {"sid": username})
-        if row is not None and secrets.compare_digest(row.secret_hash, _hash(password)):
-            return row.account_sid
+@dataclass(frozen=True)
+class ApiKey:
+    sid: str
+    account_sid: str
+    friendly_name: str
+    date_created: datetime
+
+
+def list_api_keys(conn: sa.Connection, account_sid: str) -> list[ApiKey]:
+    """The account's keys, oldest first (secrets are never stored, so never shown)."""
+    rows = conn.execute(
+        sa.select(api_keys)
+        .where(api_keys.c.account_sid == account_sid)
+        .order_by(api_keys.c.date_created, api_keys.c.sid)
+    )
+    return [ApiKey(r.sid, r.account_sid, r.friendly_name, r.date_created) for r in rows]
+
+
+def delete_api_key(conn: sa.Connection, sid: str) -> bool:
+    """Revoke a key; False when there was no such key."""
+    return conn.execute(api_keys.delete().where(api_keys.c.sid == sid)).rowcount > 0
+
+
+def rotate_token(conn: sa.Connection, sid: str) -> str | None:
+    """Give the account a fresh auth token and return it, or None for an unknown account."""
+    token = secrets.token_hex(16)
+    updated = conn.execute(
+        accounts.update()
+        .where(accounts.c.sid == sid)
+        .values(auth_token=token, date_updated=utcnow())
+    )
+    return token if updated.rowcount else None
+
+
+def credential(conn: sa.Connection | sa.Engine, sid: str) -> tuple[str, str] | None:
+    """``(account SID, SHA-256 hex of the secret)`` for an AC… or SK… SID, or None."""
+    if sid.startswith("AC"):
+        row = _ACCOUNT_TOKEN.first(conn, {"sid": sid})
+        return (sid, _hash(row.auth_token)) if row is not None else None
+    if sid.startswith("SK"):
+        row = _API_KEY.first(conn, {"sid": sid})
+        return (row.account_sid, row.secret_hash) if row is not None else None
     return None

@@ -104,3 +104,27 @@ def console(browser: Browser, server: Server) -> Iterator[Console]:
         assert not errors, f"JavaScript errors on the page: {errors}"
     finally:
         context.close()
+
+
+def login_form(client: httpx.Client) -> str:
+    """Open the sign-in page (sets its CSRF cookie) and return the form's token."""
+    page = client.get("/console/login")
+    assert page.status_code == 200, page.text
+    return page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+
+
+def post_login(client: httpx.Client, username: str, password: str) -> httpx.Response:
+    token = login_form(client)
+    return client.post(
+        "/console/login", data={"csrf": token, "username": username, "password": password}
+    )
+
+
+def http_sign_in(
+    base_url: str, username: str, password: str, headers: dict[str, str] | None = None
+) -> httpx.Client:
+    """A client signed in to the console as a form post would."""
+    client = httpx.Client(base_url=base_url, headers=headers)
+    response = post_login(client, username, password)
+    assert response.status_code == 303, response.text
+    return client
