@@ -2,7 +2,8 @@
 
 A REST create, an inbound message and a status callback are answered once stored; the flow
 runs after (as in Studio). A test that needs what the flow did polls for it, with a deadline:
-``wait_ended``, ``wait_steps``, ``wait_messages``.
+``wait_ended``, ``wait_steps``, ``wait_messages``. Their deadlines are generous (a loaded CI
+machine); they cost nothing when the flow is quick.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
         time.sleep(0.1)
 
 
-def wait_ended(client: Any, flow_sid: str, execution_sid: str, timeout: float = 15.0) -> Any:
+def wait_ended(client: Any, flow_sid: str, execution_sid: str, timeout: float = 30.0) -> Any:
     """The execution, fetched once it ended."""
     execution = client.studio.v2.flows(flow_sid).executions(execution_sid)
 
@@ -66,7 +67,7 @@ def wait_ended(client: Any, flow_sid: str, execution_sid: str, timeout: float = 
 
 
 def wait_steps(
-    client: Any, flow_sid: str, execution_sid: str, count: int, timeout: float = 15.0
+    client: Any, flow_sid: str, execution_sid: str, count: int, timeout: float = 30.0
 ) -> list[Any]:
     """The execution's steps, oldest first, once it has at least ``count`` of them (a sprint
     commits its steps with the context they led to)."""
@@ -79,7 +80,7 @@ def wait_steps(
     return wait_for(steps, timeout)
 
 
-def wait_messages(client: Any, to: str, count: int, timeout: float = 15.0) -> list[Any]:
+def wait_messages(client: Any, to: str, count: int, timeout: float = 30.0) -> list[Any]:
     """The messages to ``to``, newest first, once there are at least ``count`` of them."""
 
     def messages() -> list[Any] | None:
