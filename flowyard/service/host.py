@@ -337,7 +337,7 @@ class Host:
                 if self._held and loop.time() >= next_beat:
                     _now, until = self._lease()
                     with write(self.db) as conn:
-                        inbox_store.renew(conn, self.owner, until)
+                        inbox_store.renew(conn, self.owner, sorted(self._held), until)
                     next_beat = loop.time() + beat
                 with self.db.connect() as conn:
                     due = inbox_store.runnable(conn, precise_now(), 100)

@@ -66,10 +66,12 @@ def release(conn: sa.Connection, sid: str, owner: str) -> bool:
     return has_pending(conn, sid)
 
 
-def renew(conn: sa.Connection, owner: str, until: datetime) -> int:
-    """Extend every lease ``owner`` holds (its heartbeat); how many it holds."""
+def renew(conn: sa.Connection, owner: str, sids: list[str], until: datetime) -> int:
+    """Extend the leases ``owner`` holds on ``sids`` (its heartbeat); how many it still holds."""
     result = conn.execute(
-        executions.update().where(executions.c.lease_owner == owner).values(lease_until=until)
+        executions.update()
+        .where(executions.c.sid.in_(sids), executions.c.lease_owner == owner)
+        .values(lease_until=until)
     )
     return result.rowcount
 
