@@ -132,6 +132,15 @@ def _hostile_loop(
     base: str, account: api.Account, flows: dict[str, str], stop: threading.Event, took: dict
 ) -> None:
     """Account A's hostile work, round after round, until ``stop``."""
+    try:
+        _hostile_rounds(base, account, flows, stop, took)
+    except httpx.HTTPError as exc:  # the server stalled past the client's patience
+        took.setdefault(f"failed: {type(exc).__name__}", []).append(60.0)
+
+
+def _hostile_rounds(
+    base: str, account: api.Account, flows: dict[str, str], stop: threading.Event, took: dict
+) -> None:
     http = httpx.Client(base_url=base, auth=(account.sid, account.token), timeout=60)
     validator = RequestValidator(account.token)
     n = 0
