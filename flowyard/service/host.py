@@ -79,7 +79,7 @@ class Host:
         now = precise_now()
         return now, now + timedelta(seconds=self.settings.lease_seconds)
 
-    # -- accepting: what the request path does ---------------------------------------------
+    # -- driving: applying resumes under the lease -------------------------------------------
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run ``work`` in the background; shutdown waits for it."""
@@ -285,7 +285,7 @@ class Host:
             steps.extend(sprint.steps)
         return sprint, steps, records
 
-    # -- the sweeper: timers, taken-over executions, heartbeats -----------------------------
+    # -- waiting for what a drive did ------------------------------------------------------
 
     async def wait_applied(self, sid: str, item_id: int, timeout: float) -> Any:
         """Wait until the resume ``item_id`` of ``sid`` was applied (here or on another
@@ -324,7 +324,7 @@ class Host:
                 return row
             await asyncio.sleep(0.01)
 
-    # -- driving: applying resumes under the lease -------------------------------------------
+    # -- the sweeper: timers, taken-over executions, heartbeats -----------------------------
 
     async def run_sweeper(self, interval: float) -> None:
         """Started with the app: renew this process's leases, and drive every execution with
