@@ -159,7 +159,8 @@ async def login(request: Request) -> Response:
     params = await form(request)
     expected = request.cookies.get(session.LOGIN_COOKIE, "")
     given = params.get("csrf") or ""
-    if not expected or not secrets.compare_digest(expected, given):
+    # As bytes: compare_digest refuses str holding non-ASCII, which anyone can post.
+    if not expected or not secrets.compare_digest(expected.encode(), given.encode()):
         return _login_page(request, "Your sign-in form expired; please try again.", 403)
     username, password = params.get("username") or "", params.get("password") or ""
     account_sid = request.app.state.credentials.account_for(username.strip(), password.strip())
@@ -177,7 +178,8 @@ async def logout(request: Request) -> Response:
     """End the session (POST with the CSRF token, so another site cannot sign you out)."""
     sess = session.read(request)
     params = await form(request)
-    if sess is not None and not secrets.compare_digest(params.get("csrf") or "", sess.csrf):
+    given = (params.get("csrf") or "").encode()
+    if sess is not None and not secrets.compare_digest(given, sess.csrf.encode()):
         return Response("Missing or wrong CSRF token", 403, media_type="text/plain")
     response = RedirectResponse("/console/login", 303)
     session.clear_cookie(response, request, session.COOKIE)

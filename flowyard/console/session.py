@@ -162,6 +162,9 @@ def require(request: Request) -> Session:
         raise TwilioError(401, 20003, "Sign in to the console first")
     if request.method not in ("GET", "HEAD"):
         token = request.headers.get(CSRF_HEADER, "")
-        if not same_origin(request) or not hmac.compare_digest(token, session.csrf):
+        # As bytes: compare_digest refuses str holding non-ASCII, which a header may carry.
+        if not same_origin(request) or not hmac.compare_digest(
+            token.encode(), session.csrf.encode()
+        ):
             raise forbidden("Missing or wrong CSRF token")
     return session
