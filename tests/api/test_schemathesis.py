@@ -24,7 +24,8 @@ CONFIG = {"phases": {"coverage": {"enabled": False}, "stateful": {"enabled": Fal
 
 
 @pytest.fixture
-def studio_v2() -> schemathesis.BaseSchema:
+def studio_v2(server: Server) -> schemathesis.BaseSchema:
+    """The spec; taking ``server`` is what runs the lazy test once per backend."""
     config = schemathesis.config.SchemathesisConfig.from_dict(CONFIG)
     return schemathesis.openapi.from_path(
         shared_path("spec", "twilio_studio_v2.json"), config=config
