@@ -1,7 +1,7 @@
 """Checks on what clients send, before any of it reaches the database or the engine.
 
-PostgreSQL refuses NUL in text and strings longer than a ``VARCHAR`` column, and deep JSON
-exhausts Python's recursion: each would be a 500. Every limit is listed in README.md
+PostgreSQL refuses NUL in text and strings longer than a ``VARCHAR`` column, and executions
+of JSON nested hundreds of levels deep failed: each was a 500. Every limit is listed in README.md
 (Security, Input limits); Twilio's own where it publishes one.
 """
 
