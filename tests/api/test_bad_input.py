@@ -295,6 +295,30 @@ def test_definitions_with_nul_are_refused_and_executions_of_the_rest_run(corpus:
     assert started.status_code == 201, started.text
 
 
+def test_the_reported_inputs_get_twilio_4xx_answers(corpus: Corpus) -> None:
+    """The rows of the issue: each refused with a Twilio code that names what was wrong."""
+    http, flow = corpus.http, corpus.values["FW"]
+    definition = _definition()
+    executions = f"/v2/Flows/{flow}/Executions"
+    deep = '{"a":' + DEEP + "}"
+    cases = [
+        ("FriendlyName", "/v2/Flows", {"FriendlyName": "a\x00", "Definition": definition}),
+        ("FriendlyName", "/v2/Flows", {"FriendlyName": "a" * 65, "Definition": definition}),
+        ("To", executions, {"To": "+1" * 128, "From": "+15550002222"}),
+        ("Parameters", executions, {"To": "+15550005555", "From": "x", "Parameters": deep}),
+    ]
+    for name, path, data in cases:
+        response = http.post(path, data={"Status": "draft", **data})
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] == 20001
+        assert response.json()["message"].startswith(f"Invalid parameter {name}: "), name
+    webhook = httpx.post(corpus.server.base_url + "/v1/Accounts/AC%00/Flows/FW1", data={"a": "b"})
+    assert (webhook.status_code, webhook.json()["code"]) == (404, 20404)
+    page = http.get(f"{executions}?PageToken=PA%FF")
+    assert (page.status_code, page.json()["code"]) == (400, 20001)
+    assert "PageToken" in page.json()["message"]
+
+
 # --- the console login and the flow webhook ---------------------------------------------------
 
 
