@@ -12,9 +12,11 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flowyard import console
 from flowyard.api import calls, executions, flows_v1, flows_v2, messages, webhook
+from flowyard.api.checks import PathGuard
 from flowyard.api.limits import BodyLimit
 from flowyard.api.responses import JSON
 from flowyard.api.throttle import AuthThrottle
@@ -52,10 +54,32 @@ def _http_error(request: Request, exc: Exception) -> Response:
     return _twilio_error(request, TwilioError(exc.status_code, exc.status_code, exc.detail))
 
 
-def _unexpected(request: Request, exc: Exception) -> Response:
-    # Logged with its traceback on the server; the client gets no internals.
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return _twilio_error(request, server_error())
+class _Unexpected:
+    """Answer 20500 to an unhandled error, logged with its traceback; the client gets no
+    internals. Starlette's own handler re-raises after answering, and uvicorn then closes
+    the connection under the client's next request: this one keeps it open."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"], exc_info=exc)
+            if started:  # half a response cannot be mended: uvicorn closes the connection
+                raise
+            await JSON(server_error().body(), 500)(scope, receive, send)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -92,7 +116,6 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers={
             TwilioError: _twilio_error,
             HTTPException: _http_error,
-            Exception: _unexpected,
         },
     )
     app.state.settings = settings
@@ -101,8 +124,11 @@ def create_app(settings: Settings) -> Starlette:
     app.state.throttle = AuthThrottle(
         settings.auth_failures_per_address, settings.auth_failures_per_sid
     )
+    # Outermost last: an unexpected error is answered even from the body limit's draining.
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(ConsoleHeaders)
+    app.add_middleware(PathGuard)
+    app.add_middleware(_Unexpected)
     return app
 
 

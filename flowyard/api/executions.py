@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from flowyard.api import checks
 from flowyard.api.auth import account_sid
 from flowyard.api.paging import envelope, window_from
 from flowyard.api.requests import Params, base_url, form, query
@@ -97,10 +98,10 @@ def _date_param(params: Params, name: str) -> datetime | None:
         if len(raw) == 10:
             return datetime.combine(date.fromisoformat(raw), datetime.min.time())
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+        if parsed.tzinfo is not None:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):
         raise invalid_parameter(name, "must be an ISO 8601 date or date-time") from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
 
 
@@ -110,6 +111,7 @@ def _routes(flavour: Flavour, *, writable: bool) -> list[Route]:
     async def create(request: Request) -> Response:
         account = account_sid(request)
         params = await form(request)
+        checks.execution_params(params)
         row = await request.app.state.runtime.create_execution(
             account,
             request.path_params["flow"],

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from flowyard.api import checks
 from flowyard.api.auth import account_sid
 from flowyard.api.paging import envelope, window_from
 from flowyard.api.requests import base_url, form, query
@@ -70,6 +71,7 @@ def revision_resource(row: Any, base: str) -> dict[str, Any]:
 async def create_flow(request: Request) -> Response:
     account = account_sid(request)
     params = await form(request)
+    checks.flow_params(params)
     row = service.create_flow(
         request.app.state.db,
         account,
@@ -114,6 +116,7 @@ async def fetch_flow(request: Request) -> Response:
 async def update_flow(request: Request) -> Response:
     account = account_sid(request)
     params = await form(request)
+    checks.flow_params(params)
     row = service.update_flow(
         request.app.state.db,
         account,
@@ -136,6 +139,7 @@ async def delete_flow(request: Request) -> Response:
 async def validate_flow(request: Request) -> Response:
     account_sid(request)
     params = await form(request)
+    checks.flow_params(params)
     service.validate_flow(
         params.get("FriendlyName"), params.get("Status"), params.get("Definition")
     )
@@ -195,7 +199,7 @@ async def fetch_test_users(request: Request) -> Response:
 async def update_test_users(request: Request) -> Response:
     account = account_sid(request)
     sid = request.path_params["sid"]
-    users = (await form(request)).getlist("TestUsers")
+    users = checks.test_users((await form(request)).getlist("TestUsers"))
     return _test_users(
         request, sid, service.set_test_users(request.app.state.db, account, sid, users)
     )

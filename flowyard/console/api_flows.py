@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from flowyard.api import checks
 from flowyard.api.responses import JSON, no_content, raw_json, twilio_date
 from flowyard.console import queries, session
 from flowyard.engine.diff import diff_definitions
@@ -125,6 +126,7 @@ async def create_flow(request: Request) -> Response:
     sess = session.require(request)
     data = await body(request)
     definition = _definition_text(data) or orjson.dumps(NEW_FLOW).decode()
+    checks.flow_fields(_text(data, "friendly_name"), _text(data, "commit_message"), definition)
     row = service.create_flow(
         request.app.state.db,
         sess.account_sid,
@@ -179,6 +181,9 @@ async def save_revision(request: Request) -> Response:
     sess = session.require(request)
     data = await body(request)
     definition = data.get("definition")
+    checks.flow_fields(
+        _text(data, "friendly_name"), _text(data, "commit_message"), _definition_text(data)
+    )
     report = validate_definition(definition)
     if report.errors:
         raise TwilioError(
