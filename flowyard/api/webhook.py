@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
-from flowyard.api import twiml
+from flowyard.api import checks, twiml
 from flowyard.api.requests import Params, form, query
 from flowyard.errors import TwilioError, not_found
 from flowyard.service.messaging import Messaging
@@ -61,7 +61,7 @@ async def flow_webhook(request: Request) -> Response:
         raise not_found(f"/Accounts/{account_sid}/Flows/{flow_sid}")
     params = await form(request) if request.method == "POST" else query(request)
     _check_signature(request, account.auth_token, params)
-    values = params.last_values()
+    values = checks.webhook_params(params.last_values())
     key = _replay_key(request, account_sid, values)
     if key is None:
         return await _answer(request, account_sid, flow_sid, values)

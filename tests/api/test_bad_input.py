@@ -373,7 +373,6 @@ def test_unsigned_or_badly_encoded_webhooks_are_never_5xx(corpus: Corpus) -> Non
     assert corpus.failures == []
 
 
-@pytest.mark.xfail(strict=False, reason="webhook_params wired on main")
 @pytest.mark.parametrize("garbage", WEBHOOK_GARBAGE, ids=lambda g: ",".join(g)[:40])
 def test_signed_webhook_garbage_is_never_5xx(corpus: Corpus, garbage: dict[str, str]) -> None:
     path = f"/v1/Accounts/{corpus.values['AC']}/Flows/{corpus.values['FW']}"
@@ -384,7 +383,6 @@ def test_signed_webhook_garbage_is_never_5xx(corpus: Corpus, garbage: dict[str, 
     assert corpus.failures == []
 
 
-@pytest.mark.xfail(strict=False, reason="credentials that are not UTF-8 or hold NUL: auth branch")
 def test_garbage_credentials_are_never_5xx(corpus: Corpus) -> None:
     account = corpus.values["AC"]
     for username, password in ((account, "é"), (account + "\x00", "x"), ("\x00", "\x00")):
@@ -398,7 +396,7 @@ def test_garbage_credentials_are_never_5xx(corpus: Corpus) -> None:
 
 @pytest.mark.parametrize("garbage", WEBHOOK_GARBAGE, ids=lambda g: ",".join(g)[:40])
 def test_webhook_params_refuses_each_signed_garbage_case(garbage: dict[str, str]) -> None:
-    """What the webhook will refuse once it calls checks.webhook_params (xfailed above)."""
+    """What the webhook refuses through checks.webhook_params."""
     with pytest.raises(TwilioError) as excinfo:
         checks.webhook_params({**INBOUND, **garbage})
     assert excinfo.value.status == 400
