@@ -67,9 +67,13 @@ export function mountSimulator(host, ctx) {
   const note = (text) => chat.append(el("div", { class: "bubble note" }, text));
   for (const hint of wired.notes) note(hint);
 
+  // A poll may race an action (which answers once the flow ran): both can bring the same
+  // message, and the later answer may be the older one. Each message is shown once, and the
+  // cursor only moves forward.
   function show(state) {
-    sim.cursor = state.cursor;
+    sim.cursor = Math.max(sim.cursor ?? 0, state.cursor);
     for (const m of state.messages) {
+      if (chat.querySelector(`.bubble[data-id="${Number(m.id)}"]`)) continue;
       chat.append(el("div", { class: `bubble ${m.direction === "inbound" ? "in" : "out"}`,
         dataset: { id: m.id }, title: `${m.from} → ${m.to}` }, m.body));
     }
