@@ -47,6 +47,9 @@ NO_CALL = "no call is in progress for this execution"
 # Errors of the database itself: the sprint is retried later (by this process or another);
 # any other exception while applying a resume would fail again, so it ends the execution.
 TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError)
+UNSTORABLE = (sa.exc.DataError, sa.exc.IntegrityError)
+# What an execution that cannot go on is left with.
+BROKEN = {"status": "ended", "active_contact": None, "waiting_for": None, "wake_at": None}
 
 
 class LeaseLost(Exception):
@@ -188,15 +191,19 @@ class Host:
             raise
         except Exception:
             log.exception("%s for %s failed; the execution ends", item.kind, row.sid)
-            values = {"status": "ended", "active_contact": None, "waiting_for": None}
-            return (
-                *await self._commit(row, item, {**values, "wake_at": None}, [], [], release),
-                False,
-            )
+            return (*await self._commit(row, item, BROKEN, [], [], release=release), False)
         values = row_values(sprint)
         if sprint.base_context is not None:
             values["base_context"] = orjson.dumps(sprint.base_context).decode()
-        saved, more = await self._commit(row, item, values, steps, records, release=release)
+        try:
+            saved, more = await self._commit(row, item, values, steps, records, release=release)
+        except UNSTORABLE:
+            # A value the database refuses (a string over a column's size, say): retrying
+            # would fail the same way, so the execution ends where its last commit left it.
+            log.exception(
+                "what %s did for %s cannot be stored; the execution ends", item.kind, row.sid
+            )
+            return (*await self._commit(row, item, BROKEN, [], [], release=release), False)
         return saved, more, not decision.live and decision.action != inputs.START
 
     async def _commit(

@@ -452,3 +452,30 @@ def _steps_and_messages(database_url: str) -> tuple[dict, dict]:
             messages.setdefault(to, []).append(body)
     db.dispose()
     return names, messages
+
+
+def test_a_sprint_the_database_refuses_ends_its_execution(server, client):
+    # A 300-character address fits no column on PostgreSQL: the commit would fail every time
+    # it was retried, so the execution ends instead of coming back forever.
+    definition = flow(
+        state(
+            "send",
+            "send-message",
+            [go("sent"), go("failed")],
+            body="hi",
+            to="{{flow.data.to}}",
+            **{"from": NUMBER},
+        ),
+        rest="send",
+    )
+    flow_ = client.studio.v2.flows.create(
+        friendly_name="t", status="published", definition=definition
+    )
+    executions = client.studio.v2.flows(flow_.sid).executions
+    execution = executions.create(
+        to="+15550008888", from_=NUMBER, parameters={"to": "+1" + "5" * 300}
+    )
+    wait_for(lambda: executions(execution.sid).fetch().status == "ended")
+    after = executions.create(to="+15550008889", from_=NUMBER, parameters={"to": "+15550008889"})
+    wait_for(lambda: executions(after.sid).fetch().status == "ended")
+    assert step_names(executions, after.sid) == ["incomingRequest", "sent"]
