@@ -29,6 +29,10 @@ class Settings:
     twilio_api_url: str | None = None
     twilio_workspace_sid: str | None = None
     timer_interval: float = 1.0
+    # Outbound policy for flow-controlled URLs (platform.outbound): comma-separated CIDRs,
+    # addresses and host names, added to the built-in denials / winning over any denial.
+    http_deny: str | None = None
+    http_allow: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -47,6 +51,8 @@ class Settings:
             twilio_api_url=os.environ.get("FLOWYARD_TWILIO_API_URL") or None,
             twilio_workspace_sid=os.environ.get("FLOWYARD_TWILIO_WORKSPACE_SID") or None,
             timer_interval=float(os.environ.get("FLOWYARD_TIMER_INTERVAL") or 1.0),
+            http_deny=os.environ.get("FLOWYARD_HTTP_DENY") or None,
+            http_allow=os.environ.get("FLOWYARD_HTTP_ALLOW") or None,
         )
         for key, value in overrides.items():
             if value is not None:
