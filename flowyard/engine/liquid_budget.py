@@ -108,7 +108,7 @@ def _result_size(name: str, left: Any, args: tuple[Any, ...]) -> tuple[int, int]
     if name == "split" and text is not None:
         sep = _text(args[0]) if args else None
         return 0, (len(text) if not sep else text.count(sep) + 1)
-    if name == "join" and isinstance(left, Sized):
+    if name == "join" and isinstance(left, list | tuple | range):
         sep = _text(args[0]) if args else " "
         return len(left) * (len(sep or "") + 1), 0
     return 0, 0

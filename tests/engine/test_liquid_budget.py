@@ -128,6 +128,8 @@ def test_everyday_templates_fit_easily():
         MAX_STRING_CHARS
     )
     assert render("{% assign a = 1 %}" * (MAX_TEMPLATE_CHARS // 18) + "{{a}}", {}) == "1"
+    # A string given to ``join`` is one item, not as many items as it has characters.
+    assert render("{{ a | join: ', ' | size }}", {"a": "x" * 600_000}) == "600000"
 
 
 def test_a_budget_is_per_render():
