@@ -3,7 +3,6 @@ goes to an address that was checked (so a name cannot resolve elsewhere after th
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from flowyard.config import Settings
 from flowyard.platform import outbound
 from flowyard.platform.http import HttpRequest, perform
 from flowyard.platform.outbound import DestinationDenied, OutboundPolicy, Rules, policy_client
+from flowyard.testing.mocks import run_sync
 
 DEFAULT = OutboundPolicy.from_settings(None, None)
 
@@ -97,7 +97,7 @@ def _get(policy: OutboundPolicy, url: str):
         async with policy_client(policy) as client:
             return await perform(client, HttpRequest("GET", url))
 
-    return asyncio.run(go())
+    return run_sync(go)  # asyncio.run refuses where another test left a loop running
 
 
 def test_the_connection_goes_only_to_a_checked_address(monkeypatch, port):
