@@ -41,8 +41,8 @@ def response_outputs(run: WidgetRun, result: CallResult) -> tuple[bool, dict[str
     """(2xx?, outputs, failure message) for an HTTP-like service result.
 
     Outputs are ``status_code``, ``content_type``, ``body`` and, for a JSON object body
-    served as JSON, ``parsed`` (SARA-VCR; not for one nested over ``MAX_JSON_DEPTH``). Transport failures and bodies over the size limit
-    give no outputs at all (AI-SKILL).
+    served as JSON, ``parsed`` (SARA-VCR; not for one nested over ``MAX_JSON_DEPTH``).
+    Transport failures and bodies over the size limit give no outputs at all (AI-SKILL).
     """
     if not result.ok or result.data is None:
         return False, {}, result.error or "request failed"
