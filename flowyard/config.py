@@ -34,6 +34,10 @@ class Settings:
     lease_seconds: float = 30.0
     auth_failures_per_address: int = 30
     auth_failures_per_sid: int = 10
+    # Outbound policy for flow-controlled URLs (platform.outbound): comma-separated CIDRs,
+    # addresses and host names, added to the built-in denials / winning over any denial.
+    http_deny: str | None = None
+    http_allow: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -55,6 +59,8 @@ class Settings:
             lease_seconds=float(os.environ.get("FLOWYARD_LEASE_SECONDS") or 30.0),
             auth_failures_per_address=_int_env("FLOWYARD_AUTH_FAILURES_PER_ADDRESS", 30),
             auth_failures_per_sid=_int_env("FLOWYARD_AUTH_FAILURES_PER_SID", 10),
+            http_deny=os.environ.get("FLOWYARD_HTTP_DENY") or None,
+            http_allow=os.environ.get("FLOWYARD_HTTP_ALLOW") or None,
         )
         for key, value in overrides.items():
             if value is not None:

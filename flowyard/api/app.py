@@ -7,7 +7,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -24,6 +23,7 @@ from flowyard.config import Settings
 from flowyard.console.headers import ConsoleHeaders
 from flowyard.errors import TwilioError, method_not_allowed, not_found, server_error
 from flowyard.platform.adapters import build_platform
+from flowyard.platform.outbound import OutboundPolicy, policy_client
 from flowyard.service.accounts import CredentialCache
 from flowyard.service.runtime import Runtime
 from flowyard.store import create_db_engine
@@ -85,10 +85,12 @@ class _Unexpected:
 def create_app(settings: Settings) -> Starlette:
     """Build the application on an existing (migrated) database."""
     db = create_db_engine(settings.database_url)
+    # Built before serving so a malformed FLOWYARD_HTTP_DENY/ALLOW stops the start.
+    policy = OutboundPolicy.from_settings(settings.http_deny, settings.http_allow)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with httpx.AsyncClient() as http:
+        async with policy_client(policy) as http:
             runtime = Runtime(db, settings, build_platform(settings), http)
             app.state.runtime = runtime
             sweeper = asyncio.create_task(runtime.run_sweeper(settings.timer_interval))

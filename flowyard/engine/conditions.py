@@ -6,6 +6,16 @@ case-insensitively (``Environment.regex_fullmatch=False`` searches instead); num
 date/time operators never match a value they cannot parse; time and date values are compared
 as naive wall-clock values, so a flow that wants "now" renders it with Liquid's ``date``
 filter (Pacific time, like Studio).
+
+``regex`` runs on the ``regex`` package under a time budget, so a backtracking pattern such as
+``(a+)+b`` cannot hold the server: the regex conditions of one split share
+``REGEX_TIMEOUT`` seconds. A pattern over ``MAX_PATTERN_CHARS`` or whose compiled form would be
+huge (``(?:a{1000}){1000}``: counted repeats are unrolled), an input over
+``MAX_SUBJECT_CHARS``, or a match still running when the budget is spent is treated like an
+invalid pattern: the condition does not hold, so the split tries its next transition and
+ends on ``noMatch``, as a pattern that cannot match would. Studio has no failure event on a
+split, and ending the execution for an input a contact typed would be worse than a no-match
+reply. The split reports the reason as a (non-fatal) error of its step.
 """
 
 from __future__ import annotations
@@ -15,9 +25,24 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+
+# The standard library's own parser: no public API sizes a pattern before it is compiled.
+from re import _constants, _parser
+from time import monotonic
 from typing import Any
 
+import regex
+
 from .model import State, Transition
+
+_REPEATS = (_constants.MAX_REPEAT, _constants.MIN_REPEAT, _constants.POSSESSIVE_REPEAT)
+_SubPattern = _parser.SubPattern
+
+REGEX_TIMEOUT = 0.05
+MAX_PATTERN_CHARS = 1_000
+MAX_SUBJECT_CHARS = 64 * 1024
+# Nodes of a pattern once its counted repeats are unrolled; compiling costs ~2 µs a node.
+MAX_PATTERN_NODES = 10_000
 
 OPERATORS = (
     "equal_to",
@@ -84,12 +109,62 @@ def parse_date(text: str) -> date | None:
         return None
 
 
+class RegexBudget(Exception):
+    """A regex condition was not run to its end; it does not hold."""
+
+
+def _nodes(pattern: Any) -> int:
+    """Size of a parsed pattern with every repeat unrolled to its lower bound."""
+    total = 0
+    for op, av in pattern:
+        if op in _REPEATS:
+            low, _high, body = av
+            total += max(low, 1) * _nodes(body)
+            continue
+        total += 1
+        for item in av if isinstance(av, tuple | list) else (av,):
+            for part in item if isinstance(item, list) else (item,):
+                if isinstance(part, _SubPattern):
+                    total += _nodes(part)
+    return total
+
+
 @lru_cache(maxsize=512)
-def _regex(pattern: str) -> re.Pattern[str] | None:
+def _regex(pattern: str) -> regex.Pattern[str] | None:
+    """The compiled pattern, None when invalid; raises ``RegexBudget`` when too costly.
+
+    The standard library's parser checks the syntax (what ``re`` accepts, as before) and
+    sizes the pattern before ``regex`` compiles it, because ``regex`` unrolls counted repeats.
+    """
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise RegexBudget(f"pattern of {len(pattern)} characters (limit {MAX_PATTERN_CHARS})")
     try:
-        return re.compile(pattern, re.IGNORECASE)
+        size = _nodes(_parser.parse(pattern, re.IGNORECASE))
     except (re.error, OverflowError, RecursionError):
         return None
+    if size > MAX_PATTERN_NODES:
+        raise RegexBudget(f"pattern too large once its repeats are unrolled ({size} nodes)")
+    try:
+        return regex.compile(pattern, regex.IGNORECASE)
+    except (regex.error, OverflowError, RecursionError):
+        return None
+
+
+def regex_holds(pattern: str, subject: str, *, fullmatch: bool, timeout: float) -> bool:
+    """Whether ``subject`` matches ``pattern`` (case-insensitive); ``RegexBudget`` when the
+    pattern, the input or the time allowed is over its budget."""
+    if len(subject) > MAX_SUBJECT_CHARS:
+        raise RegexBudget(f"input of {len(subject)} characters (limit {MAX_SUBJECT_CHARS})")
+    compiled = _regex(pattern)
+    if compiled is None:
+        return False
+    if timeout <= 0:
+        raise RegexBudget(f"no time left of the split's {REGEX_TIMEOUT:g} s")
+    match = compiled.fullmatch if fullmatch else compiled.search
+    try:
+        return match(subject, timeout=timeout) is not None
+    except TimeoutError:
+        raise RegexBudget(f"match stopped after {REGEX_TIMEOUT:g} s") from None
 
 
 def _compare(parse: Callable[[str], Any], left: str, right: str) -> int | None:
@@ -99,10 +174,19 @@ def _compare(parse: Callable[[str], Any], left: str, right: str) -> int | None:
     return (a > b) - (a < b)
 
 
-def evaluate(operator: str, subject: str, value: str, *, regex_fullmatch: bool = True) -> bool:
+def evaluate(
+    operator: str,
+    subject: str,
+    value: str,
+    *,
+    regex_fullmatch: bool = True,
+    regex_timeout: float = REGEX_TIMEOUT,
+    problems: list[str] | None = None,
+) -> bool:
     """Whether ``subject`` (the rendered input) satisfies ``operator`` against ``value``.
 
-    Unknown operators never match.
+    Unknown operators never match. A regex over its budget does not match either; why is
+    appended to ``problems`` when given.
     """
     if operator == "equal_to":
         return _norm(subject) == _norm(value)
@@ -117,11 +201,14 @@ def evaluate(operator: str, subject: str, value: str, *, regex_fullmatch: bool =
     if operator == "is_not_blank":
         return subject.strip() != ""
     if operator == "regex":
-        pattern = _regex(value.strip())
-        if pattern is None:
+        try:
+            return regex_holds(
+                value.strip(), subject.strip(), fullmatch=regex_fullmatch, timeout=regex_timeout
+            )
+        except RegexBudget as exc:
+            if problems is not None:
+                problems.append(f"regex {value.strip()[:80]!r} treated as no match: {exc}")
             return False
-        match = pattern.fullmatch if regex_fullmatch else pattern.search
-        return match(subject.strip()) is not None
     if operator == "contains":
         return _norm(value) in _norm(subject)
     if operator == "does_not_contain":
@@ -150,13 +237,16 @@ def choose(
     render: Callable[[Any], str],
     *,
     regex_fullmatch: bool = True,
+    problems: list[str] | None = None,
 ) -> Transition | None:
     """The split's winning ``match`` transition, or None for ``noMatch``.
 
     Transitions are tried in definition order; one wins when it has conditions and all of them
     hold. The widget's ``input`` is the value tested (Console keeps each condition's
     ``arguments[0]`` equal to it; a condition's argument is used only when ``input`` is absent).
+    Regex conditions share one ``REGEX_TIMEOUT``; ``problems`` collects those over budget.
     """
+    deadline = monotonic() + REGEX_TIMEOUT
     props: Mapping[str, Any] = state.properties
     has_input = "input" in props
     subject = render(props.get("input", "")) if has_input else None
@@ -172,7 +262,15 @@ def choose(
             operator = str(condition.get("type") or "")
             value = "" if operator in ("is_blank", "is_not_blank") else condition.get("value", "")
             rendered = render(value if value is not None else "")
-            if not evaluate(operator, tested, rendered, regex_fullmatch=regex_fullmatch):
+            holds = evaluate(
+                operator,
+                tested,
+                rendered,
+                regex_fullmatch=regex_fullmatch,
+                regex_timeout=deadline - monotonic(),
+                problems=problems,
+            )
+            if not holds:
                 break
         else:
             return transition

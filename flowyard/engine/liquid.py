@@ -8,7 +8,8 @@ Differences from stock python-liquid, each because Studio behaves so:
 * ``date`` reads ``"now"``/``"today"`` from the injected clock in Studio's time zone
   (America/Los_Angeles) and epoch numbers in that zone too;
 * a loop may run at most 15 iterations (nested loops count their product), and locals and
-  output are capped so a hostile template cannot exhaust memory;
+  output are capped so a hostile template cannot exhaust memory; template length, filter
+  inputs and results, and the work of one render are budgeted too (``liquid_budget``);
 * unknown filters are ignored, as lax Liquid does, rather than failing the widget.
 
 Any failure surfaces as ``TemplateError`` (Studio runtime error 81018). Parsed templates are
@@ -24,7 +25,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
@@ -34,6 +35,8 @@ from liquid import is_undefined
 from liquid.builtin.output import Output, OutputNode
 from liquid.builtin.tags.echo_tag import EchoNode, EchoTag
 from liquid.filter import with_environment
+
+from .liquid_budget import MAX_TEMPLATE_CHARS, budget_of
 
 LIQUID_ERROR_CODE = 81018
 # Memory guards for hostile templates (bytes of locals / output); far above any real message.
@@ -141,6 +144,18 @@ def _date(value: Any, fmt: Any = None, *, environment: _StudioLiquid) -> str:
 
 
 class _StudioContext(liquid.RenderContext):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.budget = budget_of(self.parent_context)
+
+    def filter(self, name: str, token: Any) -> Callable[..., object]:
+        # Every filter call goes through the render's budget (sizes in and out, work spent).
+        return partial(self.budget.call, name, super().filter(name, token))
+
+    def raise_for_loop_limit(self, length: int = 1) -> None:
+        super().raise_for_loop_limit(length)
+        self.budget.loop(length)
+
     def get_item(self, obj: Any, key: Any) -> Any:
         # Set Variables stores strings, so ``list[flow.variables.i]`` gets "1": index with it.
         if isinstance(key, str) and isinstance(obj, list) and key.lstrip("-").isdigit():
@@ -246,6 +261,11 @@ class Renderer:
     def _parse(self, source: str) -> Any:
         template = self._parsed.get(source)
         if template is None:
+            if len(source) > MAX_TEMPLATE_CHARS:
+                raise TemplateError(
+                    f"Liquid template error: template of {len(source)} characters is over the "
+                    f"{MAX_TEMPLATE_CHARS}-character budget"
+                )
             try:
                 template = self._env.from_string(source)
             except Exception as exc:  # any parser failure is the template's fault

@@ -1,7 +1,11 @@
-"""Outbound HTTP for Make HTTP Request and Run Function: 10 s, 64 kB, redirects followed."""
+"""Outbound HTTP for Make HTTP Request and Run Function: redirects followed, and 10 s and 64 kB
+for the whole exchange (connect, every redirect, headers and body), not for each read: a server
+that trickles a byte at a time is cut off at the deadline. Where the request may go is the
+client's business (``outbound.policy_client``)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -10,6 +14,7 @@ import httpx
 from twilio.request_validator import RequestValidator
 
 from flowyard.platform import Outcome
+from flowyard.platform.outbound import DestinationDenied
 
 
 @dataclass(frozen=True)
@@ -43,14 +48,17 @@ class _Pairs:
 
 
 async def perform(client: httpx.AsyncClient, request: HttpRequest) -> Outcome:
-    """Send the request; a network error, time-out or oversize body is a failed outcome."""
-    headers = {"User-Agent": "Flowyard (TwilioProxy compatible)"}
+    """Send the request; a network error, time-out, oversize body or a destination the
+    policy denies is a failed outcome."""
+    # Identity: the body limit is on what is received, so no compressed body to inflate.
+    headers = {"User-Agent": "Flowyard (TwilioProxy compatible)", "Accept-Encoding": "identity"}
     if request.content_type:
         headers["Content-Type"] = request.content_type
     content = request.content
     if request.form is not None:
         content = urlencode(request.form)
         headers["Content-Type"] = "application/x-www-form-urlencoded"
+    too_big = Outcome(False, None, f"Response body exceeds {request.max_bytes} bytes", 81016)
     try:
         built = client.build_request(
             request.method,
@@ -64,20 +72,24 @@ async def perform(client: httpx.AsyncClient, request: HttpRequest) -> Outcome:
             built.headers["X-Twilio-Signature"] = RequestValidator(
                 request.signing_token
             ).compute_signature(str(built.url), _Pairs(request.form or []))
-        response = await client.send(built, stream=True, follow_redirects=True)
-        try:
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > request.max_bytes:
-                    return Outcome(
-                        False, None, f"Response body exceeds {request.max_bytes} bytes", 81016
-                    )
-        finally:
-            await response.aclose()
+        async with asyncio.timeout(request.timeout):
+            response = await client.send(built, stream=True, follow_redirects=True)
+            try:
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > request.max_bytes:
+                    return too_big
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > request.max_bytes:
+                        return too_big
+            finally:
+                await response.aclose()
     except httpx.InvalidURL as exc:
         return Outcome(False, None, f"Invalid URL: {exc}", 81014)
-    except httpx.TimeoutException:
+    except DestinationDenied as exc:
+        return Outcome(False, None, f"Request refused: {exc}", 81016)
+    except (TimeoutError, httpx.TimeoutException):
         return Outcome(False, None, f"Request timed out after {request.timeout:g} s", 81016)
     except httpx.HTTPError as exc:
         return Outcome(False, None, f"Request failed: {exc}", 81016)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..io import CallResult
 from ..liquid import stringify
-from .base import WidgetRun
+from .base import WidgetRun, load_json
 
 HTTP_WIDGET_ERROR = 81014
 HTTP_FAILED = 81016
@@ -42,8 +41,8 @@ def response_outputs(run: WidgetRun, result: CallResult) -> tuple[bool, dict[str
     """(2xx?, outputs, failure message) for an HTTP-like service result.
 
     Outputs are ``status_code``, ``content_type``, ``body`` and, for a JSON object body
-    served as JSON, ``parsed`` (SARA-VCR). Transport failures and bodies over the size limit
-    give no outputs at all (AI-SKILL).
+    served as JSON, ``parsed`` (SARA-VCR; not for one nested over ``MAX_JSON_DEPTH``).
+    Transport failures and bodies over the size limit give no outputs at all (AI-SKILL).
     """
     if not result.ok or result.data is None:
         return False, {}, result.error or "request failed"
@@ -64,7 +63,7 @@ def response_outputs(run: WidgetRun, result: CallResult) -> tuple[bool, dict[str
     }
     if body and _is_json(content_type):
         try:
-            parsed = json.loads(body)
+            parsed = load_json(body)
         except ValueError:
             parsed = None
         # Studio parses JSON objects only; a top-level array stays in ``body``.

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from ..environment import Environment
     from ..liquid import Renderer
 
+# The context is stored as JSON, whose encoder (orjson) stops at 254 levels; the context
+# itself adds a few, and no real payload comes near this.
+MAX_JSON_DEPTH = 64
+
 # -- outcomes ---------------------------------------------------------------------------------
 
 
@@ -121,6 +125,24 @@ class WidgetRun:
         return EngineError(kind=kind, message=message, code=code, widget=self.name)
 
 
+def load_json(text: str) -> Any:
+    """``json.loads`` that raises ``ValueError`` for a document nested over
+    ``MAX_JSON_DEPTH`` levels too (a value from a flow or a server, put in the context)."""
+    try:
+        value = json.loads(text)
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deep") from exc
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError(f"JSON nested over {MAX_JSON_DEPTH} levels")
+            stack.extend((child, depth + 1) for child in children)
+    return value
+
+
 def key_values(run: WidgetRun, items: Any) -> dict[str, Any]:
     """Render a ``[{key, value}]`` list; values marked as JSON are parsed.
 
@@ -136,7 +158,7 @@ def key_values(run: WidgetRun, items: Any) -> dict[str, Any]:
         as_json = item.get("parse_as_json") is True or str(item.get("type", "")).lower() == "json"
         if as_json and isinstance(value, str):
             with contextlib.suppress(ValueError):
-                value = json.loads(value)
+                value = load_json(value)
         result[str(item["key"])] = value
     return result
 

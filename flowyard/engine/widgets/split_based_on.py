@@ -1,5 +1,6 @@
 """Split Based On... (``split-based-on``): first ``match`` whose conditions hold, else
-``noMatch``; its widget entry is always ``{}`` (SARA-VCR)."""
+``noMatch``; its widget entry is always ``{}`` (SARA-VCR). A regex condition over its budget
+does not hold (see ``conditions``); the step then carries a non-fatal ``regex_budget`` error."""
 
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ class SplitBasedOn(Widget):
     type = "split-based-on"
 
     def enter(self, run: WidgetRun) -> Outcome:
-        winner = choose(run.state, run.render, regex_fullmatch=run.env.regex_fullmatch)
+        problems: list[str] = []
+        winner = choose(
+            run.state, run.render, regex_fullmatch=run.env.regex_fullmatch, problems=problems
+        )
+        error = run.error("regex_budget", "; ".join(problems)) if problems else None
         if winner is None:
-            return Next("noMatch", {})
-        return Next("match", {}, transition=winner)
+            return Next("noMatch", {}, error=error)
+        return Next("match", {}, transition=winner, error=error)
