@@ -258,11 +258,15 @@ def completed_load(
     result = create_load(
         server, flow_sid, account, prefix, options.duration, options.connections, tmp, delay_ms
     )
+    seen = -1
     while True:
+        # Requests wrk left in flight still create executions after it stopped: done when
+        # nothing is active and nothing new appeared since the last look.
         ended, active = _counts(db)
-        if not active or time.monotonic() - began > options.duration + 120:
+        if (not active and ended == seen) or time.monotonic() - began > options.duration + 120:
             break
-        time.sleep(0.02)
+        seen = ended
+        time.sleep(0.05)
     took = time.monotonic() - began
     cpu_after = api.cpu_seconds(server.pid)
     completed = ended - ended_before
@@ -357,6 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--quick", action="store_true", help="2 s runs")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--postgres-url", default=api.POSTGRES_ADMIN_URL)
     parser.add_argument(
         "--workers",
@@ -374,7 +379,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[tuple[str, int], Run] = {}
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        backends = ["sqlite"] + ([] if options.no_postgres else ["postgresql"])
+        backends = [] if options.no_sqlite else ["sqlite"]
+        backends += [] if options.no_postgres else ["postgresql"]
         flow: dict[str, Any] = {}
         for backend in backends:
             for workers in options.workers:
