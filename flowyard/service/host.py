@@ -21,6 +21,7 @@ import socket
 from collections.abc import Coroutine
 from contextlib import suppress
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -33,7 +34,7 @@ from flowyard.platform import Platform
 from flowyard.service import inputs
 from flowyard.service.flow_cache import FlowCache
 from flowyard.service.inputs import Item
-from flowyard.service.persistence import ANSWER, TWIML, row_values, step_rows, store_records
+from flowyard.service.persistence import ANSWER, TWIML, commit_sprint, row_values, step_rows
 from flowyard.service.services import ServiceCalls
 from flowyard.store import executions as store
 from flowyard.store import inbox as inbox_store
@@ -184,6 +185,7 @@ class Host:
                     sprint = engine.end(flow, state, env)
                 else:
                     sprint = engine.resume(flow, state, decision.input, env)
+            base = sprint.base_context  # set by start only: later sprints of _complete lack it
             sprint, steps, records = await self._complete(
                 flow, sprint, row.account_sid, env, live=decision.live
             )
@@ -193,8 +195,8 @@ class Host:
             log.exception("%s for %s failed; the execution ends", item.kind, row.sid)
             return (*await self._commit(row, item, BROKEN, [], [], release=release), False)
         values = row_values(sprint)
-        if sprint.base_context is not None:
-            values["base_context"] = orjson.dumps(sprint.base_context).decode()
+        if base is not None:
+            values["base_context"] = orjson.dumps(base).decode()
         try:
             saved, more = await self._commit(row, item, values, steps, records, release=release)
         except UNSTORABLE:
@@ -219,18 +221,19 @@ class Host:
         inbox, in one transaction (shared with other executions' commits of this moment), if
         this process still holds the execution."""
 
-        def work(conn: sa.Connection) -> tuple[Any, bool]:
-            saved = store.save_leased(conn, row.sid, self.owner, values, release=release)
-            if saved is None:
-                return None, False
-            if steps:
-                store.insert_steps(conn, step_rows(steps, row.account_sid, row.flow_sid, row.sid))
-            store_records(conn, records)
-            if item.id is not None:
-                inbox_store.take(conn, item.id)
-            return saved, release and inbox_store.has_pending(conn, row.sid)
-
-        saved, more = await self.group.run(work)
+        rows = step_rows(steps, row.account_sid, row.flow_sid, row.sid)
+        saved, more = await self.group.run(
+            partial(
+                commit_sprint,
+                sid=row.sid,
+                owner=self.owner,
+                values=values,
+                release=release,
+                steps=rows,
+                records=records,
+                item_id=item.id,
+            )
+        )
         if saved is None:
             raise LeaseLost(row.sid)
         if item.id is not None and item.id in self._applied:

@@ -10,7 +10,10 @@ import sqlalchemy as sa
 
 from flowyard import engine
 from flowyard.store import calls as call_store
-from flowyard.store import outbox
+from flowyard.store import executions as store
+from flowyard.store import flows as flow_store
+from flowyard.store import inbox as inbox_store
+from flowyard.store import outbox, pg_sprints
 from flowyard.store.clock import utcnow
 
 # Service calls that wait for Twilio to come back to the flow webhook (voice widgets).
@@ -88,3 +91,64 @@ def step_rows(
         }
         for step in steps
     ]
+
+
+def commit_sprint(
+    conn: sa.Connection,
+    sid: str,
+    owner: str,
+    values: dict[str, Any],
+    *,
+    release: bool,
+    steps: list[dict[str, Any]],
+    records: list[tuple[str, dict[str, Any]]],
+    item_id: int | None,
+) -> tuple[Any, bool]:
+    """Write a sprint's outcome if ``owner`` still holds the execution: its row as written (None
+    when the lease was lost), and whether more resumes wait (``release``: the lease is given
+    back). On PostgreSQL the execution, steps, messages and the resume's removal go in one
+    statement."""
+    if conn.dialect.name == "postgresql":
+        messages = [row for kind, row in records if kind == "message"]
+        done = pg_sprints.finish(
+            conn, sid, owner, values, release=release, step_rows=steps,
+            message_rows=messages, item_id=item_id,
+        )  # fmt: skip
+        if done is not None:
+            if done[0] is not None:
+                store_records(conn, [(kind, row) for kind, row in records if kind != "message"])
+            return done
+    saved = store.save_leased(conn, sid, owner, values, release=release)
+    if saved is None:
+        return None, False
+    store.insert_steps(conn, steps)
+    store_records(conn, records)
+    if item_id is not None:
+        inbox_store.take(conn, item_id)
+    return saved, release and inbox_store.has_pending(conn, sid)
+
+
+def insert_start(
+    conn: sa.Connection,
+    *,
+    row: dict[str, Any],
+    item: dict[str, Any],
+    call: dict[str, Any] | None,
+    fresh: Any,
+) -> tuple[Any, int]:
+    """Store a new execution (every column but ``id``) with its trigger's inbox row (and the
+    call that started it): the execution as stored and the inbox row's id. ``fresh``: a cached
+    flow row, checked unchanged (``FlowChanged``). On PostgreSQL one statement does it all."""
+    if conn.dialect.name == "postgresql" and call is None:
+        started = pg_sprints.insert_start(conn, row, item, fresh)
+        if started is not None:
+            return started
+    if fresh is not None:
+        flow_store.check_unchanged(conn, fresh)
+    saved = store.insert_new_execution(conn, row)
+    item_id = inbox_store.enqueue(
+        conn, row["sid"], item["kind"], item["payload"], item["date_created"]
+    )
+    if call is not None:
+        call_store.insert_call(conn, {**call, "execution_sid": row["sid"]})
+    return saved(), item_id

@@ -24,8 +24,8 @@ from flowyard.service import inputs
 from flowyard.service.executions import require_execution
 from flowyard.service.host import Host, log
 from flowyard.service.inputs import Item
+from flowyard.service.persistence import insert_start
 from flowyard.sids import new_sid
-from flowyard.store import calls as call_store
 from flowyard.store import executions as store
 from flowyard.store import flows as flow_store
 from flowyard.store import inbox as inbox_store
@@ -101,11 +101,11 @@ class Runtime(Host):
             try:
                 if conn is None:
                     saved, item_id = await self.group.run(
-                        partial(self._insert_start, row=row, item=item, call=call, fresh=fresh)
+                        partial(insert_start, row=row, item=item, call=call, fresh=fresh)
                     )
                 else:
                     with conn.begin_nested():
-                        saved, item_id = self._insert_start(
+                        saved, item_id = insert_start(
                             conn, row=row, item=item, call=call, fresh=fresh
                         )
             except flow_store.FlowChanged:
@@ -169,25 +169,6 @@ class Runtime(Host):
             "date_created": now,
         }
         return execution, item
-
-    def _insert_start(
-        self,
-        conn: sa.Connection,
-        *,
-        row: dict[str, Any],
-        item: dict[str, Any],
-        call: dict[str, Any] | None,
-        fresh: Any,
-    ) -> tuple[Any, int]:
-        if fresh is not None:  # a cached flow row: a stale one starts again
-            flow_store.check_unchanged(conn, fresh)
-        saved = store.insert_new_execution(conn, row)
-        item_id = inbox_store.enqueue(
-            conn, row["sid"], item["kind"], item["payload"], item["date_created"]
-        )
-        if call is not None:
-            call_store.insert_call(conn, {**call, "execution_sid": row["sid"]})
-        return saved(), item_id
 
     def enqueue(self, conn: sa.Connection, sid: str, kind: str, payload: dict[str, Any]) -> int:
         """Store a resume for ``sid`` in ``conn``'s transaction; its id."""
