@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -119,27 +120,31 @@ def start_server(
         "FLOWYARD_AUTH_FAILURES_PER_SID": "1000000",
         **extra_env,
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "flowyard",
-            "serve",
-            "--port",
-            str(port),
-            "--database-url",
-            database_url,
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    # The server's output goes to a file, never to an unread pipe: a session's server logs
+    # enough to fill a pipe's buffer, and then blocks on its next write, mid-request.
+    fd, log_name = tempfile.mkstemp(prefix="flowyard-serve-", suffix=".log")
+    with os.fdopen(fd, "wb") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "flowyard",
+                "serve",
+                "--port",
+                str(port),
+                "--database-url",
+                database_url,
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     # Generous: on a loaded shared 2-core machine a start took over 30 s (migrations, imports).
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stdout.read().decode()}")  # type: ignore[union-attr]
+            raise RuntimeError(f"server exited: {Path(log_name).read_text()}")
         try:
             httpx.get(base + "/v2/Flows", timeout=1)
             break
