@@ -134,8 +134,6 @@ def test_sign_in_with_bad_input_never_fails_the_server(server: Server) -> None:
         (sid, "é"),
         ("AC" + "e" * 32, "é"),
         (sid, token + "é" * 1000),
-        ("AC\x00" + "0" * 31, token),
-        (sid, "\x00"),
         ("é" * 70, "x"),
         (sid + "x" * 5000, token),
     ]
@@ -146,6 +144,11 @@ def test_sign_in_with_bad_input_never_fails_the_server(server: Server) -> None:
             assert response.status_code == 401, (username[:40], response.status_code)
             bodies.add(re.sub(r'value="[^"]*"', "", response.text))
         assert len(bodies) == 1  # the same page whether the account exists or not
+        # A NUL byte is refused before anyone looks at the credentials (no form field may
+        # hold one): the same 400 for an existing account and an unknown one.
+        for username, password in ((sid, "\x00"), ("AC\x00" + "0" * 31, token)):
+            response = post_login(client, username, password)
+            assert response.status_code == 400, (username[:40], response.status_code)
         raw = client.post(
             "/console/login",
             content=b"csrf=" + login_form(client).encode() + b"&username=%FF%FE&password=%C3",
