@@ -12,6 +12,7 @@ next request Twilio would make::
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
@@ -32,6 +33,9 @@ from flowyard.testing.caller import (
     Speech,
     call_params,
 )
+
+# How long a test waits for an execution to place the call it is told to answer.
+PLACED_WITHIN = 10.0
 
 # Re-exported: tests and the console import them from here.
 __all__ = [
@@ -133,12 +137,10 @@ class _Base:
         }
 
     @staticmethod
-    def _newest(response: httpx.Response) -> dict[str, Any]:
+    def _newest(response: httpx.Response) -> dict[str, Any] | None:
         response.raise_for_status()
         calls = [c for c in response.json()["calls"] if c["direction"] == "outbound-api"]
-        if not calls:
-            raise AssertionError("no outbound call was placed")
-        return calls[0]
+        return calls[0] if calls else None
 
     @staticmethod
     def _note(caller: Caller, url: str) -> None:
@@ -238,9 +240,15 @@ class VoiceClient(_Base):
         placed = self.placed_call(to)
         return self.post(placed["url"], self._unanswered(placed, status))
 
-    def placed_call(self, to: str | None = None) -> dict[str, Any]:
-        """The newest outbound call in the Calls resource (``to`` filters)."""
-        return self._newest(self.http.get(**self._calls_request(to)))
+    def placed_call(self, to: str | None = None, timeout: float = PLACED_WITHIN) -> dict[str, Any]:
+        """The newest outbound call in the Calls resource (``to`` filters), waiting up to
+        ``timeout`` seconds for one: executions run after their create request answered."""
+        deadline = time.monotonic() + timeout
+        while (placed := self._newest(self.http.get(**self._calls_request(to)))) is None:
+            if time.monotonic() > deadline:
+                raise AssertionError("no outbound call was placed")
+            time.sleep(0.02)
+        return placed
 
     def _drive(
         self,
@@ -336,8 +344,16 @@ class AsyncVoiceClient(_Base):
         placed = await self.placed_call(to)
         return await self.post(placed["url"], self._unanswered(placed, status))
 
-    async def placed_call(self, to: str | None = None) -> dict[str, Any]:
-        return self._newest(await self.http.get(**self._calls_request(to)))
+    async def placed_call(
+        self, to: str | None = None, timeout: float = PLACED_WITHIN
+    ) -> dict[str, Any]:
+        """As ``VoiceClient.placed_call``."""
+        deadline = time.monotonic() + timeout
+        while (placed := self._newest(await self.http.get(**self._calls_request(to)))) is None:
+            if time.monotonic() > deadline:
+                raise AssertionError("no outbound call was placed")
+            await asyncio.sleep(0.02)
+        return placed
 
     async def _drive(
         self,
