@@ -34,7 +34,14 @@ from flowyard.platform import Platform
 from flowyard.service import inputs
 from flowyard.service.flow_cache import FlowCache
 from flowyard.service.inputs import Item
-from flowyard.service.persistence import ANSWER, TWIML, commit_sprint, row_values, step_rows
+from flowyard.service.persistence import (
+    ANSWER,
+    TWIML,
+    commit_sprint,
+    commit_sprint_alone,
+    row_values,
+    step_rows,
+)
 from flowyard.service.services import ServiceCalls
 from flowyard.store import executions as store
 from flowyard.store import inbox as inbox_store
@@ -221,18 +228,17 @@ class Host:
         inbox, in one transaction (shared with other executions' commits of this moment), if
         this process still holds the execution."""
 
-        rows = step_rows(steps, row.account_sid, row.flow_sid, row.sid)
+        sprint = {
+            "sid": row.sid,
+            "owner": self.owner,
+            "values": values,
+            "release": release,
+            "steps": step_rows(steps, row.account_sid, row.flow_sid, row.sid),
+            "records": records,
+            "item_id": item.id,
+        }
         saved, more = await self.group.run(
-            partial(
-                commit_sprint,
-                sid=row.sid,
-                owner=self.owner,
-                values=values,
-                release=release,
-                steps=rows,
-                records=records,
-                item_id=item.id,
-            )
+            partial(commit_sprint, **sprint), partial(commit_sprint_alone, self.db, **sprint)
         )
         if saved is None:
             raise LeaseLost(row.sid)

@@ -152,3 +152,23 @@ def insert_start(
     if call is not None:
         call_store.insert_call(conn, {**call, "execution_sid": row["sid"]})
     return saved(), item_id
+
+
+def commit_sprint_alone(db: sa.Engine, **sprint: Any) -> tuple[Any, bool] | None:
+    """:func:`commit_sprint` as one autocommitted statement (PostgreSQL, nothing but steps
+    and messages to store): one round trip. None where that does not apply."""
+    if db.dialect.name != "postgresql" or any(kind != "message" for kind, _ in sprint["records"]):
+        return None
+    return pg_sprints.finish(
+        db, sprint["sid"], sprint["owner"], sprint["values"], release=sprint["release"],
+        step_rows=sprint["steps"], item_id=sprint["item_id"],
+        message_rows=[row for _kind, row in sprint["records"]],
+    )  # fmt: skip
+
+
+def insert_start_alone(db: sa.Engine, **start: Any) -> tuple[Any, int] | None:
+    """:func:`insert_start` as one autocommitted statement (PostgreSQL, a cached flow row, no
+    call): one round trip. None where that does not apply."""
+    if db.dialect.name != "postgresql" or start["call"] is not None:
+        return None
+    return pg_sprints.insert_start(db, start["row"], start["item"], start["fresh"])

@@ -24,7 +24,7 @@ from flowyard.service import inputs
 from flowyard.service.executions import require_execution
 from flowyard.service.host import Host, log
 from flowyard.service.inputs import Item
-from flowyard.service.persistence import insert_start
+from flowyard.service.persistence import insert_start, insert_start_alone
 from flowyard.sids import new_sid
 from flowyard.store import executions as store
 from flowyard.store import flows as flow_store
@@ -100,8 +100,10 @@ class Runtime(Host):
             fresh = flow_row if cached else None
             try:
                 if conn is None:
+                    start = {"row": row, "item": item, "call": call, "fresh": fresh}
                     saved, item_id = await self.group.run(
-                        partial(insert_start, row=row, item=item, call=call, fresh=fresh)
+                        partial(insert_start, **start),
+                        partial(insert_start_alone, self.db, **start),
                     )
                 else:
                     with conn.begin_nested():

@@ -249,6 +249,27 @@ class Statement:
             make_args = compiled.make_args
             _cursor(conn, compiled.sql, [make_args(row) for row in rows], many=True)
 
+    def commit_alone(self, db: sa.Engine, params: Mapping[str, Any]) -> list[Any]:
+        """Run a writing statement as its own transaction on PostgreSQL (autocommit: the
+        statement is atomic, and committed, synchronous_commit and all, when it returns);
+        its rows. One round trip, no BEGIN or COMMIT. Not retried: a connection found dead
+        is invalidated and the error raised, as a transaction's would be."""
+        compiled = self._for(db.dialect)
+        args = compiled.make_args(params)
+        dbapi = db.dialect.loaded_dbapi
+        pooled = db.raw_connection()
+        try:
+            raws = _autocommit_read(pooled.driver_connection, compiled.sql, args)
+        except dbapi.Error as exc:
+            if db.dialect.is_disconnect(exc, pooled.driver_connection, None):
+                pooled.invalidate(exc)
+            raise sa.exc.DBAPIError.instance(
+                compiled.sql, args, exc, dbapi.Error, dialect=db.dialect
+            ) from exc
+        finally:
+            pooled.close()
+        return compiled.rows(raws)
+
     def _standalone(self, db: sa.Engine, params: Mapping[str, Any]) -> list[Any]:
         # Compiled only once a connection exists: connecting initialises the dialect.
         reader = _READERS.get(db)

@@ -57,8 +57,20 @@ _START = Statement(
 )
 
 
+def _run(target: sa.Connection | sa.Engine, statement: Statement, params: dict) -> Any | None:
+    """The statement's first row: in ``target``'s transaction, or (an engine) autocommitted
+    alone, one round trip with no BEGIN or COMMIT."""
+    if isinstance(target, sa.Engine):
+        rows = statement.commit_alone(target, params)
+        return rows[0] if rows else None
+    return statement.first(target, params)
+
+
 def insert_start(
-    conn: sa.Connection, execution: dict[str, Any], item: dict[str, Any], flow_row: Any | None
+    target: sa.Connection | sa.Engine,
+    execution: dict[str, Any],
+    item: dict[str, Any],
+    flow_row: Any | None,
 ) -> tuple[Any, int] | None:
     """Insert a new execution (every column but ``id``) and its trigger's inbox row: the
     execution as stored and the inbox row's id. ``flow_row``: a cached flow row to check
@@ -77,7 +89,7 @@ def insert_start(
         "i_payload": item["payload"],
         "i_date": item["date_created"].isoformat(),
     }
-    row = _START.first(conn, params)
+    row = _run(target, _START, params)
     if row is None:
         raise FlowChanged(flow_row.sid)
     return _Execution(*row[:-1]), row.item_id
@@ -105,7 +117,7 @@ def _finish_statement(keys: tuple[str, ...], release: bool) -> Statement:
 
 
 def finish(
-    conn: sa.Connection,
+    target: sa.Connection | sa.Engine,
     sid: str,
     owner: str,
     values: dict[str, Any],
@@ -134,7 +146,7 @@ def finish(
         m=orjson.dumps(message_rows).decode(),
         i_id=item_id,
     )
-    row = statement.first(conn, params)
+    row = _run(target, statement, params)
     if row is None:
         return None, False
     return _Execution(*row[:-1]), bool(row.more) and release
