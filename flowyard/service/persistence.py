@@ -151,7 +151,7 @@ def insert_start(
     )
     if call is not None:
         call_store.insert_call(conn, {**call, "execution_sid": row["sid"]})
-    return saved(), item_id
+    return saved, item_id
 
 
 def commit_sprint_alone(db: sa.Engine, **sprint: Any) -> tuple[Any, bool] | None:

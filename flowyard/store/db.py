@@ -79,37 +79,12 @@ def create_db_engine(url: str) -> sa.Engine:
 
 
 @contextmanager
-def write(db: sa.Engine, *, batch: bool = False) -> Iterator[sa.Connection]:
-    """A read-write transaction: BEGIN IMMEDIATE on SQLite, plain on PostgreSQL.
-
-    ``batch`` (for a transaction that only writes, with prebuilt statements): on PostgreSQL
-    the statements and the COMMIT go out in one psycopg pipeline, one round trip for all;
-    rows of ``Statement.submit`` are read after it. An error in any statement fails the whole
-    transaction, raised at the latest by the commit, as SQLAlchemy raises it.
-    """
+def write(db: sa.Engine) -> Iterator[sa.Connection]:
+    """A read-write transaction: BEGIN IMMEDIATE on SQLite, plain on PostgreSQL."""
     with db.connect() as conn:
         conn.execution_options(flowyard_write=True)
-        if not batch or db.dialect.name != "postgresql":
-            with conn.begin():
-                yield conn
-            return
-        driver = conn.connection.driver_connection
-        transaction = conn.begin()
-        try:
-            # Leaving the pipeline (with an error) does not raise over that error; the
-            # rollback comes after it, as an aborted pipeline refuses every command.
-            with driver.pipeline():
-                yield conn
-                transaction.commit()
-        except BaseException:
-            try:
-                if transaction.is_active:
-                    transaction.rollback()
-                else:  # a failed COMMIT: SQLAlchemy is done with it, psycopg's is aborted
-                    driver.rollback()
-            except Exception:
-                conn.invalidate()  # one that cannot even roll back is not pooled again
-            raise
+        with conn.begin():
+            yield conn
 
 
 def migrate(engine: sa.Engine) -> None:
@@ -223,19 +198,6 @@ class Statement:
         rows = self.all(target, params)
         return rows[0] if rows else None
 
-    def submit(self, conn: sa.Connection, params: Mapping[str, Any]) -> Callable[[], list[Any]]:
-        """Run the statement in ``conn``'s transaction; its rows when the result is called.
-
-        In a batched ``write`` on PostgreSQL the rows arrive with the commit: call the result
-        after the block (called before, it waits for them, a round trip of its own).
-        """
-        compiled = self._for(conn.dialect)
-        cursor = _cursor(conn, compiled.sql, compiled.make_args(params))
-        if not _in_pipeline(conn.connection.driver_connection):
-            rows = compiled.rows(cursor.fetchall())
-            return lambda: rows
-        return lambda: compiled.rows(cursor.fetchall())
-
     def execute(self, conn: sa.Connection, params: Mapping[str, Any]) -> int:
         """Run a statement that returns no rows in ``conn``'s transaction; the row count."""
         compiled = self._for(conn.dialect)
@@ -291,11 +253,6 @@ class Statement:
             return compiled.rows(_autocommit_read(driver, compiled.sql, compiled.make_args(params)))
 
         return _retrying(db, read)
-
-
-def _in_pipeline(driver: Any) -> bool:
-    pgconn = getattr(driver, "pgconn", None)  # psycopg only
-    return pgconn is not None and bool(pgconn.pipeline_status)
 
 
 def _cursor(conn: sa.Connection, sql: str, args: Any, *, many: bool = False) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -29,15 +29,13 @@ _ACTIVE = sa.select(executions).where(
 )
 
 
-def insert_new_execution(conn: sa.Connection, values: dict[str, Any]) -> Callable[[], Any]:
-    """Insert an execution given every column but ``id``; called, the result is the row as
-    stored (in a batched ``write``, call it after the block: see ``Statement.submit``).
+def insert_new_execution(conn: sa.Connection, values: dict[str, Any]) -> Any:
+    """Insert an execution given every column but ``id``; the row as stored.
 
     Raises ``sqlalchemy.exc.IntegrityError`` when the contact already has an active execution
     in this flow (a unique index); the transaction is then lost.
     """
-    rows = _INSERT_RETURNING.submit(conn, values)
-    return lambda: rows()[0]
+    return _INSERT_RETURNING.first(conn, values)
 
 
 def find_active(conn: sa.Connection, flow_sid: str, contact: str) -> Any | None:
