@@ -170,10 +170,7 @@ class Host:
     async def _apply(self, row: Any, item: Item, *, release: bool) -> tuple[Any, bool, bool]:
         """One resume: its sprint, committed. The row after it, whether more waits (when
         ``release``), and whether a live call must be told the execution moved on."""
-        if item.kind == inputs.TIMER and (row.wake_at is None or row.wake_at > utcnow()):
-            decision = inputs.Decision("ignore", reason="the timer was moved")
-        else:
-            decision = inputs.decide(row, item)
+        decision = inputs.decide(row, item, utcnow())
         if decision.action == "restart":
             return (*await self._restart(row, item, release=release), False)
         flow = self.flows.load(row.flow_sid, row.flow_revision)

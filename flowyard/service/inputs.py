@@ -72,8 +72,8 @@ def voice_callback(
     )
 
 
-def decide(row: Any, item: Item) -> Decision:
-    """What ``item`` does to the execution ``row`` now."""
+def decide(row: Any, item: Item, now: datetime) -> Decision:
+    """What ``item`` does to the execution ``row`` at ``now``."""
     if item.kind == START:
         trigger = item.payload["trigger"]
         live = bool(item.payload.get("live"))
@@ -95,8 +95,8 @@ def decide(row: Any, item: Item) -> Decision:
     if item.kind == END:
         return Decision(END)
     if item.kind == TIMER:
-        if row.wake_at is None:
-            return Decision("ignore", reason="no timer is set")
+        if row.wake_at is None or row.wake_at > now:
+            return Decision("ignore", reason="the timer was moved")
         # A TwiML Redirect's timer is the widget's ``timeout`` callback, not a reply timeout
         # (unless the lifetime ran out first: the engine then ends the execution either way).
         if row.waiting_for == "redirect":

@@ -94,7 +94,7 @@ class Runtime(Host):
         it. With ``conn``, the insert joins that transaction (in a savepoint)."""
         while True:
             flow_row, cached, flow = self.flows.for_start(account_sid, flow_sid, contact)
-            row, item = self._new_rows(
+            row, item, payload = self._new_rows(
                 account_sid, flow, trigger, contact=contact, initiated_by=initiated_by, call=call
             )
             fresh = flow_row if cached else None
@@ -119,7 +119,7 @@ class Runtime(Host):
                 if existing is None:  # it ended between our insert and our read
                     continue
                 return existing, None
-            return saved, Item(inputs.START, orjson.loads(item["payload"]), item_id)
+            return saved, Item(inputs.START, payload, item_id)
 
     def _new_rows(
         self,
@@ -130,8 +130,9 @@ class Runtime(Host):
         contact: str,
         initiated_by: str | None,
         call: dict[str, Any] | None,
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """A new execution's row, held by this process, and its trigger's inbox row."""
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """A new execution's row, held by this process, its trigger's inbox row, and that
+        row's payload (as given to ``drive``, not parsed back)."""
         active = contact
         if call is not None and flow.allow_concurrent_calls:
             active = f"{contact}#{call['sid']}"  # one slot per call, not per caller
@@ -170,7 +171,7 @@ class Runtime(Host):
             "payload": orjson.dumps(payload).decode(),
             "date_created": now,
         }
-        return execution, item
+        return execution, item, payload
 
     def enqueue(self, conn: sa.Connection, sid: str, kind: str, payload: dict[str, Any]) -> int:
         """Store a resume for ``sid`` in ``conn``'s transaction; its id."""
