@@ -38,6 +38,8 @@ class Settings:
     # addresses and host names, added to the built-in denials / winning over any denial.
     http_deny: str | None = None
     http_allow: str | None = None
+    # Studio ends an execution 30 days after it started; shorter lifetimes suit tests.
+    execution_lifetime: float = 30 * 24 * 3600.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -61,6 +63,9 @@ class Settings:
             auth_failures_per_sid=_int_env("FLOWYARD_AUTH_FAILURES_PER_SID", 10),
             http_deny=os.environ.get("FLOWYARD_HTTP_DENY") or None,
             http_allow=os.environ.get("FLOWYARD_HTTP_ALLOW") or None,
+            execution_lifetime=float(
+                os.environ.get("FLOWYARD_EXECUTION_LIFETIME") or 30 * 24 * 3600.0
+            ),
         )
         for key, value in overrides.items():
             if value is not None:

@@ -69,6 +69,7 @@ class Server:
         client = Client(username or self.account_sid, password or self.auth_token, account_sid)
         client.studio.base_url = self.base_url
         client.api.base_url = self.base_url
+        client.monitor.base_url = self.base_url
         return client
 
     def new_account(self, name: str = "another") -> tuple[str, str]:

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flowyard import console
-from flowyard.api import calls, executions, flows_v1, flows_v2, messages, webhook
+from flowyard.api import alerts, calls, executions, flows_v1, flows_v2, messages, webhook
 from flowyard.api.checks import PathGuard
 from flowyard.api.limits import BodyLimit
 from flowyard.api.responses import JSON
@@ -113,6 +113,7 @@ def create_app(settings: Settings) -> Starlette:
             *webhook.routes,
             *messages.routes,
             *calls.routes,
+            *alerts.routes,
             *console.routes,
         ],
         exception_handlers={

@@ -16,6 +16,8 @@ from twilio.request_validator import RequestValidator
 from flowyard.platform import Outcome
 from flowyard.platform.outbound import DestinationDenied
 
+HTTP_RETRIEVAL = 11200  # Twilio: "HTTP retrieval failure"
+
 
 @dataclass(frozen=True)
 class HttpRequest:
@@ -58,7 +60,9 @@ async def perform(client: httpx.AsyncClient, request: HttpRequest) -> Outcome:
     if request.form is not None:
         content = urlencode(request.form)
         headers["Content-Type"] = "application/x-www-form-urlencoded"
-    too_big = Outcome(False, None, f"Response body exceeds {request.max_bytes} bytes", 81016)
+    too_big = Outcome(
+        False, None, f"Response body exceeds {request.max_bytes} bytes", HTTP_RETRIEVAL
+    )
     try:
         built = client.build_request(
             request.method,
@@ -88,11 +92,13 @@ async def perform(client: httpx.AsyncClient, request: HttpRequest) -> Outcome:
     except httpx.InvalidURL as exc:
         return Outcome(False, None, f"Invalid URL: {exc}", 81014)
     except DestinationDenied as exc:
-        return Outcome(False, None, f"Request refused: {exc}", 81016)
+        return Outcome(False, None, f"Request refused: {exc}", HTTP_RETRIEVAL)
     except (TimeoutError, httpx.TimeoutException):
-        return Outcome(False, None, f"Request timed out after {request.timeout:g} s", 81016)
+        return Outcome(
+            False, None, f"Request timed out after {request.timeout:g} s", HTTP_RETRIEVAL
+        )
     except httpx.HTTPError as exc:
-        return Outcome(False, None, f"Request failed: {exc}", 81016)
+        return Outcome(False, None, f"Request failed: {exc}", HTTP_RETRIEVAL)
     return Outcome(
         True,
         {
