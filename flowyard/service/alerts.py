@@ -32,6 +32,7 @@ WARNINGS = frozenset({"expired", "dangling_transition", "regex_budget"})
 # Bookkeeping, not failures: an input that arrived when nothing waited for it.
 NOT_ALERTS = frozenset({"not_active", "not_parked", "unexpected_input", "ignored_input"})
 MORE_INFO = "https://www.twilio.com/docs/api/errors/{code}"
+MAX_PER_SPRINT = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +98,15 @@ def _row(
 def from_problems(
     problems: list[Problem], account_sid: str, flow_sid: str, execution_sid: str
 ) -> list[dict[str, Any]]:
-    """Alert rows for a sprint's problems (those worth an alert)."""
+    """Alert rows for a sprint's problems (those worth an alert): the first
+    ``MAX_PER_SPRINT`` and the fatal one, then a count of the rest (a loop through a failing
+    widget must not write a thousand)."""
+    worth = [p for p in problems if p.error.kind not in NOT_ALERTS]
+    # The error that ended the execution is kept whatever came before it.
+    kept = [p for i, p in enumerate(worth) if i < MAX_PER_SPRINT or p.error.fatal]
     rows = []
-    for problem in problems:
+    for problem in kept:
         error = problem.error
-        if error.kind in NOT_ALERTS:
-            continue
         code = problem.platform_code or error.code or CODES.get(error.kind, WORKFLOW_FAILED)
         where = f" at {error.widget}" if error.widget else ""
         rows.append(
@@ -117,6 +121,18 @@ def from_problems(
                 widget=error.widget,
                 method=problem.method,
                 url=problem.url,
+            )
+        )
+    if len(worth) > len(kept):
+        left_out = f"{len(worth) - len(kept)} more errors in this sprint were not recorded"
+        rows.append(
+            _row(
+                account_sid,
+                WORKFLOW_FAILED,
+                WARNING,
+                left_out,
+                flow_sid=flow_sid,
+                execution_sid=execution_sid,
             )
         )
     return rows

@@ -286,3 +286,23 @@ def test_the_monitor_api_filters_pages_fetches_and_deletes(short_server):
     for bad in ({"LogLevel": "loud"}, {"StartDate": "yesterday"}, {"PageToken": "XX1"}):
         answer = http.get("/v1/Alerts", params=bad)
         assert answer.status_code == 400 and answer.json()["code"] == 20001, bad
+
+
+def test_a_loop_through_a_failing_widget_writes_a_bounded_number_of_alerts(short_server):
+    client = short_server.new_client()
+    loop = flow(
+        state("h", "make-http-request", [go("success", "v"), go("failed", "v")],
+              method="GET", url="not a url", content_type="application/json"),
+        state("v", "set-variables", [go("next", "h")], variables=[]),
+        rest="h",
+    )  # fmt: skip
+    _flow, execution_sid, _steps = _run(client, loop)
+    found = [
+        a
+        for a in client.monitor.v1.alerts.list()
+        if f"executionSid={execution_sid}" in a.alert_text
+    ]
+    codes = sorted(a.error_code for a in found)
+    assert codes == ["81000"] + ["81014"] * 20 + ["84002"]  # the limit, 20 failures, a count
+    (count,) = [a for a in found if a.error_code == "84002"]
+    assert parse_qs(count.alert_text)["Msg"] == ["480 more errors in this sprint were not recorded"]
