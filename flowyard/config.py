@@ -13,6 +13,11 @@ def _int_env(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _flag_env(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    return default if not raw else raw.lower() not in ("0", "false", "no", "off")
+
+
 @dataclass
 class Settings:
     """Everything a Flowyard process needs to know at start."""
@@ -38,6 +43,8 @@ class Settings:
     # addresses and host names, added to the built-in denials / winning over any denial.
     http_deny: str | None = None
     http_allow: str | None = None
+    # GET /metrics, the request timing middleware and the runtime's counters; off: none of them.
+    metrics: bool = True
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -61,6 +68,7 @@ class Settings:
             auth_failures_per_sid=_int_env("FLOWYARD_AUTH_FAILURES_PER_SID", 10),
             http_deny=os.environ.get("FLOWYARD_HTTP_DENY") or None,
             http_allow=os.environ.get("FLOWYARD_HTTP_ALLOW") or None,
+            metrics=_flag_env("FLOWYARD_METRICS", True),
         )
         for key, value in overrides.items():
             if value is not None:

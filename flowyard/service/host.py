@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from flowyard import engine
 from flowyard.config import Settings
 from flowyard.platform import Platform
-from flowyard.service import inputs
+from flowyard.service import inputs, metrics
 from flowyard.service.flow_cache import FlowCache
 from flowyard.service.inputs import Item
 from flowyard.service.persistence import (
@@ -82,6 +82,8 @@ class Host:
         self._held: set[str] = set()  # executions this process drives right now
         self._applied: dict[int, asyncio.Event] = {}  # resumes a request here waits for
         self._stopping = False
+        # When the sweeper last completed a pass (loop time): /readyz reads it.
+        self.swept_at: float | None = None
 
     def environment(self, account_sid: str) -> engine.Environment:
         return self.flows.environment(account_sid)
@@ -190,7 +192,7 @@ class Host:
                 else:
                     sprint = engine.resume(flow, state, decision.input, env)
             base = sprint.base_context  # set by start only: later sprints of _complete lack it
-            sprint, steps, records = await self._complete(
+            sprint, steps, records, errors = await self._complete(
                 flow, sprint, row.account_sid, env, live=decision.live
             )
         except (asyncio.CancelledError, *TRANSIENT):
@@ -210,6 +212,7 @@ class Host:
                 "what %s did for %s cannot be stored; the execution ends", item.kind, row.sid
             )
             return (*await self._commit(row, item, BROKEN, [], [], release=release), False)
+        metrics.sprint_committed(flow, row.status, sprint.state, steps, errors)
         return saved, more, not decision.live and decision.action != inputs.START
 
     async def _commit(
@@ -239,6 +242,8 @@ class Host:
         )
         if saved is None:
             raise LeaseLost(row.sid)
+        if values is BROKEN:
+            metrics.execution_broken(row.status)
         if item.id is not None and item.id in self._applied:
             self._applied[item.id].set()
         return saved, more
@@ -270,15 +275,18 @@ class Host:
         env: engine.Environment,
         *,
         live: bool = False,
-    ) -> tuple[engine.Sprint, list[engine.Step], list[tuple[str, dict[str, Any]]]]:
+    ) -> tuple[
+        engine.Sprint, list[engine.Step], list[tuple[str, dict[str, Any]]], list[engine.EngineError]
+    ]:
         """Answer every service call the engine asks for until it ends or waits.
 
         Voice widgets wait for the call to come back: ``live`` means a call's request waits
         for this sprint, so its TwiML goes out now; otherwise it goes out on the call's next
         fetch, and without any call the widget fails. Returns the last sprint, every step,
-        and the platform's records of what was sent, which the commit stores.
+        the platform's records of what was sent, which the commit stores, and every error.
         """
         steps = list(sprint.steps)
+        errors = list(sprint.errors)
         records: list[tuple[str, dict[str, Any]]] = []
         while sprint.pending is not None:
             kind = sprint.pending.kind
@@ -296,7 +304,8 @@ class Host:
                 result = engine.CallResult(ok=outcome.ok, data=outcome.data, error=outcome.error)
             sprint = engine.resume(flow, sprint.state, result, env)
             steps.extend(sprint.steps)
-        return sprint, steps, records
+            errors.extend(sprint.errors)
+        return sprint, steps, records, errors
 
     # -- waiting for what a drive did ------------------------------------------------------
 
@@ -361,6 +370,7 @@ class Host:
                     with write(self.db) as conn:
                         receipts.prune(conn, utcnow() - timedelta(days=1))
                     next_prune = loop.time() + 3600
+                self.swept_at = loop.time()
             except Exception:
                 log.exception("sweep failed")
             await asyncio.sleep(interval)
