@@ -13,6 +13,11 @@ def _int_env(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _flag_env(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    return default if not raw else raw.lower() not in ("0", "false", "no", "off")
+
+
 @dataclass
 class Settings:
     """Everything a Flowyard process needs to know at start."""
@@ -40,6 +45,8 @@ class Settings:
     http_allow: str | None = None
     # Studio ends an execution 30 days after it started; shorter lifetimes suit tests.
     execution_lifetime: float = 30 * 24 * 3600.0
+    # GET /metrics, the request timing middleware and the runtime's counters; off: none of them.
+    metrics: bool = True
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -66,6 +73,7 @@ class Settings:
             execution_lifetime=float(
                 os.environ.get("FLOWYARD_EXECUTION_LIFETIME") or 30 * 24 * 3600.0
             ),
+            metrics=_flag_env("FLOWYARD_METRICS", True),
         )
         for key, value in overrides.items():
             if value is not None:

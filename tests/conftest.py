@@ -104,8 +104,9 @@ def _drop_database(name: str) -> None:
 
 
 def start_server(
-    database_url: str, backend: str, extra_env: dict[str, str] | None = None
+    database_url: str, backend: str, extra_env: dict[str, str] | None = None, *, workers: int = 1
 ) -> tuple[Server, subprocess.Popen[bytes]]:
+    """``flowyard serve`` on ``database_url`` (``workers`` processes), once it answers."""
     port = free_port()
     extra_env = extra_env or {}
     sid = extra_env.get("FLOWYARD_ACCOUNT_SID") or "AC" + uuid.uuid4().hex
@@ -135,6 +136,8 @@ def start_server(
                 str(port),
                 "--database-url",
                 database_url,
+                "--workers",
+                str(workers),
             ],
             env=env,
             stdout=log,

@@ -95,6 +95,17 @@ def _row(
     }
 
 
+def code_of(problem: Problem) -> int:
+    """The alert code of a problem: the platform's, the engine's, or Twilio's nearest."""
+    error = problem.error
+    return problem.platform_code or error.code or CODES.get(error.kind, WORKFLOW_FAILED)
+
+
+def failures(problems: list[Problem]) -> list[tuple[str | None, int]]:
+    """``(widget, code)`` of each problem worth an alert (what the metrics count)."""
+    return [(p.error.widget, code_of(p)) for p in problems if p.error.kind not in NOT_ALERTS]
+
+
 def from_problems(
     problems: list[Problem], account_sid: str, flow_sid: str, execution_sid: str
 ) -> list[dict[str, Any]]:
@@ -107,7 +118,7 @@ def from_problems(
     rows = []
     for problem in kept:
         error = problem.error
-        code = problem.platform_code or error.code or CODES.get(error.kind, WORKFLOW_FAILED)
+        code = code_of(problem)
         where = f" at {error.widget}" if error.widget else ""
         rows.append(
             _row(

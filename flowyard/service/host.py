@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from flowyard import engine
 from flowyard.config import Settings
 from flowyard.platform import Platform
-from flowyard.service import alerts, inputs
+from flowyard.service import alerts, inputs, metrics
 from flowyard.service.alerts import Problem
 from flowyard.service.flow_cache import FlowCache
 from flowyard.service.inputs import Item
@@ -85,6 +85,8 @@ class Host:
         self._held: set[str] = set()  # executions this process drives right now
         self._applied: dict[int, asyncio.Event] = {}  # resumes a request here waits for
         self._stopping = False
+        # When the sweeper last completed a pass (loop time): /readyz reads it.
+        self.swept_at: float | None = None
 
     def environment(self, account_sid: str) -> engine.Environment:
         return self.flows.environment(account_sid)
@@ -217,6 +219,7 @@ class Host:
             reason = f"what {item.kind} did cannot be stored: {type(exc.orig).__name__}"
             return (*await self._break(row, item, reason, release), False)
         alerts.log_rows(raised)
+        metrics.sprint_committed(flow, row.status, sprint.state, steps, alerts.failures(problems))
         return saved, more, not decision.live and decision.action != inputs.START
 
     async def _break(self, row: Any, item: Item, reason: str, release: bool) -> tuple[Any, bool]:
@@ -253,6 +256,8 @@ class Host:
         )
         if saved is None:
             raise LeaseLost(row.sid)
+        if values is BROKEN:
+            metrics.execution_broken(row.status)
         if item.id is not None and item.id in self._applied:
             self._applied[item.id].set()
         return saved, more
@@ -388,6 +393,7 @@ class Host:
                     with write(self.db) as conn:
                         receipts.prune(conn, utcnow() - timedelta(days=1))
                     next_prune = loop.time() + 3600
+                self.swept_at = loop.time()
             except Exception:
                 log.exception("sweep failed")
             await asyncio.sleep(interval)
