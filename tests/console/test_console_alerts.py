@@ -12,6 +12,9 @@ from typing import Any
 import httpx
 from playwright.sync_api import expect
 
+from flowyard.service import alerts as alert_service
+from flowyard.store import create_db_engine
+from flowyard.store.alerts import insert_alerts
 from tests.conftest import Server
 from tests.console.conftest import Console, http_sign_in
 
@@ -162,6 +165,44 @@ def test_alert_text_is_shown_as_text_never_as_html(console: Console) -> None:
     expect(page.locator("#side .alerts-list .alert-msg")).to_contain_text(payload)
     assert page.locator("main img").count() == 0
     assert page.evaluate("document.body.dataset.pwned") is None
+
+
+def test_a_warning_without_a_step_is_amber_at_the_top(console: Console) -> None:
+    flow_sid = console.create_flow("Booking", booking(_dead_url()), status="published")
+    execution_sid = _run_to_end(console, flow_sid)
+    # As the runtime stores one for an execution it had to end: no step, no widget.
+    warning = alert_service.broken(
+        console.account_sid, flow_sid, execution_sid, "expired: the execution ran too long"
+    )
+    warning.update(log_level="warning", error_code=84001)
+    # And a warning at a step: amber there and on its widget.
+    with console.rest() as rest:
+        steps = rest.get(f"/v2/Flows/{flow_sid}/Executions/{execution_sid}/Steps").json()
+    sent = next(s["sid"] for s in steps["steps"] if s["transitioned_from"] == "Apologize")
+    at_step = alert_service.broken(
+        console.account_sid, flow_sid, execution_sid, "dangling_transition at Apologize: x"
+    )
+    at_step.update(log_level="warning", step_sid=sent, widget="Apologize")
+    db = create_db_engine(console.server.database_url)
+    with db.begin() as conn:
+        insert_alerts(conn, [warning, at_step])
+    db.dispose()
+    console.sign_in()
+    page = console.page
+    _open_execution(console, flow_sid, execution_sid)
+    top = page.locator("#exec-alerts .alert-box")
+    expect(top).to_have_count(1)
+    expect(top).to_have_class("alert-box warning")
+    expect(top).to_contain_text("Warning 84001")
+    expect(top).to_contain_text("the execution ran too long")
+    expect(page.locator("#timeline li.step-failed .alert-box")).to_have_count(1)  # the HTTP one
+    expect(page.locator("#timeline li.step-warning")).to_contain_text("Apologize → Ended")
+    expect(page.locator("#timeline li.step-warning .alert-box.warning")).to_have_count(1)
+    expect(page.locator('#exec-canvas .card[data-widget="Apologize"]')).to_have_class(
+        "card cat-messaging visited widget-warned"
+    )
+    expect(page.locator("#exec-meta")).to_contain_text("3 alerts")
+    console.shot("execution-warnings")
 
 
 def _api(client: httpx.Client, path: str) -> httpx.Response:
