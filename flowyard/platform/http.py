@@ -6,6 +6,7 @@ client's business (``outbound.policy_client``)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -34,6 +35,8 @@ class HttpRequest:
     # When set, the request carries X-Twilio-Signature keyed by this auth token, as Studio's
     # calls do, so Protected Functions and apps that validate webhooks accept it.
     signing_token: str | None = None
+    # "Authenticate with Twilio": Basic auth with these (account SID, auth token).
+    basic_auth: tuple[str, str] | None = None
 
 
 class _Pairs:
@@ -63,11 +66,17 @@ async def perform(client: httpx.AsyncClient, request: HttpRequest) -> Outcome:
     too_big = Outcome(
         False, None, f"Response body exceeds {request.max_bytes} bytes", HTTP_RETRIEVAL
     )
+    if request.basic_auth:
+        pair = ":".join(request.basic_auth).encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
     try:
+        url = httpx.URL(request.url)
+        if request.query:
+            # Parameters are added to the URL's own query (``?api_key=...`` stays).
+            url = url.copy_with(params=[*url.params.multi_items(), *request.query])
         built = client.build_request(
             request.method,
-            request.url,
-            params=request.query or None,
+            url,
             content=content.encode() if content is not None else None,
             headers=headers,
             timeout=request.timeout,
