@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from twilio.base.exceptions import TwilioRestException
 
 from tests.e2e.helpers import wait_ended, wait_messages
 from tests.flows import flow, go, state
@@ -93,3 +94,17 @@ def test_http_request_keeps_the_urls_query_and_authenticates_with_twilio(client,
     wait_ended(client, flow_.sid, execution.sid)
     basic = base64.b64encode(f"{client.account_sid}:{client.password}".encode()).decode()
     assert seen == [("/q?api_key=abc&x=1", f"Basic {basic}"), ("/p?x=1", None)]
+
+
+def test_a_rest_only_widget_under_a_message_trigger_is_refused(client):
+    call = state("call", "make-outgoing-call-v2", [go("answered"), go("failed")],
+                 **{"from": "+15559990000", "to": "+15550001111"})  # fmt: skip
+    with pytest.raises(TwilioRestException) as refused:
+        client.studio.v2.flows.create(
+            friendly_name="x", status="published", definition=flow(call, message="call")
+        )
+    assert refused.value.status == 400 and refused.value.code == 81022
+    accepted = client.studio.v2.flows.create(
+        friendly_name="x", status="published", definition=flow(call, rest="call")
+    )
+    assert accepted.valid
