@@ -106,6 +106,9 @@ class Step:
     patch: dict[str, Any]
     flow_sid: str
     parent_step_sid: str | None = None
+    # Which of a split's ``match`` transitions was taken (its index among them): coverage
+    # tells conditions apart even when they lead to the same widget. Not stored.
+    match: int | None = None
 
 
 @dataclass(slots=True)

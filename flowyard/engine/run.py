@@ -78,7 +78,14 @@ class Run:
 
     # -- steps and endings ------------------------------------------------------------------
 
-    def step(self, source: State, event: str, target: str, patch: dict[str, Any]) -> None:
+    def step(
+        self,
+        source: State,
+        event: str,
+        target: str,
+        patch: dict[str, Any],
+        match: int | None = None,
+    ) -> None:
         """Record one transition, enforcing the step and same-widget limits."""
         state, env = self.state, self.env
         if self.swapped is not None:
@@ -109,6 +116,7 @@ class Run:
             patch=patch,
             flow_sid=self.flow.flow_sid,
             parent_step_sid=frames[-1].parent_step_sid if frames else None,
+            match=match,
         )
         self.steps.append(step)
         state.step_count += 1
@@ -200,9 +208,15 @@ class Run:
         )
 
     def follow(
-        self, source: State, event: str, target: str | None, patch: dict[str, Any]
+        self,
+        source: State,
+        event: str,
+        target: str | None,
+        patch: dict[str, Any],
+        match: int | None = None,
     ) -> tuple[str | None, Outcome | None]:
-        """Take ``event`` out of ``source``: step to the target, or end this flow."""
+        """Take ``event`` out of ``source`` (``match``: which of a split's conditions): step
+        to the target, or end this flow."""
         if target is not None and target not in self.flow.states:
             self.errors.append(
                 EngineError(
@@ -212,7 +226,7 @@ class Run:
                 )
             )
             target = None
-        self.step(source, event, target or END, patch)
+        self.step(source, event, target or END, patch, match)
         if target is not None:
             return target, None
         if self.state.frames:
@@ -237,13 +251,15 @@ class Run:
             patch: dict[str, Any] = {"widgets": {source.name: outcome.outputs or {}}}
             if outcome.variables:
                 patch["variables"] = outcome.variables
+            match = None
             if outcome.transition is not None:
                 target = outcome.transition.next
+                match = source.matches.index(outcome.transition)
             else:
                 transition = source.transition(outcome.event)
                 target = transition.next if transition else None
             try:
-                return self.follow(source, outcome.event, target, patch)
+                return self.follow(source, outcome.event, target, patch, match)
             finally:
                 last = self.steps[-1] if self.steps else None
                 if outcome.error is not None and last and last.transitioned_from == source.name:

@@ -13,12 +13,14 @@ From Python (pytest or anything else)::
 Flow test files (``flowyard test``) are described in ``docs/flow-tests.md``.
 """
 
+from .coverage import Coverage
 from .flows import FlowFile, load_flow
 from .mocks import Mocks, NetworkError, Response
 from .run import CONTACT, FLOW_NUMBER, FlowRun, Message, ScriptError
 
 __all__ = [
     "CONTACT",
+    "Coverage",
     "FLOW_NUMBER",
     "FlowFile",
     "FlowRun",

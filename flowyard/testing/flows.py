@@ -63,6 +63,8 @@ class FlowFile:
             sid: Flow.from_definition(read_definition(p), flow_sid=sid, revision=1)
             for sid, p in (subflows or {}).items()
         }
+        self.sources = {self.flow.flow_sid: self.path}
+        self.sources.update((sid, Path(p)) for sid, p in (subflows or {}).items())
         self.allow_network = allow_network
 
     def mock(self, widget: str, *answers: Answer | dict[str, Any]) -> FlowFile:
@@ -82,7 +84,9 @@ class FlowFile:
         table = Mocks(allow_network=allowed)
         for widget, answers in {**self.mocks, **(mocks or {})}.items():
             table.add(widget, *answers)
-        return FlowRun(self.flow, mocks=table, subflows=self.subflows, clock=clock)
+        return FlowRun(
+            self.flow, mocks=table, subflows=self.subflows, clock=clock, sources=self.sources
+        )
 
     def start(
         self,

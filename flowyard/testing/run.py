@@ -7,8 +7,10 @@ engine's Twilio-shaped stubs, HTTP and Functions by ``Mocks``, voice verbs by a 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from flowyard.engine import (
@@ -66,8 +68,11 @@ class FlowRun:
         mocks: Mocks | None = None,
         subflows: dict[str, Flow] | None = None,
         clock: VirtualClock | None = None,
+        sources: Mapping[str, Path] | None = None,
     ) -> None:
         self.flow = flow
+        # The file each flow (by SID) was read from, for coverage.
+        self.sources = dict(sources or {})
         self.env = VirtualEnvironment(clock=clock or VirtualClock(), subflows=subflows or {})
         self.clock = self.env.clock
         self.mocks = mocks or Mocks()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .coverage import Coverage
 from .expect import Checker, Problem
 from .flows import FlowFile, load_flow
 from .run import CONTACT, FLOW_NUMBER, FlowRun, ScriptError
@@ -236,9 +237,11 @@ def run_case(case: Case) -> Result:
     return done(None)
 
 
-def run_paths(paths: list[Path], keyword: str | None = None) -> list[Result]:
+def run_paths(
+    paths: list[Path], keyword: str | None = None, coverage: Coverage | None = None
+) -> list[Result]:
     """Every test in every file (whose name contains ``keyword``, when given); a file that
-    does not load is one failed result."""
+    does not load is one failed result. ``coverage`` records what every run took."""
     results: list[Result] = []
     for file in collect(paths):
         try:
@@ -248,5 +251,9 @@ def run_paths(paths: list[Path], keyword: str | None = None) -> list[Result]:
             results.append(Result(broken, Failure(None, "load", [], str(exc)), 0.0))
             continue
         chosen = [c for c in cases if keyword is None or keyword.lower() in c.name.lower()]
-        results.extend(run_case(case) for case in chosen)
+        for case in chosen:
+            result = run_case(case)
+            if coverage is not None and result.run is not None:
+                coverage.record(result.run)
+            results.append(result)
     return results
