@@ -20,8 +20,8 @@ from .run import CONTACT, FLOW_NUMBER, FlowRun, Message, ScriptError
 
 __all__ = [
     "CONTACT",
-    "Coverage",
     "FLOW_NUMBER",
+    "Coverage",
     "FlowFile",
     "FlowRun",
     "Message",
