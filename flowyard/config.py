@@ -45,6 +45,8 @@ class Settings:
     http_allow: str | None = None
     # Studio ends an execution 30 days after it started; shorter lifetimes suit tests.
     execution_lifetime: float = 30 * 24 * 3600.0
+    # Executions (and messages, calls, alerts) older than this many days are deleted; 0 keeps.
+    retention_days: float = 30.0
     # GET /metrics, the request timing middleware and the runtime's counters; off: none of them.
     metrics: bool = True
 
@@ -73,9 +75,12 @@ class Settings:
             execution_lifetime=float(
                 os.environ.get("FLOWYARD_EXECUTION_LIFETIME") or 30 * 24 * 3600.0
             ),
+            retention_days=float(os.environ.get("FLOWYARD_RETENTION_DAYS") or 30.0),
             metrics=_flag_env("FLOWYARD_METRICS", True),
         )
         for key, value in overrides.items():
             if value is not None:
                 setattr(settings, key, value)
+        if settings.retention_days < 0:
+            raise ValueError("FLOWYARD_RETENTION_DAYS must be 0 (keep everything) or more")
         return settings

@@ -27,6 +27,7 @@ from flowyard.platform.adapters import build_platform
 from flowyard.platform.outbound import OutboundPolicy, policy_client
 from flowyard.service import metrics
 from flowyard.service.accounts import CredentialCache
+from flowyard.service.retention import run_retention
 from flowyard.service.runtime import Runtime
 from flowyard.store import create_db_engine
 
@@ -98,13 +99,18 @@ def create_app(settings: Settings) -> Starlette:
             app.state.runtime = runtime
             sweeper = asyncio.create_task(runtime.run_sweeper(settings.timer_interval))
             app.state.sweeper = sweeper  # /readyz checks it runs
+            background = [sweeper]
+            if settings.retention_days > 0:
+                retain = run_retention(db, settings.retention_days)
+                background.append(asyncio.create_task(retain))
             try:
                 yield
             finally:
                 # uvicorn stopped taking requests: finish (or hand back) the sprints in flight.
-                sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+                for task in background:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
                 await runtime.shutdown()
                 app.state.health.reads.close()
                 metrics.process_exiting()

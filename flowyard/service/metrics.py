@@ -53,6 +53,12 @@ REQUEST_DURATION = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15),
 )
 
+RETENTION_DELETED = Counter(
+    "flowyard_retention_deleted",
+    "Rows deleted for being older than FLOWYARD_RETENTION_DAYS, by table.",
+    ["table"],
+)
+
 REASONS = frozenset(
     {"FLOW_END", "ERROR", "STEP_LIMIT", "SAME_WIDGET_LIMIT", "EXPIRED", "ENDED", "HOST_ERROR"}
 )
@@ -97,6 +103,12 @@ def sprint_committed(
         WIDGET_FAILURES.labels(_widget_type(flow, steps, widget), str(code)).inc()
     if before == "active" and state.status == "ended":
         _ended.get(state.ended_reason or "", _ended["OTHER"]).inc()
+
+
+def retention_deleted(table: str, count: int) -> None:
+    """``count`` rows of ``table`` left for being older than the retention period."""
+    if _on:
+        RETENTION_DELETED.labels(table).inc(count)
 
 
 def execution_broken(before: str) -> None:

@@ -108,6 +108,7 @@ executions = sa.Table(
     sa.Index("ix_executions_flow_id", "flow_sid", "id"),
     sa.Index("ux_executions_active_contact", "flow_sid", "active_contact", unique=True),
     sa.Index("ix_executions_wake_at", "wake_at"),
+    sa.Index("ix_executions_date", "date_created"),
 )
 
 steps = sa.Table(
@@ -154,6 +155,7 @@ messages = sa.Table(
     sa.Column("date_created", sa.DateTime, nullable=False),
     sa.Column("date_updated", sa.DateTime, nullable=False),
     sa.Index("ix_messages_account_id", "account_sid", "id"),
+    sa.Index("ix_messages_date", "date_created"),
 )
 
 tasks = sa.Table(
@@ -170,6 +172,7 @@ tasks = sa.Table(
     sa.Column("timeout", sa.Integer, nullable=True),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("date_created", sa.DateTime, nullable=False),
+    sa.Index("ix_tasks_date", "date_created"),
 )
 
 # Calls the flows answered or placed (the local Calls resource, and how a CallSid finds its
@@ -195,6 +198,7 @@ calls = sa.Table(
     sa.Column("date_updated", sa.DateTime, nullable=False),
     sa.Index("ix_calls_account_id", "account_sid", "id"),
     sa.Index("ix_calls_execution", "execution_sid"),
+    sa.Index("ix_calls_date", "date_created"),
 )
 
 recordings = sa.Table(
@@ -212,6 +216,7 @@ recordings = sa.Table(
     sa.Column("date_created", sa.DateTime, nullable=False),
     sa.Column("date_updated", sa.DateTime, nullable=False),
     sa.Index("ix_recordings_call", "call_sid"),
+    sa.Index("ix_recordings_date", "date_created"),
 )
 
 # Resumes accepted for an execution and not applied yet (a reply, a status callback, an API
@@ -272,4 +277,5 @@ alerts = sa.Table(
     sa.Index("ix_alerts_account_id", "account_sid", "id"),
     sa.Index("ix_alerts_resource_id", "resource_sid", "id"),
     sa.Index("ix_alerts_execution", "execution_sid"),
+    sa.Index("ix_alerts_date", "date_generated"),
 )
