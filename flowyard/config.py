@@ -5,24 +5,66 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-DEFAULT_DATABASE_URL = "sqlite:///flowyard.db"
+
+class ConfigError(ValueError):
+    """A setting with a value Flowyard cannot use; the message names it and what it takes."""
 
 
-def _int_env(name: str, default: int) -> int:
+def default_database_url() -> str:
+    """SQLite in the user's data directory (``~/.local/share/flowyard`` on Linux), so every
+    command finds the same database wherever it is run from."""
+    from platformdirs import user_data_path
+
+    return f"sqlite:///{user_data_path('flowyard') / 'flowyard.db'}"
+
+
+def _raw(name: str) -> str | None:
     raw = os.environ.get(name)
-    return int(raw) if raw else default
+    return raw.strip() if raw and raw.strip() else None
+
+
+def _int_env(name: str, default: int, minimum: int = 0) -> int:
+    raw = _raw(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a whole number, e.g. {default}") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={raw!r}: expected {minimum} or more")
+    return value
+
+
+def _float_env(name: str, default: float, minimum: float = 0.0) -> float:
+    raw = _raw(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a number, e.g. {default:g}") from None
+    if not value >= minimum or value == float("inf"):
+        raise ConfigError(f"{name}={raw!r}: expected a number of {minimum:g} or more")
+    return value
 
 
 def _flag_env(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    return default if not raw else raw.lower() not in ("0", "false", "no", "off")
+    raw = _raw(name)
+    if raw is None:
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={raw!r}: expected on or off (true/false, 1/0, yes/no)")
 
 
 @dataclass
 class Settings:
     """Everything a Flowyard process needs to know at start."""
 
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = ""
     public_url: str | None = None
     account_sid: str | None = None
     auth_token: str | None = None
@@ -54,33 +96,34 @@ class Settings:
     def from_env(cls, **overrides: object) -> Settings:
         """Build settings from ``FLOWYARD_*`` variables; keyword overrides win when not None."""
         settings = cls(
-            database_url=os.environ.get("FLOWYARD_DATABASE_URL") or DEFAULT_DATABASE_URL,
-            public_url=os.environ.get("FLOWYARD_PUBLIC_URL") or None,
-            account_sid=os.environ.get("FLOWYARD_ACCOUNT_SID") or None,
-            auth_token=os.environ.get("FLOWYARD_AUTH_TOKEN") or None,
-            max_body_bytes=_int_env("FLOWYARD_MAX_BODY_BYTES", 1024 * 1024),
-            validate_signatures=os.environ.get("FLOWYARD_VALIDATE_SIGNATURES", "true").lower()
-            not in ("0", "false", "no", "off"),
-            platform=os.environ.get("FLOWYARD_PLATFORM", "local"),
-            twilio_account_sid=os.environ.get("FLOWYARD_TWILIO_ACCOUNT_SID") or None,
-            twilio_auth_token=os.environ.get("FLOWYARD_TWILIO_AUTH_TOKEN") or None,
-            twilio_api_url=os.environ.get("FLOWYARD_TWILIO_API_URL") or None,
-            twilio_workspace_sid=os.environ.get("FLOWYARD_TWILIO_WORKSPACE_SID") or None,
-            timer_interval=float(os.environ.get("FLOWYARD_TIMER_INTERVAL") or 1.0),
-            lease_seconds=float(os.environ.get("FLOWYARD_LEASE_SECONDS") or 30.0),
+            database_url=_raw("FLOWYARD_DATABASE_URL") or "",
+            public_url=_raw("FLOWYARD_PUBLIC_URL"),
+            account_sid=_raw("FLOWYARD_ACCOUNT_SID"),
+            auth_token=_raw("FLOWYARD_AUTH_TOKEN"),
+            max_body_bytes=_int_env("FLOWYARD_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
+            validate_signatures=_flag_env("FLOWYARD_VALIDATE_SIGNATURES", True),
+            platform=_raw("FLOWYARD_PLATFORM") or "local",
+            twilio_account_sid=_raw("FLOWYARD_TWILIO_ACCOUNT_SID"),
+            twilio_auth_token=_raw("FLOWYARD_TWILIO_AUTH_TOKEN"),
+            twilio_api_url=_raw("FLOWYARD_TWILIO_API_URL"),
+            twilio_workspace_sid=_raw("FLOWYARD_TWILIO_WORKSPACE_SID"),
+            timer_interval=_float_env("FLOWYARD_TIMER_INTERVAL", 1.0, minimum=0.01),
+            lease_seconds=_float_env("FLOWYARD_LEASE_SECONDS", 30.0, minimum=0.5),
             auth_failures_per_address=_int_env("FLOWYARD_AUTH_FAILURES_PER_ADDRESS", 30),
             auth_failures_per_sid=_int_env("FLOWYARD_AUTH_FAILURES_PER_SID", 10),
-            http_deny=os.environ.get("FLOWYARD_HTTP_DENY") or None,
-            http_allow=os.environ.get("FLOWYARD_HTTP_ALLOW") or None,
-            execution_lifetime=float(
-                os.environ.get("FLOWYARD_EXECUTION_LIFETIME") or 30 * 24 * 3600.0
+            http_deny=_raw("FLOWYARD_HTTP_DENY"),
+            http_allow=_raw("FLOWYARD_HTTP_ALLOW"),
+            execution_lifetime=_float_env(
+                "FLOWYARD_EXECUTION_LIFETIME", 30 * 24 * 3600.0, minimum=1.0
             ),
-            retention_days=float(os.environ.get("FLOWYARD_RETENTION_DAYS") or 30.0),
+            retention_days=_float_env("FLOWYARD_RETENTION_DAYS", 30.0),
             metrics=_flag_env("FLOWYARD_METRICS", True),
         )
+        if settings.platform not in ("local", "twilio"):
+            raise ConfigError(f"FLOWYARD_PLATFORM={settings.platform!r}: expected local or twilio")
         for key, value in overrides.items():
             if value is not None:
                 setattr(settings, key, value)
-        if settings.retention_days < 0:
-            raise ValueError("FLOWYARD_RETENTION_DAYS must be 0 (keep everything) or more")
+        if not settings.database_url:
+            settings.database_url = default_database_url()
         return settings

@@ -134,7 +134,20 @@ def test_keys_create(database_url: str) -> None:
     assert other is not None and other.group() != key["sid"]
 
 
+def test_read_only_commands_do_not_create_a_database(tmp_path: Path) -> None:
+    missing = tmp_path / "elsewhere" / "flowyard.db"
+    for command in (("accounts", "list"), ("keys", "list", "--account", "AC" + "0" * 32)):
+        result = run(*command, "--database-url", f"sqlite:///{missing}")
+        assert result.returncode == 1
+        assert result.stderr.strip() == (
+            f"error: no database at {missing} (start `flowyard serve` once, or pass "
+            "--database-url)"
+        )
+    assert not missing.exists() and not missing.parent.exists()
+
+
 def test_keys_create_refuses_an_unknown_account(database_url: str) -> None:
+    ok("accounts", "create", "--database-url", database_url)
     result = run(
         "keys", "create", "--account", "AC" + "0" * 32, "--json", "--database-url", database_url
     )

@@ -53,7 +53,7 @@ def create_account(
 @accounts_app.command("list")
 def list_accounts(as_json: AsJson = False, database_url: DatabaseUrl = None) -> None:
     """List accounts (SIDs and names; tokens are not shown)."""
-    _, db = open_database(database_url)
+    _, db = open_database(database_url, create=False)
     from flowyard.store import accounts as store
 
     with db.connect() as conn:
@@ -77,7 +77,7 @@ def rotate_token(
 
     Every server process sharing the database refuses the old token within seconds.
     """
-    _, db = open_database(database_url)
+    _, db = open_database(database_url, create=False)
     from flowyard.store import accounts as store
 
     with db.begin() as conn:
@@ -99,7 +99,7 @@ def create_key(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create an API key; the secret is printed once and only its hash is stored."""
-    _, db = open_database(database_url)
+    _, db = open_database(database_url, create=False)
     from flowyard.store import accounts as store
 
     with db.begin() as conn:
@@ -120,7 +120,7 @@ def list_keys(
     database_url: DatabaseUrl = None,
 ) -> None:
     """List an account's API keys (SIDs, names, creation dates; secrets are never stored)."""
-    _, db = open_database(database_url)
+    _, db = open_database(database_url, create=False)
     from flowyard.store import accounts as store
 
     with db.connect() as conn:
@@ -155,7 +155,7 @@ def revoke_key(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Delete an API key: REST calls and console sessions using it stop within seconds."""
-    _, db = open_database(database_url)
+    _, db = open_database(database_url, create=False)
     from flowyard.store import accounts as store
 
     with db.begin() as conn:
