@@ -62,9 +62,7 @@ def transition_traffic(
     widget count together. ``ix_steps_flow_date`` serves the filter.
     """
     query = (
-        sa.select(
-            steps.c.transitioned_from, steps.c.name, steps.c.transitioned_to, sa.func.count()
-        )
+        sa.select(steps.c.transitioned_from, steps.c.name, steps.c.transitioned_to, sa.func.count())
         .where(steps.c.account_sid == account_sid, steps.c.flow_sid == flow_sid)
         .group_by(steps.c.transitioned_from, steps.c.name, steps.c.transitioned_to)
     )
