@@ -143,7 +143,8 @@ async def delete_execution(request: Request) -> Response:
 
 
 async def traffic(request: Request) -> Response:
-    """How many executions entered each widget in the last ``hours`` (or ``all``)."""
+    """How many executions entered each widget in the last ``hours`` (or ``all``), and how
+    often each transition (from, event, to) was taken: the canvas marks those never taken."""
     sess = session.require(request)
     db, flow_sid = request.app.state.db, request.path_params["sid"]
     hours = request.query_params.get("hours", "24")
@@ -155,10 +156,15 @@ async def traffic(request: Request) -> Response:
     flow = flow_service.get_flow(db, sess.account_sid, flow_sid)
     with db.connect() as conn:
         started, entered = queries.widget_traffic(conn, sess.account_sid, flow_sid, since)
+        taken = queries.transition_traffic(conn, sess.account_sid, flow_sid, since)
     initial = orjson.loads(flow.definition).get("initial_state")
     if isinstance(initial, str):
         entered[initial] = max(entered.get(initial, 0), started)
-    return JSON({"executions": started, "widgets": entered})
+    transitions = [
+        {"from": source, "event": event, "to": target, "count": count}
+        for source, event, target, count in taken
+    ]
+    return JSON({"executions": started, "widgets": entered, "transitions": transitions})
 
 
 routes = [

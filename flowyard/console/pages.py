@@ -37,8 +37,8 @@ def _csp() -> str:
 
 # Modules each page imports beyond common.js and specs.js: preloaded, so no import waterfall.
 _MODULES = {
-    "editor.js": ("canvas.js", "ports.js", "inspector.js", "model.js"),
-    "execution.js": ("canvas.js", "ports.js", "jsontree.js", "alerts.js"),
+    "editor.js": ("canvas.js", "ports.js", "overlay.js", "coverage.js", "inspector.js", "model.js"),
+    "execution.js": ("canvas.js", "ports.js", "overlay.js", "jsontree.js", "alerts.js"),
 }
 
 
@@ -297,9 +297,17 @@ EDITOR_BODY = """
 <option value="1">last hour</option><option value="24">last 24 h</option>
 <option value="168">last 7 days</option><option value="720">last 30 days</option>
 <option value="all">all time</option></select></label>
+<label class="traffic" title="Mark the transitions no execution took in this period (a split's
+conditions that lead to the same widget count together: steps do not record which matched)">
+<input type="checkbox" id="never-taken"> never taken</label>
+<button id="coverage-load" type="button"
+title="Show a coverage file (flowyard test --coverage-json) on the canvas">Coverage…</button>
+<input type="file" id="coverage-file" accept=".json,application/json" hidden
+aria-label="Coverage file">
 <button id="toggle-sim" aria-pressed="false">Simulator</button>
 <button id="save" class="primary">Save…</button>
 </div>
+<div id="coverage-bar" class="coverage-bar" hidden></div>
 <div class="workspace">
 <aside id="palette" class="palette" aria-label="Add a widget"></aside>
 <section id="canvas-pane" class="pane" aria-label="Canvas"></section>

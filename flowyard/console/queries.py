@@ -53,6 +53,24 @@ def widget_traffic(
     return total, {name: count for name, count in conn.execute(entered)}
 
 
+def transition_traffic(
+    conn: sa.Connection, account_sid: str, flow_sid: str, since: datetime | None
+) -> list[tuple[str, str, str, int]]:
+    """Steps since ``since`` per (from, event, to): how often each transition was taken.
+
+    Steps keep no condition index, so two conditions of a split that lead to the same
+    widget count together. ``ix_steps_flow_date`` serves the filter.
+    """
+    query = (
+        sa.select(steps.c.transitioned_from, steps.c.name, steps.c.transitioned_to, sa.func.count())
+        .where(steps.c.account_sid == account_sid, steps.c.flow_sid == flow_sid)
+        .group_by(steps.c.transitioned_from, steps.c.name, steps.c.transitioned_to)
+    )
+    if since is not None:
+        query = query.where(steps.c.date_created >= since)
+    return [(row[0], row[1], row[2], row[3]) for row in conn.execute(query)]
+
+
 def last_step(conn: sa.Connection, account_sid: str, execution_sid: str) -> Any | None:
     """The newest step of an execution: where it is now (or where it ended)."""
     return conn.execute(

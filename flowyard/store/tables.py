@@ -134,6 +134,8 @@ steps = sa.Table(
     sa.Column("patch", sa.Text, nullable=False),
     sa.Column("date_created", sa.DateTime, nullable=False),
     sa.Index("ix_steps_execution_id", "execution_sid", "id"),
+    # The console's traffic view: a flow's steps in a period.
+    sa.Index("ix_steps_flow_date", "flow_sid", "date_created"),
 )
 
 messages = sa.Table(

@@ -1,6 +1,7 @@
 // The SVG canvas: widgets as cards at their offsets, transitions as arrows, pan and zoom,
 // drag to move, drag from an event to a widget to connect (to empty space to disconnect).
 import { clear, el, svg } from "./common.js";
+import { edgeState, neverRan } from "./overlay.js";
 import { curve, portsOf, textWidth, truncate } from "./ports.js";
 import SPECS from "./specs.js";
 
@@ -29,7 +30,8 @@ export class Canvas {
         ". Arrow keys pan, plus and minus zoom, 0 fits; Tab moves between widgets.",
     });
     this.root.append(svg("defs", {},
-      this.marker("arrow", "arrow-head"), this.marker("arrow-taken", "arrow-head taken")));
+      this.marker("arrow", "arrow-head"), this.marker("arrow-taken", "arrow-head taken"),
+      this.marker("arrow-untaken", "arrow-head untaken")));
     this.viewport = svg("g", { class: "viewport" });
     this.edges = svg("g", { class: "edges" });
     this.cards = svg("g", { class: "cards" });
@@ -56,7 +58,8 @@ export class Canvas {
   }
 
   // problems: Map name -> {errors, warnings}; visited: Set; taken: Set "from|event|to";
-  // current: name; counts: Map name -> number; failed: Map name -> "error" | "warning".
+  // current: name; counts: Map name -> number; failed: Map name -> "error" | "warning";
+  // coverage: {ran, edges} (overlay.js).
   setDecorations(deco) {
     this.deco = { ...this.deco, ...deco };
     this.render();
@@ -115,6 +118,7 @@ export class Canvas {
     else if (problems && problems.warnings.length) classes.push("has-warning");
     if (deco.visited && deco.visited.has(state.name)) classes.push("visited");
     if (deco.current === state.name) classes.push("current");
+    if (neverRan(deco.coverage, state.name)) classes.push("unrun");
     const failed = deco.failed && deco.failed.get(state.name);
     if (failed) classes.push(failed === "warning" ? "widget-warned" : "widget-failed");
     const typeLabel = spec ? spec.label : `${state.type} (unknown type)`;
@@ -122,6 +126,7 @@ export class Canvas {
     if (problems && problems.errors.length) described.push(`${problems.errors.length} errors`);
     if (problems && problems.warnings.length) described.push(`${problems.warnings.length} warnings`);
     if (failed) described.push(failed === "warning" ? "raised a warning" : "failed");
+    if (classes.includes("unrun")) described.push("never ran");
     const g = svg("g", {
       class: classes.join(" "), transform: `translate(${box.x},${box.y})`, tabindex: 0,
       role: "button", "aria-label": described.join(", "), dataset: { widget: state.name },
@@ -132,13 +137,14 @@ export class Canvas {
     svg("text", { class: "type", x: PAD, y: 39 }, truncate(typeLabel, box.w - 20, 6.5)));
     for (const port of box.ports) {
       const connected = port.next ? " connected" : "";
+      const cov = edgeState(deco.coverage, state.name, port);
       g.append(svg("g", {
-        class: "port" + connected, transform: `translate(${port.x},${PORT_Y})`,
+        class: "port" + connected + (cov ? cov.cls : ""), transform: `translate(${port.x},${PORT_Y})`,
         dataset: { event: port.event, index: port.index },
       },
-      svg("title", {}, this.opt.editable
+      svg("title", {}, (this.opt.editable
         ? `${port.label}: drag to a widget to connect, to empty space to disconnect`
-        : port.label),
+        : port.label) + (cov ? `\n${cov.title}` : "")),
       svg("rect", { width: port.w, height: PORT_H, rx: 10 }),
       svg("text", { x: port.w / 2, y: 14, "text-anchor": "middle" }, port.label),
       svg("circle", { class: "dot", cx: port.w / 2, cy: box.h - PORT_Y, r: 5 })));
@@ -175,11 +181,14 @@ export class Canvas {
         const x2 = target.x + target.w / 2;
         const y2 = target.y;
         const isTaken = taken.has(`${box.state.name}|${port.event}|${port.next}`);
+        const cov = edgeState(this.deco.coverage, box.state.name, port);
+        const head = cov ? (cov.count ? "arrow-taken" : "arrow-untaken") : isTaken ? "arrow-taken" : "arrow";
         this.edges.append(svg("path", {
-          d: curve(x1, y1, x2, y2), class: "edge" + (isTaken ? " taken" : ""),
-          "marker-end": `url(#${isTaken ? "arrow-taken" : "arrow"})`,
+          d: curve(x1, y1, x2, y2), class: "edge" + (isTaken ? " taken" : "") + (cov ? cov.cls : ""),
+          "marker-end": `url(#${head})`,
           dataset: { from: box.state.name, event: port.event, to: port.next },
-        }));
+        }, cov && svg("title", {}, `${box.state.name} → ${port.label} → ${port.next}: ${cov.title}`)));
+        if (cov) this.edges.append(svg("text", { class: "edge-count" + cov.cls, x: x1 + 5, y: y1 + 15 }, cov.label));
       }
     }
   }

@@ -1,6 +1,7 @@
 // The flow editor page: canvas, palette, inspector, problems, JSON editor, save, traffic.
 import { api, clear, debounce, el, errorText, flowSid, parsePath, plural, toast } from "./common.js";
 import { Canvas } from "./canvas.js";
+import { mountOverlay } from "./coverage.js";
 import { renderInspector } from "./inspector.js";
 import * as model from "./model.js";
 import SPECS from "./specs.js";
@@ -248,7 +249,7 @@ function renderProblems(body) {
     errors.map((e) => item("error", e)), warnings.map((w) => item("warning", w))));
 }
 
-// --- JSON editor, tabs, save, traffic, undo -------------------------------------------
+// --- JSON editor, tabs, save, undo -------------------------------------------
 
 const jsonInput = debounce(() => {
   let parsed;
@@ -308,18 +309,6 @@ function showFlow() {
   document.title = `${ed.flow.friendly_name} · Flowyard`;
 }
 
-async function traffic() {
-  const period = $("traffic").value;
-  if (!period) return canvas.setDecorations({ counts: null });
-  try {
-    const data = await api("GET", `/flows/${flowSid}/traffic?hours=${period}`);
-    canvas.setDecorations({ counts: new Map(Object.entries(data.widgets)) });
-    toast(`${plural(data.executions, "execution")} in this period`);
-  } catch (error) {
-    toast(errorText(error), "error");
-  }
-}
-
 function undo(from, to) {
   if (!from.length) return;
   to.push(JSON.stringify(ed.def));
@@ -334,7 +323,10 @@ function bind() {
   $("tab-json").addEventListener("click", () => showPane("json"));
   $("json").addEventListener("input", () => jsonInput());
   $("toggle-sim").addEventListener("click", () => showTab(ed.sideTab === "simulator" ? "inspector" : "simulator"));
-  $("traffic").addEventListener("change", traffic);
+  mountOverlay({ canvas, definition: () => ed.def, select: (name) => {
+    select(name);
+    canvas.reveal(name);
+  } });
   $("flow-name").addEventListener("input", () => setDirty(true));
   $("save").addEventListener("click", () => {
     clear($("save-problems"));

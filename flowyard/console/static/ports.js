@@ -25,8 +25,9 @@ function matchLabel(transition) {
   return label.length > 28 ? label.slice(0, 27) + "…" : label;
 }
 
-// One port per event (the first transition for it), one per match transition of a split,
-// and one per transition whose event the widget type does not know.
+// One port per event (the first transition for it), one per match transition of a split
+// (``match``: its index among the split's conditions, as coverage files count them), and one
+// per transition whose event the widget type does not know.
 export function portsOf(state) {
   const spec = SPECS.widgets[state.type];
   const transitions = Array.isArray(state.transitions) ? state.transitions : [];
@@ -34,9 +35,10 @@ export function portsOf(state) {
   const ports = [];
   for (const event of known) {
     if (event === "match") {
+      let match = 0;
       transitions.forEach((t, index) => {
         if (t && t.event === "match") {
-          ports.push({ event, index, label: matchLabel(t), next: t.next || "" });
+          ports.push({ event, index, match: match++, label: matchLabel(t), next: t.next || "" });
         }
       });
     } else {
