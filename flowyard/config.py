@@ -45,6 +45,8 @@ class Settings:
     http_allow: str | None = None
     # Studio ends an execution 30 days after it started; shorter lifetimes suit tests.
     execution_lifetime: float = 30 * 24 * 3600.0
+    # Run Function widgets given by SIDs: JSON object (or a file of one), SID or name -> URL.
+    functions: str | None = None
     # GET /metrics, the request timing middleware and the runtime's counters; off: none of them.
     metrics: bool = True
 
@@ -74,6 +76,7 @@ class Settings:
                 os.environ.get("FLOWYARD_EXECUTION_LIFETIME") or 30 * 24 * 3600.0
             ),
             metrics=_flag_env("FLOWYARD_METRICS", True),
+            functions=os.environ.get("FLOWYARD_FUNCTIONS") or None,
         )
         for key, value in overrides.items():
             if value is not None:
