@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import orjson
 
+from flowyard.engine.widgets._messaging import content_preview
 from flowyard.platform import (
     CallRequest,
     CallUpdate,
@@ -14,7 +15,6 @@ from flowyard.platform import (
     TaskRequest,
 )
 from flowyard.platform.calls import call_outputs, recording_outputs
-from flowyard.engine.widgets._messaging import content_preview
 from flowyard.platform.resources import content_columns, message_outputs
 from flowyard.sids import new_sid
 from flowyard.store.clock import utcnow

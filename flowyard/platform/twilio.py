@@ -23,8 +23,8 @@ from flowyard.platform import (
     TaskRequest,
 )
 from flowyard.platform.calls import call_outputs
-from flowyard.platform.serverless import Serverless
 from flowyard.platform.resources import content_columns, message_outputs
+from flowyard.platform.serverless import Serverless
 from flowyard.store.clock import utcnow
 
 
