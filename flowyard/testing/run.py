@@ -263,6 +263,11 @@ class FlowRun:
         heard = len(self.heard)
         answer = self.phone.answer(call, given)
         self.timeline += [("heard", text) for text in self.heard[heard:]]
+        if call.request.get("handoff"):
+            # A TwiML Redirect with timeout 0 handed the call over: the execution ends here.
+            self.phone = None
+            self._absorb(end(self.state, self.env))
+            return
         if answer == WAIT:
             return
         if answer == HANGUP:
