@@ -93,8 +93,9 @@ class ServiceCalls:
             url, problem = await self.functions.url(request, call.widget)
             if url is None:
                 return Outcome(False, None, problem)
-            resolved = engine.ServiceCall(call.kind, call.widget, {**request, "url": url})
-            return await self.serve(resolved, state, account_sid, unsaved)
+            # Kept on the request: an alert for a failed call names the URL it went to.
+            request["url"] = url
+            return await self.serve(call, state, account_sid, unsaved)
         elif call.kind in ("http", "function"):
             # Studio signs its outbound calls, so apps that check X-Twilio-Signature accept them.
             with self.db.connect() as conn:
