@@ -89,6 +89,8 @@ class Settings:
     execution_lifetime: float = 30 * 24 * 3600.0
     # Executions (and messages, calls, alerts) older than this many days are deleted; 0 keeps.
     retention_days: float = 30.0
+    # Run Function widgets given by SIDs: JSON object (or a file of one), SID or name -> URL.
+    functions: str | None = None
     # GET /metrics, the request timing middleware and the runtime's counters; off: none of them.
     metrics: bool = True
 
@@ -118,6 +120,7 @@ class Settings:
             ),
             retention_days=_float_env("FLOWYARD_RETENTION_DAYS", 30.0),
             metrics=_flag_env("FLOWYARD_METRICS", True),
+            functions=_raw("FLOWYARD_FUNCTIONS"),
         )
         if settings.platform not in ("local", "twilio"):
             raise ConfigError(f"FLOWYARD_PLATFORM={settings.platform!r}: expected local or twilio")

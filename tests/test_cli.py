@@ -140,8 +140,7 @@ def test_read_only_commands_do_not_create_a_database(tmp_path: Path) -> None:
         result = run(*command, "--database-url", f"sqlite:///{missing}")
         assert result.returncode == 1
         assert result.stderr.strip() == (
-            f"error: no database at {missing} (start `flowyard serve` once, or pass "
-            "--database-url)"
+            f"error: no database at {missing} (start `flowyard serve` once, or pass --database-url)"
         )
     assert not missing.exists() and not missing.parent.exists()
 

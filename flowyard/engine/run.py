@@ -15,6 +15,7 @@ from .environment import Environment
 from .io import EngineError, Sprint, Step
 from .liquid import Renderer, TemplateError
 from .model import Flow, State
+from .specs import WIDGET_SPECS
 from .state import ACTIVE, ENDED, ExecutionState, Frame, ServiceCall, Wait
 from .widgets import widget_for
 from .widgets.base import (
@@ -30,6 +31,8 @@ from .widgets.base import (
 
 END = "Ended"
 MAX_STEPS_CODE = 81000
+UNSUPPORTED_CODE = 84002  # Twilio: "Workflow execution failed"
+FAILURE_EVENTS = ("failed", "fail", "failure")
 SAME_WIDGET_CODE = 81001
 
 _RENDERERS: dict[tuple[int, str], Renderer] = {}
@@ -297,18 +300,28 @@ class Run:
             source = self.flow.state(name)
             handler = widget_for(source.type) if source is not None else None
             if source is None or handler is None:
-                kind = source.type if source is not None else "?"
-                name, outcome = self.fatal(
-                    EngineError(
-                        "unsupported_widget",
-                        f"widget type {kind!r} is not supported by this engine",
-                        widget=name,
-                    )
-                )
+                name, outcome = self.unsupported(name, source)
                 continue
             if outcome is None:
                 outcome = self.call(source, handler, "enter")
             name, outcome = self.handle(source, handler, outcome)
+
+    def unsupported(self, name: str, source: State | None) -> tuple[str | None, Outcome | None]:
+        """A widget type the validator accepts but this engine cannot run: it takes its
+        failure transition (``failed``/``fail``) with an error, as a widget that failed at
+        run time does; a type with no failure event ends the execution."""
+        kind = source.type if source is not None else "?"
+        error = EngineError(
+            "unsupported_widget",
+            f"widget type {kind!r} is not supported by this engine",
+            UNSUPPORTED_CODE,
+            name,
+        )
+        spec = WIDGET_SPECS.get(kind)
+        event = next((e for e in FAILURE_EVENTS if spec and e in spec.events), None)
+        if source is None or event is None:
+            return self.fatal(error)
+        return self.handle(source, Widget(), Next(event, {}, error=error))
 
     def guarded(self, first: Callable[[], tuple[str | None, Outcome | None]]) -> None:
         """Run ``first`` then the loop; a limit stop or an unexpected exception (a widget

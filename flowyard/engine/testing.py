@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ from .model import Flow
 from .runner import resume, start
 from .services import Service, run_until_wait
 from .state import ExecutionState, ServiceCall
+from .widgets._messaging import content_preview
 
 ACCOUNT_SID = "AC" + "0" * 32
 EPOCH = datetime(2024, 1, 15, 17, 0, tzinfo=UTC)
@@ -86,6 +87,8 @@ class Stubs:
 
     ``respond`` answers http/function calls with ``(status, body, content_type)`` (a body
     that is not a string is sent as JSON); by default every request gets ``200 {}``.
+    ``functions`` maps a Run Function's ``function_sid`` (or its widget's name) to the URL a
+    Function given by SIDs is called at; one not listed fails as an unknown Function does.
     """
 
     def __init__(
@@ -94,8 +97,10 @@ class Stubs:
         *,
         respond: Responder | None = None,
         account_sid: str = ACCOUNT_SID,
+        functions: dict[str, str] | None = None,
     ) -> None:
         self.clock = clock or VirtualClock()
+        self.functions = dict(functions or {})
         self.respond = respond or (lambda call: (200, {}, "application/json"))
         self.account_sid = account_sid
         self.calls: list[ServiceCall] = []
@@ -127,7 +132,7 @@ class Stubs:
                 "Price": None,
                 "Sid": sid,
                 "MessagingServiceSid": sender if via_service else None,
-                "Body": request.get("body", ""),
+                "Body": message_body(request),
                 "ApiVersion": "2010-04-01",
                 "DateCreated": when,
                 "SubresourceUris": {
@@ -142,6 +147,12 @@ class Stubs:
         )
 
     def http(self, call: ServiceCall) -> CallResult:
+        if call.kind == "function" and not call.request.get("url"):
+            url = function_url(self.functions, call)
+            if url is None:
+                self.calls.append(call)
+                return CallResult(ok=False, error=unknown_function(call))
+            call = replace(call, request={**call.request, "url": url})
         self.calls.append(call)
         status, body, content_type = self.respond(call)
         text = body if isinstance(body, str) else json.dumps(body)
@@ -244,13 +255,37 @@ class Session:
 
     def timeout(self) -> Sprint:
         """Move the clock to the wait's deadline and fire the timer."""
-        wait = self.state.wait
-        if wait is not None and wait.until is not None:
-            self.env.clock.set(datetime.fromtimestamp(wait.until, UTC))
+        wait, state = self.state.wait, self.state
+        until = wait.until if wait is not None else state.expires_at
+        if until is not None:
+            # Waiting on anything else (a call's TwiML with no timer): the lifetime expiry.
+            self.env.clock.set(datetime.fromtimestamp(until, UTC))
         return self.resume(Timeout())
 
     def fail_delivery(self, **params: Any) -> Sprint:
         return self.resume(DeliveryFailure(params))
+
+
+def function_url(functions: dict[str, Any], call: ServiceCall) -> Any:
+    """What ``functions`` maps a Run Function given by SIDs to: by SID, then widget name."""
+    sid = str(call.request.get("function_sid") or "")
+    for key in (sid, call.widget):
+        if key and key in functions:
+            return functions[key]
+    return None
+
+
+def unknown_function(call: ServiceCall) -> str:
+    sid = call.request.get("function_sid") or "?"
+    return f"Function {sid} ({call.widget}) has no URL: map it in 'functions'"
+
+
+def message_body(request: dict[str, Any]) -> str:
+    """The body a message request ends up with: its own, or a template's readable stand-in."""
+    body = str(request.get("body") or "")
+    if body or not request.get("content_sid"):
+        return body
+    return content_preview(str(request["content_sid"]), request.get("content_variables"))
 
 
 def inbound_sms(body: str, from_: str, to: str, **extra: Any) -> dict[str, Any]:

@@ -21,6 +21,9 @@ class MessageRequest:
     body: str
     media_urls: list[str] = field(default_factory=list)
     status_callback: str | None = None
+    # A Content Template (HX...) and its variables: sent as ContentSid/ContentVariables.
+    content_sid: str | None = None
+    content_variables: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import orjson
 
+from flowyard.engine.widgets._messaging import content_preview
 from flowyard.platform import (
     CallRequest,
     CallUpdate,
@@ -14,7 +15,7 @@ from flowyard.platform import (
     TaskRequest,
 )
 from flowyard.platform.calls import call_outputs, recording_outputs
-from flowyard.platform.resources import message_outputs
+from flowyard.platform.resources import content_columns, message_outputs
 from flowyard.sids import new_sid
 from flowyard.store.clock import utcnow
 
@@ -29,7 +30,7 @@ class LocalPlatform:
             return Outcome(False, {}, "A 'To' phone number is required.", 21604)
         if not request.from_:
             return Outcome(False, {}, "A 'From' phone number is required.", 21603)
-        if not request.body and not request.media_urls:
+        if not request.body and not request.media_urls and not request.content_sid:
             return Outcome(False, {}, "Message body is required.", 21602)
         now = utcnow()
         via_service = request.from_.startswith("MG")
@@ -40,7 +41,13 @@ class LocalPlatform:
             "direction": "outbound-api",
             "from_": request.from_,
             "to": request.to,
-            "body": request.body,
+            # Twilio renders a template into the body; the outbox has no templates to render.
+            "body": request.body
+            or (
+                content_preview(request.content_sid, request.content_variables)
+                if request.content_sid
+                else ""
+            ),
             "media_urls": orjson.dumps(request.media_urls).decode(),
             # Sent through a Messaging Service, Twilio first answers "accepted".
             "status": "accepted" if via_service else "queued",
@@ -48,6 +55,7 @@ class LocalPlatform:
             # Twilio counts segments only once a Messaging Service has picked a sender.
             "num_segments": 0 if via_service else 1,
             "error_code": None,
+            **content_columns(request),
             "date_created": now,
             "date_updated": now,
         }

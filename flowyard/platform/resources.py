@@ -21,6 +21,14 @@ def _rfc2822(value: Any) -> str | None:
     return format_datetime(value.replace(tzinfo=UTC)) if value is not None else None
 
 
+def content_columns(request: Any) -> dict[str, Any]:
+    """The outbox columns that keep a Content Template message's template and variables."""
+    if not request.content_sid:
+        return {"content_sid": None, "content_variables": None}
+    variables = orjson.dumps(request.content_variables or {}).decode()
+    return {"content_sid": request.content_sid, "content_variables": variables}
+
+
 def message_outputs(row: Any) -> dict[str, Any]:
     """The ``outbound`` object of a send widget, as Studio records it."""
     get = row.get if isinstance(row, dict) else row._mapping.get

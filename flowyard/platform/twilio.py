@@ -23,7 +23,8 @@ from flowyard.platform import (
     TaskRequest,
 )
 from flowyard.platform.calls import call_outputs
-from flowyard.platform.resources import message_outputs
+from flowyard.platform.resources import content_columns, message_outputs
+from flowyard.platform.serverless import Serverless
 from flowyard.store.clock import utcnow
 
 
@@ -41,10 +42,22 @@ class TwilioPlatform:
             # Tests (and proxies) point the SDK at another host.
             self._client.api.base_url = settings.twilio_api_url
             self._client.taskrouter.base_url = settings.twilio_api_url
+            self._client.serverless.base_url = settings.twilio_api_url
         self._workspace = settings.twilio_workspace_sid
+        self.serverless = Serverless(self._client)
+
+    async def function_url(self, service_sid: str, environment_sid: str, function_sid: str) -> str:
+        """A Run Function's URL from its SIDs (Serverless API, cached)."""
+        return await self.serverless.url(service_sid, environment_sid, function_sid)
 
     async def send_message(self, request: MessageRequest) -> Outcome:
-        kwargs: dict[str, Any] = {"to": request.to, "body": request.body}
+        kwargs: dict[str, Any] = {"to": request.to}
+        if request.body or not request.content_sid:
+            kwargs["body"] = request.body
+        if request.content_sid:
+            kwargs["content_sid"] = request.content_sid
+            if request.content_variables:
+                kwargs["content_variables"] = orjson.dumps(request.content_variables).decode()
         if request.from_.startswith("MG"):
             kwargs["messaging_service_sid"] = request.from_
         else:
@@ -73,6 +86,7 @@ class TwilioPlatform:
             "messaging_service_sid": message.messaging_service_sid,
             "num_segments": int(message.num_segments or 1),
             "error_code": message.error_code,
+            **content_columns(request),
             "date_created": now,
             "date_updated": now,
         }

@@ -20,6 +20,7 @@ from flowyard.platform import (
     RecordingRequest,
     TaskRequest,
 )
+from flowyard.platform.functions import Functions, load_mapping
 from flowyard.platform.http import HttpRequest, perform
 from flowyard.store import accounts as account_store
 from flowyard.store import calls as call_store
@@ -45,6 +46,9 @@ class ServiceCalls:
         self.settings = settings
         self.platform = platform
         self.http = http
+        self.functions = Functions(
+            load_mapping(settings.functions), getattr(platform, "function_url", None)
+        )
 
     def external(self, kind: str) -> bool:
         """Whether answering a ``kind`` call has effects outside this process."""
@@ -69,6 +73,8 @@ class ServiceCalls:
                     body=request.get("body") or "",
                     media_urls=[u for u in request.get("media_urls") or [] if u],
                     status_callback=self._status_callback(account_sid, state),
+                    content_sid=request.get("content_sid") or None,
+                    content_variables=dict(request.get("content_variables") or {}),
                 )
             )
         elif call.kind == "task":
@@ -83,6 +89,13 @@ class ServiceCalls:
                     timeout=request.get("timeout"),
                 )
             )
+        elif call.kind == "function" and not request.get("url"):
+            url, problem = await self.functions.url(request, call.widget)
+            if url is None:
+                return Outcome(False, None, problem)
+            # Kept on the request: an alert for a failed call names the URL it went to.
+            request["url"] = url
+            return await self.serve(call, state, account_sid, unsaved)
         elif call.kind in ("http", "function"):
             # Studio signs its outbound calls, so apps that check X-Twilio-Signature accept them.
             with self.db.connect() as conn:

@@ -37,6 +37,8 @@ class VoiceAnswer:
     execution_sid: str | None = None
     verbs: list[dict[str, Any]] = field(default_factory=list)
     step: int | None = None
+    # The verbs hand the call over for good (TwiML Redirect, timeout 0): the execution ends.
+    handoff: bool = False
 
 
 HANGUP = VoiceAnswer("hangup")
@@ -66,7 +68,8 @@ def answer_for(row: Any | None) -> VoiceAnswer:
         return VoiceAnswer("twiml", row.sid, HOLD, step)
     if pending.kind != TWIML:
         return HANGUP
-    return VoiceAnswer("twiml", row.sid, list(pending.request.get("verbs") or []), step)
+    verbs = list(pending.request.get("verbs") or [])
+    return VoiceAnswer("twiml", row.sid, verbs, step, bool(pending.request.get("handoff")))
 
 
 class Voice:
@@ -108,7 +111,13 @@ class Voice:
         row = await self.runtime.deliver(row.sid, inputs.VOICE, payload, wait=ANSWER_WITHIN)
         if status in ENDED_CALL and event is None:
             return EMPTY
-        return answer_for(row)
+        return await self._answered(answer_for(row))
+
+    async def _answered(self, answer: VoiceAnswer) -> VoiceAnswer:
+        """``answer`` goes to the call; one that hands the call over ends the execution."""
+        if answer.handoff and answer.execution_sid is not None:
+            await self.runtime.deliver(answer.execution_sid, inputs.END, {})
+        return answer
 
     def _track(self, call: Any, params: dict[str, str]) -> None:
         """Keep the Calls resource in step with what Twilio reports."""
@@ -162,8 +171,9 @@ class Voice:
             return VoiceAnswer("unavailable")
         if item is None:
             if row.initiated_by == call_sid:  # Twilio asked again for a call already started
-                return answer_for(row)
+                return await self._answered(answer_for(row))
             # Studio: with concurrent calls off, a caller with an active execution is refused.
             return VoiceAnswer("unavailable")
         self.runtime.spawn(self.runtime.drive(row.sid, row, [item]))
-        return answer_for(await self.runtime.wait_applied(row.sid, item.id, ANSWER_WITHIN))
+        row = await self.runtime.wait_applied(row.sid, item.id, ANSWER_WITHIN)
+        return await self._answered(answer_for(row))

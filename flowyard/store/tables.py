@@ -156,6 +156,9 @@ messages = sa.Table(
     sa.Column("error_code", sa.Integer, nullable=True),
     sa.Column("date_created", sa.DateTime, nullable=False),
     sa.Column("date_updated", sa.DateTime, nullable=False),
+    # A Content Template message: the template and its variables (JSON object).
+    sa.Column("content_sid", sa.String(34), nullable=True),
+    sa.Column("content_variables", sa.Text, nullable=True),
     sa.Index("ix_messages_account_id", "account_sid", "id"),
     sa.Index("ix_messages_date", "date_created"),
 )

@@ -55,8 +55,11 @@ class FlowFile:
         mocks: Mapping[str, list[Answer | dict[str, Any]]] | None = None,
         subflows: Mapping[str, str | Path] | None = None,
         allow_network: bool = False,
+        functions: Mapping[str, Any] | None = None,
     ) -> None:
         self.path = Path(path)
+        # Run Function widgets given by SIDs: function_sid (or widget name) -> URL or mock.
+        self.functions = dict(functions or {})
         self.flow = parse_flow(path)
         self.mocks = {k: list(v) for k, v in (mocks or {}).items()}
         self.subflows = {
@@ -78,10 +81,11 @@ class FlowFile:
         *,
         allow_network: bool | None = None,
         clock: VirtualClock | None = None,
+        functions: Mapping[str, Any] | None = None,
     ) -> FlowRun:
-        """A run not yet started; ``mocks`` add to (and override) the flow's own."""
+        """A run not yet started; ``mocks`` (and ``functions``) add to the flow's own."""
         allowed = self.allow_network if allow_network is None else allow_network
-        table = Mocks(allow_network=allowed)
+        table = Mocks(allow_network=allowed, functions={**self.functions, **(functions or {})})
         for widget, answers in {**self.mocks, **(mocks or {})}.items():
             table.add(widget, *answers)
         return FlowRun(
@@ -134,6 +138,10 @@ def load_flow(
     mocks: Mapping[str, list[Answer | dict[str, Any]]] | None = None,
     subflows: Mapping[str, str | Path] | None = None,
     allow_network: bool = False,
+    functions: Mapping[str, Any] | None = None,
 ) -> FlowFile:
-    """Load a flow definition file for testing (see ``FlowFile``)."""
-    return FlowFile(path, mocks=mocks, subflows=subflows, allow_network=allow_network)
+    """Load a flow definition file for testing (see ``FlowFile``); ``functions`` maps the
+    ``function_sid`` (or widget name) of a Run Function given by SIDs to a URL or a mock."""
+    return FlowFile(
+        path, mocks=mocks, subflows=subflows, allow_network=allow_network, functions=functions
+    )

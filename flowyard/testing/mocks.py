@@ -12,12 +12,13 @@ import concurrent.futures
 import contextlib
 import json
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import httpx
 
 from flowyard.engine import CallResult, ServiceCall
+from flowyard.engine.testing import function_url, unknown_function
 
 T = TypeVar("T")
 
@@ -83,10 +84,17 @@ class Mocks:
     unmocked: list[str] = field(default_factory=list)
     # Every answer given, in order: ``flowyard chat --record`` turns real ones into mocks.
     log: list[tuple[str, CallResult]] = field(default_factory=list)
+    # Run Function widgets given by SIDs: function_sid (or widget name) -> URL or answers.
+    functions: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any] | None, allow_network: bool = False) -> Mocks:
-        mocks = cls(allow_network=allow_network)
+    def from_json(
+        cls,
+        raw: dict[str, Any] | None,
+        allow_network: bool = False,
+        functions: dict[str, Any] | None = None,
+    ) -> Mocks:
+        mocks = cls(allow_network=allow_network, functions=dict(functions or {}))
         for widget, answers in (raw or {}).items():
             listed = answers if isinstance(answers, list) else [answers]
             mocks.add(widget, *(answer_from_json(a) for a in listed))
@@ -108,6 +116,16 @@ class Mocks:
         answers = self.responses.get(call.widget)
         if answers:
             return answers[min(index, len(answers) - 1)].result()
+        if call.kind == "function" and not call.request.get("url"):
+            target = function_url(self.functions, call)
+            if target is None:
+                self.unmocked.append(call.widget)
+                return CallResult(ok=False, error=unknown_function(call))
+            if not isinstance(target, str):  # a mock given under the Function's SID
+                listed = target if isinstance(target, list) else [target]
+                mocked = [answer_from_json(a) for a in listed]
+                return mocked[min(index, len(mocked) - 1)].result()
+            call = replace(call, request={**call.request, "url": target})
         if self.allow_network:
             return _real(call)
         self.unmocked.append(call.widget)

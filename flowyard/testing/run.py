@@ -33,6 +33,7 @@ from flowyard.engine.testing import (
     VirtualClock,
     VirtualEnvironment,
     inbound_sms,
+    message_body,
 )
 
 from .mocks import Mocks
@@ -267,6 +268,11 @@ class FlowRun:
         heard = len(self.heard)
         answer = self.phone.answer(call, given)
         self.timeline += [("heard", text) for text in self.heard[heard:]]
+        if call.request.get("handoff"):
+            # A TwiML Redirect with timeout 0 handed the call over: the execution ends here.
+            self.phone = None
+            self._absorb(end(self.state, self.env))
+            return
         if answer == WAIT:
             return
         if answer == HANGUP:
@@ -304,7 +310,7 @@ class FlowRun:
                 message = Message(
                     to=str(request.get("to") or ""),
                     from_=str(request.get("from") or ""),
-                    body=str(request.get("body") or ""),
+                    body=message_body(request),
                     media_urls=tuple(u for u in request.get("media_urls") or () if u),
                     widget=call.widget,
                 )
@@ -344,21 +350,28 @@ class FlowRun:
         )
 
     def _next_timer(self) -> float | None:
+        """When the next timer fires: the wait's, a TwiML Redirect's, or the 30-day expiry
+        (which ends an execution waiting on a call too, as the server's timers do)."""
         sprint = self.sprint
         if sprint is None or not self.active:
             return None
+        expires = sprint.state.expires_at
         if sprint.wait is not None:
             return sprint.wait.until
         pending = sprint.pending
-        if pending is not None and pending.kind == "twiml":
-            until = pending.request.get("timeout_at")
-            return float(until) if until is not None else None
-        return None
+        until = pending.request.get("timeout_at") if pending is not None else None
+        if until is not None and pending is not None and pending.kind == "twiml":
+            return min(float(until), expires) if expires is not None else float(until)
+        return expires
 
     def _fire(self) -> None:
         sprint = self.sprint
         assert sprint is not None
-        if sprint.wait is not None:
+        expires = sprint.state.expires_at
+        if sprint.wait is None and expires is not None and self.clock.now().timestamp() >= expires:
+            self.phone = None
+            self._absorb(resume(self.flow, self.state, Timeout(), self.env))
+        elif sprint.wait is not None:
             self._resume(Timeout())
         elif self.phone is not None:
             # A TwiML Redirect that never came back: its widget's ``timeout``.

@@ -28,7 +28,7 @@ ACTIONS = (
     "fail_delivery",
     "expect",
 )
-SHARED_KEYS = ("flow", "subflows", "mocks", "allow_network")
+SHARED_KEYS = ("flow", "subflows", "mocks", "functions", "allow_network")
 
 
 class FormatError(ValueError):
@@ -47,6 +47,8 @@ class Case:
     mocks: dict[str, Any] = field(default_factory=dict)
     subflows: dict[str, Path] = field(default_factory=dict)
     allow_network: bool = False
+    # Run Function widgets given by SIDs: function_sid (or widget name) -> URL or mock.
+    functions: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -95,7 +97,12 @@ def load_cases(path: str | Path) -> list[Case]:
     for index, raw in enumerate(tests):
         if not isinstance(raw, dict):
             raise FormatError(f"{path}: tests[{index}] must be an object")
-        merged = {**shared, **raw, "mocks": {**shared.get("mocks", {}), **raw.get("mocks", {})}}
+        merged = {
+            **shared,
+            **raw,
+            "mocks": {**shared.get("mocks", {}), **raw.get("mocks", {})},
+            "functions": {**shared.get("functions", {}), **raw.get("functions", {})},
+        }
         cases.append(_case(path, index, merged))
     return cases
 
@@ -123,6 +130,7 @@ def _case(path: Path, index: int, raw: dict[str, Any]) -> Case:
         mocks=raw.get("mocks") or {},
         subflows={sid: base / p for sid, p in (raw.get("subflows") or {}).items()},
         allow_network=bool(raw.get("allow_network", False)),
+        functions=raw.get("functions") or {},
     )
 
 
@@ -150,7 +158,9 @@ def _flow(case: Case) -> FlowFile:
 
 
 def start(case: Case) -> FlowRun:
-    run = _flow(case).new_run(case.mocks, allow_network=case.allow_network)
+    run = _flow(case).new_run(
+        case.mocks, allow_network=case.allow_network, functions=case.functions
+    )
     kind, spec = next(iter(case.trigger.items()))
     spec = spec if spec is not None else {}
     if kind == "message":

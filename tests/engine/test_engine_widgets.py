@@ -119,8 +119,8 @@ def test_dangling_next_ends_with_a_step_to_ended():
     assert s.errors[0].kind == "dangling_transition" and not s.errors[0].fatal
 
 
-def test_unknown_and_voice_widgets_fail_cleanly():
-    for widget_type in ("run-conversation-relay", "no-such-widget"):
+def test_unknown_widgets_fail_cleanly():
+    for widget_type in ("no-such-widget",):
         s = session(
             state("v", "set-variables", [go("next", "w")], variables=[]),
             state("w", widget_type, [go("audioComplete")]),

@@ -96,7 +96,9 @@ def test_make_outgoing_call_refused_by_the_platform_fails(server):
             [go("answered"), go("failed")],
             **{"from": "", "to": ""},
         ),
-        first="call_user",
+        # REST only: Studio refuses Make Outgoing Call under incomingCall (81022).
+        state("hello", "say-play", [go("audioComplete")], say="hi"),
+        first="hello",
         rest="call_user",
     )
     with harness(server) as h:

@@ -123,8 +123,6 @@ def test_voice_assessment_matches_the_recording(server, callback):
     # Per-run call SIDs stand in for the recorded one.
     text = json.dumps(ours).replace(call.call_sid, recorded["widgets"]["call_user"]["CallSid"])
     problems = deterministic(expected, json.loads(text))
-    # The recording stored FlowEvent "timeout" beside a speech result that took the speech
-    # branch; we store the event taken.
-    assert problems == [
-        ".widgets.voice_reply_to_prompt.FlowEvent: recorded 'timeout', got 'speech'"
-    ]
+    # The recording stores FlowEvent "timeout" beside a speech result that took the speech
+    # branch (Twilio posts speech once speechTimeout runs out); Flowyard matches it.
+    assert problems == []

@@ -100,7 +100,7 @@ def test_speech_and_timeout(server):
         call = h.voice.call(flow_sid, CALLER, NUMBER, answers=[Speech("sales")])
         context = h.context(flow_sid, call.execution_sid)
         menu = context["widgets"]["menu"]
-        assert menu["SpeechResult"] == "sales" and menu["FlowEvent"] == "speech"
+        assert menu["SpeechResult"] == "sales" and menu["FlowEvent"] == "timeout"
         assert menu["Confidence"] and menu["Language"] == "en-US"
 
         call = h.voice.call(flow_sid, "+15550002222", NUMBER, answers=[SILENCE])

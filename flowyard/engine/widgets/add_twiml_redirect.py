@@ -1,7 +1,11 @@
 """TwiML Redirect (``add-twiml-redirect``): hand the call to another TwiML URL until it
 redirects back with ``FlowEvent=return`` (its other query parameters become the outputs),
-``timeout`` after ``timeout`` seconds (default 14400; 0 waits without a timer), ``fail`` when
-the URL is unusable.
+``timeout`` after ``timeout`` seconds (default 14400), ``fail`` when the URL is unusable.
+
+``timeout: 0`` is "0 if returning control is not desired" (W-TWIML): the call is handed over
+for good. The request says ``handoff``; once the host has answered the call with the
+``<Redirect>``, the execution ends there, with no step out of the widget (docs/fidelity.md).
+On a messaging execution there is no call to redirect: ``fail`` (docs/fidelity.md).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ class AddTwimlRedirect(Widget):
         timeout = run.number("timeout")
         timeout = 14400 if timeout is None or timeout < 0 else timeout
         verbs = [verb("redirect", url, method=method)]
+        if timeout == 0:
+            return twiml(verbs, [], handoff=True)
         return twiml(verbs, ["return", "timeout"], **timer(run, timeout))
 
     def on_result(self, run: WidgetRun, result: CallResult) -> Outcome:

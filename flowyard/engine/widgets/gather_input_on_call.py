@@ -3,6 +3,11 @@
 ``<Gather input=…>`` wraps the prompt; ``input`` follows the wired transitions (wiring
 "User said something" is what turns speech recognition on in Studio). A ``<Redirect>`` after
 the Gather yields ``timeout`` when the caller says and presses nothing.
+
+A speech result is stored with ``FlowEvent: "timeout"`` while the ``speech`` transition is
+taken, as the SaraAlert recording shows: Twilio ends speech recognition when
+``speechTimeout`` runs out after the caller stops talking and only then posts the result,
+so the callback that carries it is a timeout (docs/fidelity.md, "Gather speech").
 """
 
 from __future__ import annotations
@@ -53,4 +58,4 @@ class GatherInputOnCall(Widget):
             event = "speech"
         else:
             event = "timeout"
-        return Next(event, outputs(params, event))
+        return Next(event, outputs(params, "timeout" if event == "speech" else event))

@@ -4,6 +4,11 @@ else ``fail`` (note: not ``failed``). Same output shape as Make HTTP Request, pl
 
 On a call, a Function that answers TwiML has it played; a ``<Redirect>`` after it brings the
 call back to take ``success``.
+
+Real-account exports name the Function by SIDs (``service_sid``, ``environment_sid``,
+``function_sid``) with ``url: ""``: the call then goes out without a URL and the host
+resolves it (Serverless API on the twilio platform, ``FLOWYARD_FUNCTIONS`` or a test's
+``functions`` elsewhere).
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ class RunFunction(Widget):
 
     def enter(self, run: WidgetRun) -> Outcome:
         url = run.prop("url").strip()
-        if not valid_url(url):
+        by_sid = not url and bool(str(run.props.get("function_sid") or "").strip())
+        if not by_sid and not valid_url(url):
             return Next(
                 "fail",
                 {},
