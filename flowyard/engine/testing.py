@@ -101,6 +101,8 @@ class Stubs:
         self.calls: list[ServiceCall] = []
         self.sids = CounterSids()
         self.fail_messages: str | None = None
+        # The next message index of each conversation (inbound messages count too).
+        self.conversation_index: Counter[str] = Counter()
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -110,6 +112,8 @@ class Stubs:
         self.calls.append(call)
         if self.fail_messages:
             return CallResult(ok=False, data={}, error=self.fail_messages)
+        if call.request.get("conversation_sid"):
+            return self._conversation_message(call.request)
         request, sid = call.request, self.sids("SM")
         sender = str(request.get("from") or "")
         via_service = sender.startswith("MG")
@@ -139,6 +143,26 @@ class Stubs:
                 "NumSegments": "1",
                 "DateUpdated": when,
             },
+        )
+
+    def _conversation_message(self, request: dict[str, Any]) -> CallResult:
+        """A message posted into a conversation, as the Conversations API answers it."""
+        conversation_sid = str(request["conversation_sid"])
+        index = self.conversation_index[conversation_sid]
+        self.conversation_index[conversation_sid] += 1
+        when = _iso(self.clock.now())
+        return CallResult(
+            ok=True,
+            data=conversation_outbound(
+                sid=self.sids("IM"),
+                account_sid=self.account_sid,
+                conversation_sid=conversation_sid,
+                author=str(request.get("author") or "system"),
+                body=str(request.get("body") or ""),
+                index=index,
+                attributes=str(request.get("attributes") or "{}"),
+                date=when,
+            ),
         )
 
     def http(self, call: ServiceCall) -> CallResult:
@@ -234,6 +258,33 @@ class Session:
         """Start with an inbound SMS."""
         return self.start("incomingMessage", inbound_sms(body, from_, to, **extra))
 
+    def conversation(
+        self,
+        body: str,
+        author: str = "+15550001111",
+        conversation_sid: str = "CH" + "c" * 32,
+        **extra: Any,
+    ) -> Sprint:
+        """Start with a message added to a conversation (``incomingConversationMessage``)."""
+        params = conversation_message(
+            body, author, conversation_sid, index=self._next_index(conversation_sid), **extra
+        )
+        return self.start("incomingConversationMessage", params)
+
+    def reply_in_conversation(self, body: str, **extra: Any) -> Sprint:
+        """The contact answers in the execution's conversation."""
+        conversation_sid = self.context["flow"]["channel"]["address"]
+        author = self.context["contact"]["channel"]["address"]
+        params = conversation_message(
+            body, author, conversation_sid, index=self._next_index(conversation_sid), **extra
+        )
+        return self.resume(Reply(params))
+
+    def _next_index(self, conversation_sid: str) -> int:
+        index = self.stubs.conversation_index[conversation_sid]
+        self.stubs.conversation_index[conversation_sid] += 1
+        return index
+
     def resume(self, resume_input: Any) -> Sprint:
         return self._absorb(resume(self.flow, self.state, resume_input, self.env))
 
@@ -277,4 +328,56 @@ def inbound_sms(body: str, from_: str, to: str, **extra: Any) -> dict[str, Any]:
         "From": from_,
         "ApiVersion": "2010-04-01",
         **extra,
+    }
+
+
+def conversation_message(
+    body: str, author: str, conversation_sid: str, *, index: int = 0, **extra: Any
+) -> dict[str, Any]:
+    """Webhook params of a message added to a conversation (``onMessageAdded``), as the
+    Conversations service posts them to a Studio flow."""
+    sid = "IM" + hashlib.md5(f"{body}|{author}|{conversation_sid}|{index}".encode()).hexdigest()
+    participant = "MB" + hashlib.md5(f"{author}|{conversation_sid}".encode()).hexdigest()
+    return {
+        "EventType": "onMessageAdded",
+        "AccountSid": ACCOUNT_SID,
+        "ConversationSid": conversation_sid,
+        "MessageSid": sid,
+        "Index": str(index),
+        "Author": author,
+        "Body": body,
+        "ParticipantSid": participant,
+        "Source": "SMS",
+        "Attributes": "{}",
+        "DateCreated": _iso(EPOCH),
+        "RetryCount": "0",
+        **extra,
+    }
+
+
+def conversation_outbound(
+    *,
+    sid: str,
+    account_sid: str,
+    conversation_sid: str,
+    author: str,
+    body: str,
+    index: int,
+    attributes: str,
+    date: str | None,
+) -> dict[str, Any]:
+    """A send widget's ``outbound`` for a message posted into a conversation: the
+    Conversations Message resource in Studio's PascalCase."""
+    return {
+        "Sid": sid,
+        "AccountSid": account_sid,
+        "ConversationSid": conversation_sid,
+        "Author": author,
+        "Body": body,
+        "Index": index,
+        "Attributes": attributes,
+        "Media": None,
+        "ParticipantSid": None,
+        "DateCreated": date,
+        "DateUpdated": date,
     }
