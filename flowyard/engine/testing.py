@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import conversation
 from .environment import Environment, _no_subflows, random_sid
 from .io import CallResult, DeliveryFailure, Reply, Sprint, Step, Timeout, Trigger
 from .model import Flow
@@ -145,6 +146,14 @@ class Stubs:
             },
         )
 
+    def heard(self, params: dict[str, Any]) -> None:
+        """A contact's message reached the flow: in a conversation, it takes an index."""
+        if conversation.is_message(params):
+            sid = str(params["ConversationSid"])
+            index = str(params.get("Index") or "")
+            taken = int(index) if index.isdigit() else self.conversation_index[sid]
+            self.conversation_index[sid] = max(self.conversation_index[sid], taken + 1)
+
     def _conversation_message(self, request: dict[str, Any]) -> CallResult:
         """A message posted into a conversation, as the Conversations API answers it."""
         conversation_sid = str(request["conversation_sid"])
@@ -243,6 +252,7 @@ class Session:
     def start(
         self, event: str = "incomingRequest", payload: dict[str, Any] | None = None
     ) -> Sprint:
+        self.stubs.heard(payload or {})
         sprint = start(self.flow, Trigger(event, payload or {}), self.env)
         self.base_context = sprint.base_context
         return self._absorb(sprint)
@@ -266,26 +276,22 @@ class Session:
         **extra: Any,
     ) -> Sprint:
         """Start with a message added to a conversation (``incomingConversationMessage``)."""
-        params = conversation_message(
-            body, author, conversation_sid, index=self._next_index(conversation_sid), **extra
-        )
+        index = self.stubs.conversation_index[conversation_sid]
+        params = conversation_message(body, author, conversation_sid, index=index, **extra)
         return self.start("incomingConversationMessage", params)
 
     def reply_in_conversation(self, body: str, **extra: Any) -> Sprint:
         """The contact answers in the execution's conversation."""
         conversation_sid = self.context["flow"]["channel"]["address"]
         author = self.context["contact"]["channel"]["address"]
-        params = conversation_message(
-            body, author, conversation_sid, index=self._next_index(conversation_sid), **extra
-        )
-        return self.resume(Reply(params))
-
-    def _next_index(self, conversation_sid: str) -> int:
         index = self.stubs.conversation_index[conversation_sid]
-        self.stubs.conversation_index[conversation_sid] += 1
-        return index
+        return self.resume(
+            Reply(conversation_message(body, author, conversation_sid, index=index, **extra))
+        )
 
     def resume(self, resume_input: Any) -> Sprint:
+        if isinstance(resume_input, Reply):
+            self.stubs.heard(resume_input.params)
         return self._absorb(resume(self.flow, self.state, resume_input, self.env))
 
     def reply(self, body: str, **extra: Any) -> Sprint:
