@@ -15,10 +15,11 @@ Flow test files (``flowyard test``) are described in ``docs/flow-tests.md``.
 
 from .flows import FlowFile, load_flow
 from .mocks import Mocks, NetworkError, Response
-from .run import CONTACT, FLOW_NUMBER, FlowRun, Message, ScriptError
+from .run import CONTACT, CONVERSATION, FLOW_NUMBER, FlowRun, Message, ScriptError
 
 __all__ = [
     "CONTACT",
+    "CONVERSATION",
     "FLOW_NUMBER",
     "FlowFile",
     "FlowRun",
