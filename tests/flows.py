@@ -28,14 +28,17 @@ def flow(
     rest: str | None = None,
     message: str | None = None,
     parent: str | None = None,
+    conversation: str | None = None,
 ) -> dict[str, Any]:
-    """A definition whose trigger sends REST/message/subflow starts to the named widgets."""
+    """A definition whose trigger sends REST/message/subflow/conversation starts to the
+    named widgets."""
     trigger = state(
         "Trigger",
         "trigger",
         [
             go("incomingMessage", message),
             go("incomingCall"),
+            go("incomingConversationMessage", conversation),
             go("incomingRequest", rest),
             go("incomingParent", parent),
         ],

@@ -1,5 +1,5 @@
-"""Validate response bodies against the official Studio (and Monitor) OpenAPI documents in
-../shared/spec.
+"""Validate response bodies against the official Studio (and Monitor, Conversations) OpenAPI
+documents in ../shared/spec.
 
 ``check(response, "/v2/Flows/{Sid}")`` finds the operation (path template + the request's method),
 requires the response status to be one the operation declares, and validates the JSON body
@@ -65,6 +65,8 @@ def document(version: int | str) -> dict[str, Any]:
 def _version_of(template: str) -> int | str:
     if template.startswith("/v1/Alerts"):
         return "monitor_v1"
+    if template.startswith("/v1/Conversations"):
+        return "conversations_v1"
     prefix = template.split("/")[1]
     if prefix not in ("v1", "v2"):
         raise ValueError(f"{template} is not a Studio v1/v2 or Monitor v1 path")

@@ -14,7 +14,17 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flowyard import console
-from flowyard.api import alerts, calls, executions, flows_v1, flows_v2, health, messages, webhook
+from flowyard.api import (
+    alerts,
+    calls,
+    conversations,
+    executions,
+    flows_v1,
+    flows_v2,
+    health,
+    messages,
+    webhook,
+)
 from flowyard.api.checks import PathGuard
 from flowyard.api.limits import BodyLimit
 from flowyard.api.responses import JSON
@@ -125,6 +135,7 @@ def create_app(settings: Settings) -> Starlette:
             *executions.routes,
             *webhook.routes,
             *messages.routes,
+            *conversations.routes,
             *calls.routes,
             *alerts.routes,
             *console.routes,

@@ -168,10 +168,27 @@ _WEBHOOK_SIDS = (
     "CallSid",
     "ParentCallSid",
     "RecordingSid",
+    "ConversationSid",
+    "ParticipantSid",
+    "ChatServiceSid",
 )
-_WEBHOOK_ADDRESSES = ("From", "To", "Caller", "Called", "ForwardedFrom")
-_WEBHOOK_STATUSES = ("CallStatus", "MessageStatus", "SmsStatus", "AnsweredBy")
-_WEBHOOK_COUNTS = ("CallDuration", "RecordingDuration", "Duration", "ErrorCode")
+_WEBHOOK_ADDRESSES = ("From", "To", "Caller", "Called", "ForwardedFrom", "Author")
+_WEBHOOK_STATUSES = (
+    "CallStatus",
+    "MessageStatus",
+    "SmsStatus",
+    "AnsweredBy",
+    "EventType",
+    "Source",
+)
+_WEBHOOK_COUNTS = (
+    "CallDuration",
+    "RecordingDuration",
+    "Duration",
+    "ErrorCode",
+    "Index",
+    "RetryCount",
+)
 
 
 def webhook_params(values: dict[str, str]) -> dict[str, str]:
@@ -180,9 +197,10 @@ def webhook_params(values: dict[str, str]) -> dict[str, str]:
     Refused: NUL in any name or value; more than MAX_WEBHOOK_BYTES of names and values;
     ``NumMedia`` other than an integer 0..10; ``NumSegments`` other than an integer
     0..MAX_NUM_SEGMENTS; a SID field (``AccountSid``, ``MessageSid``, ``CallSid``...) over 34
-    characters; an address (``From``, ``To``, ``Caller``...) over 255; a status
-    (``CallStatus``, ``MessageStatus``, ``AnsweredBy``...) over 32; a duration or ``ErrorCode``
-    that is not an integer of at most 9 digits (an empty value passes: "absent").
+    characters; an address (``From``, ``To``, ``Caller``, ``Author``...) over 255; a status
+    (``CallStatus``, ``MessageStatus``, ``AnsweredBy``, ``EventType``, ``Source``...) over 32; a
+    duration, ``ErrorCode``, ``Index`` or ``RetryCount`` that is not an integer of at most 9
+    digits (an empty value passes: "absent").
     """
     size = 0
     for name, value in values.items():

@@ -1,9 +1,10 @@
 """The flow webhook, ``/v1/Accounts/{AccountSid}/Flows/{FlowSid}``.
 
-Twilio posts inbound messages, message status callbacks, calls, the callbacks of the TwiML
-it was answered with, and call status callbacks here (calls: ``flowyard.service.voice``). Requests
-carry no API credentials: they are authenticated by ``X-Twilio-Signature``, an HMAC keyed by
-the account's auth token over the URL Twilio used and the posted parameters.
+Twilio posts inbound messages, Conversations ``onMessageAdded`` webhooks, message status
+callbacks, calls, the callbacks of the TwiML it was answered with, and call status callbacks
+here (calls: ``flowyard.service.voice``). Requests carry no API credentials: they are
+authenticated by ``X-Twilio-Signature``, an HMAC keyed by the account's auth token over the
+URL Twilio used and the posted parameters.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from twilio.request_validator import RequestValidator
 
 from flowyard.api import checks, twiml
 from flowyard.api.requests import Params, form, query
+from flowyard.engine import conversation
 from flowyard.errors import TwilioError, not_found
 from flowyard.service import alerts
 from flowyard.service.messaging import Messaging
@@ -146,6 +148,9 @@ async def _answer(
             account_sid, flow_sid, values, query(request).last_values()
         )
         return Response(_render(request, account_sid, flow_sid, answer), media_type=TEXT_XML)
+    if conversation.is_message(values):
+        await Messaging(runtime).conversation(account_sid, flow_sid, values)
+        return Response(EMPTY_TWIML, media_type=TEXT_XML)
     if "From" not in values:
         raise TwilioError(400, 20001, "Missing required parameter From in the post body")
     await Messaging(runtime).inbound(account_sid, flow_sid, values)

@@ -178,6 +178,12 @@ def chat(
         list[str] | None, typer.Option("--param", help="KEY=VALUE: start through REST.")
     ] = None,
     voice: Annotated[bool, typer.Option("--voice", help="Start with an inbound call.")] = False,
+    conversation: Annotated[
+        bool,
+        typer.Option(
+            "--conversation", help="Start with a Conversations message; --from is the author."
+        ),
+    ] = False,
     rest: Annotated[bool, typer.Option("--rest", help="Start through the REST API.")] = False,
     subflow: Annotated[
         list[str] | None, typer.Option("--subflow", help="FLOW_SID=FILE for Run Subflow.")
@@ -193,7 +199,7 @@ def chat(
     ] = None,
 ) -> None:
     """Run a flow in-process and chat with it: no server, no phone, a virtual clock."""
-    from flowyard.testing import CONTACT, FLOW_NUMBER, load_flow
+    from flowyard.testing import CONTACT, CONVERSATION, FLOW_NUMBER, load_flow
     from flowyard.testing.recorder import Recorder
 
     out = Console(highlight=False, soft_wrap=True)
@@ -205,6 +211,11 @@ def chat(
     run = flow.new_run()
     if voice:
         trigger: dict[str, Any] = {"call": {"from": from_ or CONTACT, "to": to or FLOW_NUMBER}}
+    elif conversation or (
+        not (rest or parameters or events.get("incomingMessage"))
+        and events.get("incomingConversationMessage")
+    ):
+        trigger = {"conversation": {"author": from_ or CONTACT, "conversation_sid": CONVERSATION}}
     elif rest or parameters or not events.get("incomingMessage"):
         trigger = {"rest": {"to": to or CONTACT, "from": from_ or FLOW_NUMBER}}
         trigger["rest"]["parameters"] = parameters
@@ -213,13 +224,20 @@ def chat(
     recorder = Recorder(run, flow_file, trigger) if record else None
     session = Chat(run, out, recorder)
     out.print(f"[bold]{escape(flow_file.name)}[/bold] [dim]/help for commands[/dim]")
-    if "message" in trigger:
+    if "message" in trigger or "conversation" in trigger:
         try:
             first = read(out, "[bold green]you>[/bold green] ")
         except EOFError:
             return
-        trigger["message"]["body"] = first
-        run.message(first, from_=trigger["message"]["from"], to=trigger["message"]["to"])
+        if "message" in trigger:
+            trigger["message"]["body"] = first
+            run.message(first, from_=trigger["message"]["from"], to=trigger["message"]["to"])
+        else:
+            spec = trigger["conversation"]
+            spec["body"] = first
+            run.conversation(
+                first, author=spec["author"], conversation_sid=spec["conversation_sid"]
+            )
     elif "call" in trigger:
         run.call(from_=trigger["call"]["from"], to=trigger["call"]["to"])
     else:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from . import conversation
+
 
 def apply_patch(context: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     """A new context: ``context`` with ``patch`` applied; the input is never modified."""
@@ -102,10 +104,14 @@ def trigger_context(
             "incomingCall": "call",
             "incomingConversationMessage": "conversation",
         }.get(event, event)
+        channel = str(params.get("To") or "")
+        if event == "incomingConversationMessage":
+            # The contact is the author; the flow speaks in the conversation itself.
+            params = conversation.studio_params(params)
+            channel = str(params.get("ConversationSid") or "")
         trigger = {key: params}
-        # For conversations the address may be the Author rather than From.
         contact = str(params.get("From") or params.get("Author") or "")
-        flow["channel"] = {"address": str(params.get("To") or "")}
+        flow["channel"] = {"address": channel}
     return {
         "flow": flow,
         "contact": {"channel": {"address": contact}},

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import conversation
 from .environment import Environment, _no_subflows, random_sid
 from .io import CallResult, DeliveryFailure, Reply, Sprint, Step, Timeout, Trigger
 from .model import Flow
@@ -106,6 +107,8 @@ class Stubs:
         self.calls: list[ServiceCall] = []
         self.sids = CounterSids()
         self.fail_messages: str | None = None
+        # The next message index of each conversation (inbound messages count too).
+        self.conversation_index: Counter[str] = Counter()
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -115,6 +118,8 @@ class Stubs:
         self.calls.append(call)
         if self.fail_messages:
             return CallResult(ok=False, data={}, error=self.fail_messages)
+        if call.request.get("conversation_sid"):
+            return self._conversation_message(call.request)
         request, sid = call.request, self.sids("SM")
         sender = str(request.get("from") or "")
         via_service = sender.startswith("MG")
@@ -144,6 +149,34 @@ class Stubs:
                 "NumSegments": "1",
                 "DateUpdated": when,
             },
+        )
+
+    def heard(self, params: dict[str, Any]) -> None:
+        """A contact's message reached the flow: in a conversation, it takes an index."""
+        if conversation.is_message(params):
+            sid = str(params["ConversationSid"])
+            index = str(params.get("Index") or "")
+            taken = int(index) if index.isdigit() else self.conversation_index[sid]
+            self.conversation_index[sid] = max(self.conversation_index[sid], taken + 1)
+
+    def _conversation_message(self, request: dict[str, Any]) -> CallResult:
+        """A message posted into a conversation, as the Conversations API answers it."""
+        conversation_sid = str(request["conversation_sid"])
+        index = self.conversation_index[conversation_sid]
+        self.conversation_index[conversation_sid] += 1
+        when = _iso(self.clock.now())
+        return CallResult(
+            ok=True,
+            data=conversation_outbound(
+                sid=self.sids("IM"),
+                account_sid=self.account_sid,
+                conversation_sid=conversation_sid,
+                author=str(request.get("author") or "system"),
+                body=str(request.get("body") or ""),
+                index=index,
+                attributes=str(request.get("attributes") or "{}"),
+                date=when,
+            ),
         )
 
     def http(self, call: ServiceCall) -> CallResult:
@@ -230,6 +263,7 @@ class Session:
     def start(
         self, event: str = "incomingRequest", payload: dict[str, Any] | None = None
     ) -> Sprint:
+        self.stubs.heard(payload or {})
         sprint = start(self.flow, Trigger(event, payload or {}), self.env)
         self.base_context = sprint.base_context
         return self._absorb(sprint)
@@ -245,7 +279,30 @@ class Session:
         """Start with an inbound SMS."""
         return self.start("incomingMessage", inbound_sms(body, from_, to, **extra))
 
+    def conversation(
+        self,
+        body: str,
+        author: str = "+15550001111",
+        conversation_sid: str = "CH" + "c" * 32,
+        **extra: Any,
+    ) -> Sprint:
+        """Start with a message added to a conversation (``incomingConversationMessage``)."""
+        index = self.stubs.conversation_index[conversation_sid]
+        params = conversation_message(body, author, conversation_sid, index=index, **extra)
+        return self.start("incomingConversationMessage", params)
+
+    def reply_in_conversation(self, body: str, **extra: Any) -> Sprint:
+        """The contact answers in the execution's conversation."""
+        conversation_sid = self.context["flow"]["channel"]["address"]
+        author = self.context["contact"]["channel"]["address"]
+        index = self.stubs.conversation_index[conversation_sid]
+        return self.resume(
+            Reply(conversation_message(body, author, conversation_sid, index=index, **extra))
+        )
+
     def resume(self, resume_input: Any) -> Sprint:
+        if isinstance(resume_input, Reply):
+            self.stubs.heard(resume_input.params)
         return self._absorb(resume(self.flow, self.state, resume_input, self.env))
 
     def reply(self, body: str, **extra: Any) -> Sprint:
@@ -312,4 +369,56 @@ def inbound_sms(body: str, from_: str, to: str, **extra: Any) -> dict[str, Any]:
         "From": from_,
         "ApiVersion": "2010-04-01",
         **extra,
+    }
+
+
+def conversation_message(
+    body: str, author: str, conversation_sid: str, *, index: int = 0, **extra: Any
+) -> dict[str, Any]:
+    """Webhook params of a message added to a conversation (``onMessageAdded``), as the
+    Conversations service posts them to a Studio flow."""
+    sid = "IM" + hashlib.md5(f"{body}|{author}|{conversation_sid}|{index}".encode()).hexdigest()
+    participant = "MB" + hashlib.md5(f"{author}|{conversation_sid}".encode()).hexdigest()
+    return {
+        "EventType": "onMessageAdded",
+        "AccountSid": ACCOUNT_SID,
+        "ConversationSid": conversation_sid,
+        "MessageSid": sid,
+        "Index": str(index),
+        "Author": author,
+        "Body": body,
+        "ParticipantSid": participant,
+        "Source": "SMS",
+        "Attributes": "{}",
+        "DateCreated": _iso(EPOCH),
+        "RetryCount": "0",
+        **extra,
+    }
+
+
+def conversation_outbound(
+    *,
+    sid: str,
+    account_sid: str,
+    conversation_sid: str,
+    author: str,
+    body: str,
+    index: int,
+    attributes: str,
+    date: str | None,
+) -> dict[str, Any]:
+    """A send widget's ``outbound`` for a message posted into a conversation: the
+    Conversations Message resource in Studio's PascalCase."""
+    return {
+        "Sid": sid,
+        "AccountSid": account_sid,
+        "ConversationSid": conversation_sid,
+        "Author": author,
+        "Body": body,
+        "Index": index,
+        "Attributes": attributes,
+        "Media": None,
+        "ParticipantSid": None,
+        "DateCreated": date,
+        "DateUpdated": date,
     }

@@ -1,7 +1,8 @@
 """Ports to the outside world (messages, tasks, calls, recordings, HTTP) and their adapters.
 
-``local`` (default) keeps an outbox and tasks in the database, readable through Twilio's
-Messages resource; ``twilio`` sends through the real APIs with the official package.
+``local`` (default) keeps an outbox, conversation posts and tasks in the database, readable
+through Twilio's Messages and Conversations Message resources; ``twilio`` sends through the
+real APIs with the official package.
 """
 
 from __future__ import annotations
@@ -24,6 +25,22 @@ class MessageRequest:
     # A Content Template (HX...) and its variables: sent as ContentSid/ContentVariables.
     content_sid: str | None = None
     content_variables: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConversationMessageRequest:
+    """A message a widget wants posted into a Conversation (an execution started by one).
+
+    ``index`` is where the host's record of the conversation puts it (the local platform's
+    answer; Twilio assigns its own)."""
+
+    account_sid: str
+    execution_sid: str
+    conversation_sid: str
+    author: str
+    body: str
+    attributes: str | None = None
+    index: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,6 +113,8 @@ class Platform(Protocol):
     name: str
 
     async def send_message(self, request: MessageRequest) -> Outcome: ...
+
+    async def send_conversation_message(self, request: ConversationMessageRequest) -> Outcome: ...
 
     async def create_task(self, request: TaskRequest) -> Outcome: ...
 

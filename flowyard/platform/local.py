@@ -9,13 +9,18 @@ from flowyard.engine.widgets._messaging import content_preview
 from flowyard.platform import (
     CallRequest,
     CallUpdate,
+    ConversationMessageRequest,
     MessageRequest,
     Outcome,
     RecordingRequest,
     TaskRequest,
 )
 from flowyard.platform.calls import call_outputs, recording_outputs
-from flowyard.platform.resources import content_columns, message_outputs
+from flowyard.platform.resources import (
+    content_columns,
+    conversation_message_outputs,
+    message_outputs,
+)
 from flowyard.sids import new_sid
 from flowyard.store.clock import utcnow
 
@@ -60,6 +65,15 @@ class LocalPlatform:
             "date_updated": now,
         }
         return Outcome(True, message_outputs(row), records=(("message", row),))
+
+    async def send_conversation_message(self, request: ConversationMessageRequest) -> Outcome:
+        if not request.body:
+            # The Conversations API refuses a message with neither body nor media.
+            return Outcome(False, {}, "A message needs a body or media.", 20001)
+        row = conversation_row(request, new_sid("IM"), request.index)
+        return Outcome(
+            True, conversation_message_outputs(row), records=(("conversation_message", row),)
+        )
 
     async def create_task(self, request: TaskRequest) -> Outcome:
         try:
@@ -152,3 +166,23 @@ class LocalPlatform:
         # A simulated call has no carrier to tell: the host keeps the new URL or status on
         # the call, where a test client or the console finds it.
         return Outcome(True, {"Sid": request.call_sid})
+
+
+def conversation_row(request: ConversationMessageRequest, sid: str, index: int) -> dict:
+    """The record of a message a flow posted into a conversation."""
+    now = utcnow()
+    return {
+        "sid": sid,
+        "account_sid": request.account_sid,
+        "conversation_sid": request.conversation_sid,
+        "execution_sid": request.execution_sid,
+        "direction": "outbound",
+        "index": index,
+        "author": request.author,
+        "participant_sid": None,  # a system message has no participant
+        "body": request.body,
+        "attributes": request.attributes or "{}",
+        "source": "API",
+        "date_created": now,
+        "date_updated": now,
+    }

@@ -1,4 +1,4 @@
-"""Message resources in the two spellings Studio users meet.
+"""Message resources (SMS and Conversations) in the two spellings Studio users meet.
 
 Widget outputs use the PascalCase fields Studio stores (``widgets.x.outbound.Sid``); the
 2010-04-01 REST resource uses snake_case and RFC 2822 dates.
@@ -84,4 +84,49 @@ def message_resource(row: Any) -> dict[str, Any]:
         "subresource_uris": {"media": f"{uri}/Media.json"},
         "to": row.to,
         "uri": f"{uri}.json",
+    }
+
+
+def conversation_message_outputs(row: Any) -> dict[str, Any]:
+    """The ``outbound`` of a send widget that posted into a conversation: the Conversations
+    Message resource in Studio's PascalCase."""
+    get = row.get if isinstance(row, dict) else row._mapping.get
+    return {
+        "Sid": get("sid"),
+        "AccountSid": get("account_sid"),
+        "ConversationSid": get("conversation_sid"),
+        "Author": get("author"),
+        "Body": get("body"),
+        "Index": get("index"),
+        "Attributes": get("attributes"),
+        "Media": None,
+        "ParticipantSid": get("participant_sid"),
+        "DateCreated": _iso(get("date_created")),
+        "DateUpdated": _iso(get("date_updated")),
+    }
+
+
+def conversation_message_resource(row: Any, base: str) -> dict[str, Any]:
+    """The Conversations v1 Message resource (``conversations.v1.conversation_message``)."""
+    url = f"{base}/v1/Conversations/{row.conversation_sid}/Messages/{row.sid}"
+    return {
+        "account_sid": row.account_sid,
+        "conversation_sid": row.conversation_sid,
+        "sid": row.sid,
+        "index": row.index,
+        "author": row.author,
+        "body": row.body,
+        "media": None,
+        "attributes": row.attributes,
+        "participant_sid": row.participant_sid,
+        "date_created": _iso(row.date_created),
+        "date_updated": _iso(row.date_updated),
+        "url": url,
+        # Delivery receipts are not simulated: Twilio reports none for chat-only messages.
+        "delivery": None,
+        "links": {
+            "delivery_receipts": f"{url}/Receipts",
+            "channel_metadata": f"{url}/ChannelMetadata",
+        },
+        "content_sid": None,
     }

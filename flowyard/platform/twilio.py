@@ -1,4 +1,5 @@
-"""The twilio adapter: real Messages, Calls, Recordings and TaskRouter APIs (official package).
+"""The twilio adapter: real Messages, Conversations, Calls, Recordings and TaskRouter APIs
+(official package).
 
 The package is synchronous (requests), so each call runs in a worker thread. What is sent is
 also recorded in the local outbox, so the Messages resource and the console show it.
@@ -17,13 +18,19 @@ from flowyard.config import Settings
 from flowyard.platform import (
     CallRequest,
     CallUpdate,
+    ConversationMessageRequest,
     MessageRequest,
     Outcome,
     RecordingRequest,
     TaskRequest,
 )
 from flowyard.platform.calls import call_outputs
-from flowyard.platform.resources import content_columns, message_outputs
+from flowyard.platform.local import conversation_row
+from flowyard.platform.resources import (
+    content_columns,
+    conversation_message_outputs,
+    message_outputs,
+)
 from flowyard.platform.serverless import Serverless
 from flowyard.store.clock import utcnow
 
@@ -43,6 +50,7 @@ class TwilioPlatform:
             self._client.api.base_url = settings.twilio_api_url
             self._client.taskrouter.base_url = settings.twilio_api_url
             self._client.serverless.base_url = settings.twilio_api_url
+            self._client.conversations.base_url = settings.twilio_api_url
         self._workspace = settings.twilio_workspace_sid
         self.serverless = Serverless(self._client)
 
@@ -91,6 +99,27 @@ class TwilioPlatform:
             "date_updated": now,
         }
         return Outcome(True, message_outputs(row), records=(("message", row),))
+
+    async def send_conversation_message(self, request: ConversationMessageRequest) -> Outcome:
+        kwargs: dict[str, Any] = {"author": request.author, "body": request.body}
+        if request.attributes:
+            kwargs["attributes"] = request.attributes
+        messages = self._client.conversations.v1.conversations(request.conversation_sid).messages
+        try:
+            message = await anyio.to_thread.run_sync(lambda: messages.create(**kwargs))
+        except TwilioRestException as exc:
+            return Outcome(False, {}, exc.msg, exc.code)
+        except Exception as exc:
+            return Outcome(False, {}, f"Conversations API unreachable: {exc}", 81011)
+        row = conversation_row(request, message.sid, int(message.index or 0))
+        if message.author:
+            row["author"] = message.author
+        if message.body is not None:
+            row["body"] = message.body
+        # Recorded too, so the local Conversations resource and the console show it.
+        return Outcome(
+            True, conversation_message_outputs(row), records=(("conversation_message", row),)
+        )
 
     async def create_task(self, request: TaskRequest) -> Outcome:
         if not self._workspace:

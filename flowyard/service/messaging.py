@@ -1,6 +1,7 @@
 """Messages on the flow webhook: a contact's inbound message resumes the execution waiting for
-its reply (or starts one on ``incomingMessage``); status callbacks record delivery and drive
-``deliveryFailure``.
+its reply (or starts one on ``incomingMessage``); a Conversations ``onMessageAdded`` does the
+same for the conversation's execution (``incomingConversationMessage``); status callbacks
+record delivery and drive ``deliveryFailure``.
 
 Both are answered once durably accepted: the message and its resume are stored in one
 transaction, and the flow runs after (``Runtime.drive``). A message Twilio posts again (its
@@ -16,11 +17,12 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from flowyard.engine import conversation
 from flowyard.service import inputs
 from flowyard.service.runtime import Runtime
 from flowyard.sids import new_sid
+from flowyard.store import conversations, outbox, write
 from flowyard.store import executions as store
-from flowyard.store import outbox, write
 from flowyard.store.clock import utcnow
 
 log = logging.getLogger("flowyard.runtime")
@@ -43,6 +45,29 @@ class Messaging:
                 target = await self.runtime.route_message(conn, account_sid, flow_sid, params)
         except sa.exc.IntegrityError:  # the same message arrived twice at once
             log.info("message %s seen before: nothing to do", message_sid)
+            return
+        if target is not None:
+            self.runtime.spawn(self.runtime.drive(*target))
+
+    async def conversation(self, account_sid: str, flow_sid: str, params: dict[str, str]) -> None:
+        """A message added to a conversation: stored, and given to the conversation's
+        execution or to a new one. The flow's own posts come back as ``onMessageAdded`` too
+        (their author is ``system``, or their SID is one it posted): those, and other events
+        of the conversation, are not a contact speaking and change nothing."""
+        message_sid = params.get("MessageSid") or new_sid("IM")
+        event = params.get("EventType") or "onMessageAdded"
+        if event != "onMessageAdded" or params.get("Author") == conversation.FLOW_AUTHOR:
+            log.info("conversation %s: %s by %s ignored", params.get("ConversationSid"),
+                     event, params.get("Author"))  # fmt: skip
+            return
+        try:
+            with write(self.runtime.db) as conn:
+                if not _record_conversation_message(conn, account_sid, message_sid, params):
+                    log.info("conversation message %s seen before: nothing to do", message_sid)
+                    return
+                target = await self.runtime.route_message(conn, account_sid, flow_sid, params)
+        except sa.exc.IntegrityError:  # the same message arrived twice at once
+            log.info("conversation message %s seen before: nothing to do", message_sid)
             return
         if target is not None:
             self.runtime.spawn(self.runtime.drive(*target))
@@ -106,6 +131,38 @@ def _record_inbound(
             "date_updated": now,
         },
     )
+    return True
+
+
+def _record_conversation_message(
+    conn: sa.Connection, account_sid: str, message_sid: str, params: dict[str, str]
+) -> bool:
+    """Store a contact's message in its conversation; False if its SID is already stored
+    (posted again, or one of the flow's own posts coming back)."""
+    if conversations.message_exists(conn, message_sid):
+        return False
+    conversation_sid = params["ConversationSid"]
+    index = params.get("Index") or ""
+    now = utcnow()
+    conversations.insert_message(
+        conn,
+        {
+            "sid": message_sid,
+            "account_sid": account_sid,
+            "conversation_sid": conversation_sid,
+            "execution_sid": None,
+            "direction": "inbound",
+            "index": int(index) if index.isdigit()
+            else conversations.next_index(conn, account_sid, conversation_sid),
+            "author": params.get("Author") or "",
+            "participant_sid": params.get("ParticipantSid") or None,
+            "body": params.get("Body") or "",
+            "attributes": params.get("Attributes") or "{}",
+            "source": params.get("Source") or None,
+            "date_created": now,
+            "date_updated": now,
+        },
+    )  # fmt: skip
     return True
 
 

@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from flowyard import engine
 from flowyard.store import alerts as alert_store
 from flowyard.store import calls as call_store
+from flowyard.store import conversations, outbox, pg_sprints
 from flowyard.store import executions as store
 from flowyard.store import flows as flow_store
 from flowyard.store import inbox as inbox_store
-from flowyard.store import outbox, pg_sprints
 from flowyard.store.clock import utcnow
 
 # Service calls that wait for Twilio to come back to the flow webhook (voice widgets).
@@ -72,6 +72,8 @@ def store_records(conn: sa.Connection, records: list[tuple[str, dict[str, Any]]]
             outbox.insert_message(conn, row)
         elif kind == "task":
             outbox.insert_task(conn, row)
+        elif kind == "conversation_message":
+            conversations.insert_message(conn, row)
         elif kind == "call":
             call_store.insert_call(conn, row)
         elif kind == "recording":

@@ -19,6 +19,7 @@ import orjson
 import sqlalchemy as sa
 
 from flowyard import engine
+from flowyard.engine import conversation
 from flowyard.errors import TwilioError, invalid_parameter, missing_parameter
 from flowyard.service import inputs, metrics
 from flowyard.service.executions import require_execution
@@ -87,16 +88,21 @@ class Runtime(Host):
         initiated_by: str | None,
         call: dict[str, Any] | None = None,
         conn: sa.Connection | None = None,
+        active_key: str | None = None,
     ) -> tuple[Any, Item | None]:
         """Store a new execution, held by this process, with its trigger in its inbox: the
         row and that trigger, to ``drive``. When the contact already has an active execution
         in this flow: that one's row and None. ``call`` is the row of the call that started
-        it. With ``conn``, the insert joins that transaction (in a savepoint)."""
+        it. With ``conn``, the insert joins that transaction (in a savepoint).
+        ``active_key``: what holds the one active execution, when not the contact (the
+        conversation, for a Conversations trigger)."""
         while True:
             flow_row, cached, flow = self.flows.for_start(account_sid, flow_sid, contact)
             row, item, payload = self._new_rows(
                 account_sid, flow, trigger, contact=contact, initiated_by=initiated_by, call=call
             )
+            if active_key is not None:
+                row["active_contact"] = active_key
             fresh = flow_row if cached else None
             try:
                 if conn is None:
@@ -204,11 +210,20 @@ class Runtime(Host):
         self, conn: sa.Connection, account_sid: str, flow_sid: str, params: dict[str, Any]
     ) -> tuple[str, Any, list[Item] | None] | None:
         """In ``conn``'s transaction, give a contact's message to the execution it belongs
-        to (as a reply) or start one (``incomingMessage``); what to ``drive`` then."""
-        contact = params.get("From", "")
+        to (as a reply) or start one (``incomingMessage``); what to ``drive`` then.
+
+        A Conversations message belongs to the conversation's execution: the one active
+        execution is per conversation (replies from any participant resume it), and starts
+        ``incomingConversationMessage`` with the author as the contact."""
+        if conversation.is_message(params):
+            event, key = "incomingConversationMessage", str(params["ConversationSid"])
+            contact = str(params.get("Author") or "")
+        else:
+            event, contact = "incomingMessage", params.get("From", "")
+            key = contact
         for _attempt in range(3):
-            active = store.find_active(conn, flow_sid, contact)
-            if active is None:
+            active = store.find_active(conn, flow_sid, key)
+            if active is None and event == "incomingMessage":
                 active = store.find_call_waiting_for_reply(conn, flow_sid, contact)
             if active is not None:
                 self.enqueue(conn, active.sid, inputs.REPLY, {"params": params})
@@ -217,10 +232,11 @@ class Runtime(Host):
                 row, item = await self.start(
                     account_sid,
                     flow_sid,
-                    engine.Trigger("incomingMessage", params),
+                    engine.Trigger(event, params),
                     contact=contact,
                     initiated_by=params.get("MessageSid"),
                     conn=conn,
+                    active_key=key,
                 )
             except TwilioError as exc:
                 log.warning("inbound message not started on %s: %s", flow_sid, exc.message)

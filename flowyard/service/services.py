@@ -14,6 +14,7 @@ from flowyard.config import Settings
 from flowyard.platform import (
     CallRequest,
     CallUpdate,
+    ConversationMessageRequest,
     MessageRequest,
     Outcome,
     Platform,
@@ -24,7 +25,7 @@ from flowyard.platform.functions import Functions, load_mapping
 from flowyard.platform.http import HttpRequest, perform
 from flowyard.store import accounts as account_store
 from flowyard.store import calls as call_store
-from flowyard.store import write
+from flowyard.store import conversations, write
 from flowyard.store.clock import utcnow
 
 log = logging.getLogger("flowyard.runtime")
@@ -63,7 +64,9 @@ class ServiceCalls:
     ) -> Outcome:
         """Answer one service call; ``unsaved`` are records of this sprint not yet stored."""
         request = call.request
-        if call.kind == "message":
+        if call.kind == "message" and request.get("conversation_sid"):
+            outcome = await self._post_to_conversation(request, state, account_sid, unsaved)
+        elif call.kind == "message":
             outcome = await self.platform.send_message(
                 MessageRequest(
                     account_sid=account_sid,
@@ -125,6 +128,32 @@ class ServiceCalls:
         else:
             outcome = Outcome(False, None, f"unsupported service call {call.kind}")
         return outcome
+
+    async def _post_to_conversation(
+        self,
+        request: dict[str, Any],
+        state: engine.ExecutionState,
+        account_sid: str,
+        unsaved: Sequence[tuple[str, dict[str, Any]]],
+    ) -> Outcome:
+        """A send widget of an execution started in a conversation posts into it."""
+        conversation_sid = str(request["conversation_sid"])
+        with self.db.connect() as conn:
+            index = conversations.next_index(conn, account_sid, conversation_sid)
+        for kind, row in unsaved:  # posted earlier in this sprint, not stored yet
+            if kind == "conversation_message" and row["conversation_sid"] == conversation_sid:
+                index = max(index, row["index"] + 1)
+        return await self.platform.send_conversation_message(
+            ConversationMessageRequest(
+                account_sid=account_sid,
+                execution_sid=state.execution_sid,
+                conversation_sid=conversation_sid,
+                author=str(request.get("author") or "system"),
+                body=str(request.get("body") or ""),
+                attributes=request.get("attributes") or None,
+                index=index,
+            )
+        )
 
     def _twilio_credentials(self, account: Any) -> tuple[str, str] | None:
         """What "Authenticate with Twilio" sends: the real Twilio account's credentials on the

@@ -1,8 +1,8 @@
 """Retention: delete what is older than the retention period, a small batch at a time.
 
 Executions go with their steps and waiting resumes, counted from their start, once ended (an
-execution still active is ended by its lifetime first). Messages, tasks, calls, recordings and
-alerts go by their own date. Each batch is one short transaction, so serving never waits long
+execution still active is ended by its lifetime first). Messages (SMS and conversation),
+tasks, calls, recordings and alerts go by their own date. Each batch is one short transaction, so serving never waits long
 behind it, and two processes deleting at once only find less to delete.
 """
 
@@ -13,13 +13,23 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from flowyard.store.db import write
-from flowyard.store.tables import alerts, calls, executions, inbox, messages, recordings, steps
+from flowyard.store.tables import (
+    alerts,
+    calls,
+    conversation_messages,
+    executions,
+    inbox,
+    messages,
+    recordings,
+    steps,
+)
 from flowyard.store.tables import tasks as tasks_table
 
 BATCH = 200
 # Records kept by their own date: (table, its date column).
 _DATED = (
     (messages, messages.c.date_created),
+    (conversation_messages, conversation_messages.c.date_created),
     (tasks_table, tasks_table.c.date_created),
     (calls, calls.c.date_created),
     (recordings, recordings.c.date_created),

@@ -163,6 +163,29 @@ messages = sa.Table(
     sa.Index("ix_messages_date", "date_created"),
 )
 
+# Messages of Conversations the flows talk in (the local Conversations Message resource):
+# the contacts' messages the flow webhook received and the flows' posts, in ``id`` order.
+conversation_messages = sa.Table(
+    "conversation_messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sid", sa.String(34), nullable=False, unique=True),
+    sa.Column("account_sid", sa.String(34), nullable=False),
+    sa.Column("conversation_sid", sa.String(34), nullable=False),
+    sa.Column("execution_sid", sa.String(34), nullable=True),  # set on a flow's posts
+    sa.Column("direction", sa.String(16), nullable=False),  # inbound | outbound
+    sa.Column("index", sa.Integer, nullable=False),
+    sa.Column("author", sa.String(255), nullable=False),
+    sa.Column("participant_sid", sa.String(34), nullable=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("attributes", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("source", sa.String(32), nullable=True),
+    sa.Column("date_created", sa.DateTime, nullable=False),
+    sa.Column("date_updated", sa.DateTime, nullable=False),
+    sa.Index("ix_conversation_messages_conversation", "account_sid", "conversation_sid", "id"),
+    sa.Index("ix_conversation_messages_date", "date_created"),
+)
+
 tasks = sa.Table(
     "tasks",
     metadata,

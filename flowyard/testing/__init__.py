@@ -16,10 +16,11 @@ Flow test files (``flowyard test``) are described in ``docs/flow-tests.md``.
 from .coverage import Coverage
 from .flows import FlowFile, load_flow
 from .mocks import Mocks, NetworkError, Response
-from .run import CONTACT, FLOW_NUMBER, FlowRun, Message, ScriptError
+from .run import CONTACT, CONVERSATION, FLOW_NUMBER, FlowRun, Message, ScriptError
 
 __all__ = [
     "CONTACT",
+    "CONVERSATION",
     "FLOW_NUMBER",
     "Coverage",
     "FlowFile",

@@ -12,7 +12,7 @@ from flowyard.engine import Flow
 from flowyard.engine.testing import VirtualClock
 
 from .mocks import Answer, Mocks
-from .run import CONTACT, FLOW_NUMBER, FlowRun
+from .run import CONTACT, CONVERSATION, FLOW_NUMBER, FlowRun
 
 _CACHE: dict[tuple[Path, float], dict[str, Any]] = {}
 
@@ -117,6 +117,19 @@ class FlowFile:
         """Start with an inbound message from ``from_``."""
         run = self.new_run(mocks, allow_network=allow_network)
         return run.message(body, from_=from_, to=to)
+
+    def conversation(
+        self,
+        body: str,
+        *,
+        author: str = CONTACT,
+        conversation_sid: str = CONVERSATION,
+        mocks: Mapping[str, list[Answer | dict[str, Any]]] | None = None,
+        allow_network: bool | None = None,
+    ) -> FlowRun:
+        """Start with a message ``author`` added to a Conversation."""
+        run = self.new_run(mocks, allow_network=allow_network)
+        return run.conversation(body, author=author, conversation_sid=conversation_sid)
 
     def call(
         self,

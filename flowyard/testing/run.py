@@ -27,11 +27,13 @@ from flowyard.engine import (
     resume,
     start,
 )
+from flowyard.engine.conversation import conversation_of
 from flowyard.engine.testing import (
     ACCOUNT_SID,
     Stubs,
     VirtualClock,
     VirtualEnvironment,
+    conversation_message,
     inbound_sms,
     message_body,
 )
@@ -41,6 +43,7 @@ from .phone import HANGUP, WAIT, Input, Phone
 
 CONTACT = "+15550001111"  # the person the flow talks to
 FLOW_NUMBER = "+15559990000"  # the flow's own number
+CONVERSATION = "CH" + "c" * 32  # the Conversation a ``conversation`` trigger starts in
 MAX_SERVICE_CALLS = 10_000
 
 
@@ -111,6 +114,16 @@ class FlowRun:
         """Start with an inbound message (``incomingMessage``)."""
         return self.start("incomingMessage", inbound_sms(body, from_, to))
 
+    def conversation(
+        self, body: str, *, author: str = CONTACT, conversation_sid: str = CONVERSATION
+    ) -> FlowRun:
+        """Start with a message added to a Conversation (``incomingConversationMessage``):
+        the flow's messages are then posted into that conversation."""
+        index = self.stubs.conversation_index[conversation_sid]
+        params = conversation_message(body, author, conversation_sid, index=index)
+        self.stubs.heard(params)
+        return self.start("incomingConversationMessage", params)
+
     def call(
         self,
         *,
@@ -134,6 +147,13 @@ class FlowRun:
             raise ScriptError(f"reply {body!r}: the execution is {self.where()}")
         flow = self.context["flow"]["channel"]["address"]
         contact = self.context["contact"]["channel"]["address"]
+        conversation_sid = conversation_of(self.context)
+        if conversation_sid:  # an answer in the conversation the execution talks in
+            index = self.stubs.conversation_index[conversation_sid]
+            params = conversation_message(body, contact, conversation_sid, index=index)
+            self.stubs.heard(params)
+            self._resume(Reply(params))
+            return self
         self._resume(Reply(inbound_sms(body, contact, flow)))
         return self
 

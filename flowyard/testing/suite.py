@@ -15,7 +15,7 @@ from typing import Any
 from .coverage import Coverage
 from .expect import Checker, Problem
 from .flows import FlowFile, load_flow
-from .run import CONTACT, FLOW_NUMBER, FlowRun, ScriptError
+from .run import CONTACT, CONVERSATION, FLOW_NUMBER, FlowRun, ScriptError
 
 ACTIONS = (
     "reply",
@@ -113,8 +113,8 @@ def _case(path: Path, index: int, raw: dict[str, Any]) -> Case:
         raise FormatError(f"{where}: no 'flow' (the flow definition file)")
     trigger = raw.get("trigger", {"rest": {}})
     if not isinstance(trigger, dict) or len(trigger) != 1:
-        raise FormatError(f"{where}: 'trigger' is one of rest, message, call")
-    if next(iter(trigger)) not in ("rest", "message", "call"):
+        raise FormatError(f"{where}: 'trigger' is one of rest, message, conversation, call")
+    if next(iter(trigger)) not in ("rest", "message", "conversation", "call"):
         raise FormatError(f"{where}: unknown trigger {next(iter(trigger))!r}")
     steps = raw.get("steps", [])
     for number, step in enumerate(steps, 1):
@@ -170,6 +170,14 @@ def start(case: Case) -> FlowRun:
             str(spec.get("body", "")),
             from_=spec.get("from", CONTACT),
             to=spec.get("to", FLOW_NUMBER),
+        )
+    if kind == "conversation":
+        if isinstance(spec, str):
+            spec = {"body": spec}
+        return run.conversation(
+            str(spec.get("body", "")),
+            author=spec.get("author", CONTACT),
+            conversation_sid=spec.get("conversation_sid", CONVERSATION),
         )
     if kind == "call":
         return run.call(

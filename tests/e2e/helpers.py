@@ -44,6 +44,31 @@ def inbound_sms(frm: str, to: str, body: str, account_sid: str) -> dict[str, str
     }
 
 
+def conversation_message(
+    conversation_sid: str, author: str, body: str, account_sid: str, index: int = 0
+) -> dict[str, str]:
+    """An ``onMessageAdded`` webhook as the Conversations service posts it to a Studio flow."""
+    return {
+        "EventType": "onMessageAdded",
+        "AccountSid": account_sid,
+        "ChatServiceSid": "IS" + "0" * 32,
+        "ConversationSid": conversation_sid,
+        "MessageSid": "IM" + uuid.uuid4().hex,
+        "ParticipantSid": "MB" + uuid.uuid5(uuid.NAMESPACE_URL, author).hex,
+        "Author": author,
+        "Body": body,
+        "Index": str(index),
+        "Source": "SMS",
+        "Attributes": "{}",
+        "DateCreated": "2026-01-15T17:00:00.000Z",
+        "RetryCount": "0",
+    }
+
+
+def new_conversation_sid() -> str:
+    return "CH" + uuid.uuid4().hex
+
+
 def wait_for(predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:

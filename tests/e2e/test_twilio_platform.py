@@ -14,7 +14,14 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from tests.conftest import start_server
-from tests.e2e.helpers import wait_ended, wait_steps, webhook_url
+from tests.e2e.helpers import (
+    conversation_message,
+    new_conversation_sid,
+    wait_ended,
+    wait_for,
+    wait_steps,
+    webhook_url,
+)
 from tests.flows import flow, go, state
 
 CONTACT, SERVICE = "+15550001111", "MG" + "1" * 32
@@ -29,6 +36,9 @@ class FakeTwilio(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         params = parse_qs(self.rfile.read(length).decode())
         self.received.append({"path": [self.path], **params})
+        if self.path.startswith("/v1/Conversations/"):
+            self._conversation_message(params)
+            return
         if params.get("To") == ["+15550000000"]:
             self._answer(
                 400,
@@ -59,6 +69,31 @@ class FakeTwilio(BaseHTTPRequestHandler):
                 "date_created": "Thu, 26 Nov 2026 10:00:00 +0000",
                 "error_code": None,
                 "uri": f"/2010-04-01/Accounts/{account}/Messages/{sid}.json",
+            },
+        )
+
+    def _conversation_message(self, params: dict[str, list[str]]) -> None:
+        """``POST /v1/Conversations/{CH}/Messages`` as the Conversations API answers it."""
+        conversation = self.path.split("/")[3]
+        sid = "IM" + uuid.uuid4().hex
+        self._answer(
+            201,
+            {
+                "sid": sid,
+                "account_sid": "AC" + "2" * 32,
+                "conversation_sid": conversation,
+                "index": 7,
+                "author": params.get("Author", ["system"])[0],
+                "body": params["Body"][0],
+                "media": None,
+                "attributes": "{}",
+                "participant_sid": None,
+                "date_created": "2026-11-26T10:00:00Z",
+                "date_updated": "2026-11-26T10:00:00Z",
+                "url": f"https://conversations.twilio.com/v1/Conversations/{conversation}/Messages/{sid}",
+                "delivery": None,
+                "links": {},
+                "content_sid": None,
             },
         )
 
@@ -205,3 +240,44 @@ def test_an_api_error_fails_the_widget(twilio_server):
         if f"executionSid={execution.sid}" in a.alert_text
     }
     assert alerts == {"send": "21211", "dial": "21211"}
+
+
+def test_a_conversation_reply_goes_through_the_conversations_api(twilio_server):
+    server, public = twilio_server
+    client = server.client()
+    definition = flow(
+        state(
+            "greet",
+            "send-message",
+            [go("sent"), go("failed")],
+            body="Ahoy {{trigger.conversation.From}}",
+            to="{{contact.channel.address}}",
+            **{"from": "{{flow.channel.address}}"},
+        ),
+        conversation="greet",
+    )
+    flow_ = client.studio.v2.flows.create(
+        friendly_name="tw", status="published", definition=definition
+    )
+    conversation = new_conversation_sid()
+    params = conversation_message(conversation, CONTACT, "hi", server.account_sid)
+    # Twilio signs the public URL it was given; the server sits behind it.
+    signed = webhook_url(public, server.account_sid, flow_.sid)
+    signature = RequestValidator(server.auth_token).compute_signature(signed, params)
+    response = httpx.post(
+        webhook_url(server.base_url, server.account_sid, flow_.sid),
+        data=params,
+        headers={"X-Twilio-Signature": signature},
+    )
+    assert response.status_code == 200
+    (execution,) = wait_for(lambda: client.studio.v2.flows(flow_.sid).executions.list())
+    done = wait_ended(client, flow_.sid, execution.sid)
+    (posted,) = FakeTwilio.received
+    assert posted["path"] == [f"/v1/Conversations/{conversation}/Messages"]
+    assert posted["Author"] == ["system"] and posted["Body"] == [f"Ahoy {CONTACT}"]
+    outbound = done.context["widgets"]["greet"]["outbound"]
+    assert outbound["Sid"].startswith("IM") and outbound["Index"] == 7
+    assert outbound["ConversationSid"] == conversation
+    # Recorded locally too: the conversation as Flowyard saw it.
+    said = client.conversations.v1.conversations(conversation).messages.list()
+    assert [(m.author, m.body) for m in said] == [(CONTACT, "hi"), ("system", f"Ahoy {CONTACT}")]

@@ -1,10 +1,17 @@
-"""What Send Message and Send & Wait For Reply share: building the Messages API request."""
+"""What Send Message and Send & Wait For Reply share: building the Messages API request.
+
+In an execution started by a Conversations message the request carries ``conversation_sid``
+and ``author``: the host posts it into the conversation (Conversations API) instead of
+sending an SMS, as Studio does. A ``to`` naming someone other than the contact still goes
+out as a message to that address.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from .. import conversation
 from .base import WidgetRun, key_values
 
 # Programmable Chat properties, passed through as rendered (Chat itself was retired in 2022;
@@ -61,6 +68,10 @@ def message_request(run: WidgetRun, *, to: str) -> dict[str, Any]:
         request["content_sid"] = run.prop("content_sid").strip()
         variables = key_values(run, props.get("content_variables"))
         request["content_variables"] = {_variable_key(k): v for k, v in variables.items()}
+    conversation_sid = conversation.conversation_of(run.context)
+    if conversation_sid and to in ("", contact_address(run), conversation_sid):
+        request["conversation_sid"] = conversation_sid
+        request["author"] = conversation.FLOW_AUTHOR
     return request
 
 

@@ -1,7 +1,8 @@
 """Send & Wait For Reply (``send-and-wait-for-reply``).
 
 Sends through a ``message`` call, then waits (``Wait.kind == "reply"``) for the first of:
-a reply (``incomingMessage``: ``inbound`` = the raw webhook params), the ``timeout`` property
+a reply (``incomingMessage``: ``inbound`` = the raw webhook params; a Conversations
+message's with Studio's ``From``/``ChannelSid``), the ``timeout`` property
 in seconds (string or int, default 3600), or a failed/undelivered status callback
 (``deliveryFailure``: callback params merged at the top of the entry, as SARA-VCR records).
 The entry shows ``outbound`` while it waits.
@@ -9,6 +10,7 @@ The entry shows ``outbound`` while it waits.
 
 from __future__ import annotations
 
+from .. import conversation
 from ..io import CallResult, DeliveryFailure, Reply, Timeout
 from ._messaging import contact_address, message_request
 from .base import Call, Next, Outcome, Park, Signal, Widget, WidgetRun, register, seconds
@@ -41,7 +43,13 @@ class SendAndWaitForReply(Widget):
     def on_resume(self, run: WidgetRun, signal: Signal) -> Outcome | None:
         entry = run.entry
         if isinstance(signal, Reply):
-            return Next("incomingMessage", {**entry, "inbound": dict(signal.params)})
+            inbound = dict(signal.params)
+            if conversation.is_message(inbound):
+                # A reply in the conversation: shown with Studio's From/ChannelSid, and
+                # taken as this widget's ``incomingMessage`` (corpus flows read
+                # ``widgets.<name>.inbound.Body`` after a conversation trigger).
+                inbound = conversation.studio_params(inbound)
+            return Next("incomingMessage", {**entry, "inbound": inbound})
         if isinstance(signal, Timeout):
             return Next("timeout", entry)
         if isinstance(signal, DeliveryFailure):
