@@ -2,8 +2,8 @@
 
 Executions go with their steps and waiting resumes, counted from their start, once ended (an
 execution still active is ended by its lifetime first). Messages (SMS and conversation),
-tasks, calls, recordings and alerts go by their own date. Each batch is one short transaction, so serving never waits long
-behind it, and two processes deleting at once only find less to delete.
+tasks, calls, recordings and alerts go by their own date. Each batch is one short transaction,
+so serving never waits long behind it, and two processes deleting at once only find less.
 """
 
 from __future__ import annotations
