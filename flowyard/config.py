@@ -13,6 +13,11 @@ def _int_env(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _bool_env(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    return default if not raw else raw.lower() not in ("0", "false", "no", "off")
+
+
 @dataclass
 class Settings:
     """Everything a Flowyard process needs to know at start."""
@@ -38,6 +43,10 @@ class Settings:
     # addresses and host names, added to the built-in denials / winning over any denial.
     http_deny: str | None = None
     http_allow: str | None = None
+    # flowyard.logs: "text" or "json"; a level name; one flowyard.access line per request.
+    log_format: str = "text"
+    log_level: str = "info"
+    access_log: bool = True
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -48,8 +57,7 @@ class Settings:
             account_sid=os.environ.get("FLOWYARD_ACCOUNT_SID") or None,
             auth_token=os.environ.get("FLOWYARD_AUTH_TOKEN") or None,
             max_body_bytes=_int_env("FLOWYARD_MAX_BODY_BYTES", 1024 * 1024),
-            validate_signatures=os.environ.get("FLOWYARD_VALIDATE_SIGNATURES", "true").lower()
-            not in ("0", "false", "no", "off"),
+            validate_signatures=_bool_env("FLOWYARD_VALIDATE_SIGNATURES", True),
             platform=os.environ.get("FLOWYARD_PLATFORM", "local"),
             twilio_account_sid=os.environ.get("FLOWYARD_TWILIO_ACCOUNT_SID") or None,
             twilio_auth_token=os.environ.get("FLOWYARD_TWILIO_AUTH_TOKEN") or None,
@@ -61,6 +69,9 @@ class Settings:
             auth_failures_per_sid=_int_env("FLOWYARD_AUTH_FAILURES_PER_SID", 10),
             http_deny=os.environ.get("FLOWYARD_HTTP_DENY") or None,
             http_allow=os.environ.get("FLOWYARD_HTTP_ALLOW") or None,
+            log_format=(os.environ.get("FLOWYARD_LOG_FORMAT") or "text").lower(),
+            log_level=(os.environ.get("FLOWYARD_LOG_LEVEL") or "info").lower(),
+            access_log=_bool_env("FLOWYARD_ACCESS_LOG", True),
         )
         for key, value in overrides.items():
             if value is not None:

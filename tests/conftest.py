@@ -59,6 +59,12 @@ class Server:
     account_sid: str
     auth_token: str
     backend: str
+    log_path: Path | None = None  # the server's output (stdout and stderr)
+
+    def output(self) -> str:
+        """Everything the server wrote so far."""
+        assert self.log_path is not None
+        return self.log_path.read_text(errors="replace")
 
     def client(
         self,
@@ -103,8 +109,12 @@ def _drop_database(name: str) -> None:
 
 
 def start_server(
-    database_url: str, backend: str, extra_env: dict[str, str] | None = None
+    database_url: str,
+    backend: str,
+    extra_env: dict[str, str] | None = None,
+    args: list[str] | None = None,
 ) -> tuple[Server, subprocess.Popen[bytes]]:
+    """``flowyard serve`` on a free port with ``extra_env`` and ``args`` (more options)."""
     port = free_port()
     extra_env = extra_env or {}
     sid = extra_env.get("FLOWYARD_ACCOUNT_SID") or "AC" + uuid.uuid4().hex
@@ -134,6 +144,7 @@ def start_server(
                 str(port),
                 "--database-url",
                 database_url,
+                *(args or []),
             ],
             env=env,
             stdout=log,
@@ -153,7 +164,7 @@ def start_server(
     else:
         proc.kill()
         raise RuntimeError("server did not start")
-    return Server(base, database_url, sid, token, backend), proc
+    return Server(base, database_url, sid, token, backend, Path(log_name)), proc
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

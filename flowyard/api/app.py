@@ -13,8 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from flowyard import console
+from flowyard import console, logs
 from flowyard.api import calls, executions, flows_v1, flows_v2, messages, webhook
+from flowyard.api.access_log import AccessLog
 from flowyard.api.checks import PathGuard
 from flowyard.api.limits import BodyLimit
 from flowyard.api.responses import JSON
@@ -131,9 +132,13 @@ def create_app(settings: Settings) -> Starlette:
     app.add_middleware(ConsoleHeaders)
     app.add_middleware(PathGuard)
     app.add_middleware(_Unexpected)
+    if settings.access_log:  # outside _Unexpected: its 500s are logged too
+        app.add_middleware(AccessLog)
     return app
 
 
 def app_from_env() -> Starlette:
     """Factory for ``uvicorn --factory`` and worker processes: settings from the environment."""
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    logs.configure_unless_done(settings.log_level, settings.log_format)
+    return create_app(settings)

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
-from flowyard.api import checks, twiml
+from flowyard.api import checks, rejections, twiml
 from flowyard.api.requests import Params, form, query
 from flowyard.errors import TwilioError, not_found
 from flowyard.service.messaging import Messaging
@@ -46,7 +46,9 @@ def _check_signature(request: Request, token: str, params: Params) -> None:
         return
     signature = request.headers.get("x-twilio-signature", "")
     body = params if request.method == "POST" else {}
-    if not signature or not RequestValidator(token).validate(_signed_url(request), body, signature):
+    url = _signed_url(request)
+    if not signature or not RequestValidator(token).validate(url, body, signature):
+        rejections.log_rejected(request, url, "mismatch" if signature else "missing")
         raise TwilioError(403, 20003, "Invalid X-Twilio-Signature for this request")
 
 
