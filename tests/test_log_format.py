@@ -1,0 +1,157 @@
+"""flowyard.logs formatters, the access line's account, the refused webhook's hint, the
+database as logged at start: the pieces of tests/test_logs.py, without a server."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import sys
+from types import SimpleNamespace
+
+import pytest
+from starlette.requests import Request
+
+from flowyard import logs
+from flowyard.api import rejections
+from flowyard.api.access_log import account_of
+from flowyard.cli.serve import describe_database
+from flowyard.config import Settings
+
+SID = "AC" + "ab" * 16
+
+
+def record(**extra: object) -> logging.LogRecord:
+    rec = logging.LogRecord(
+        "flowyard.alerts", logging.WARNING, __file__, 1, "alert %s", ("x",), None
+    )
+    rec.__dict__.update(extra)
+    return rec
+
+
+def test_json_has_the_four_fields_the_extras_and_the_exception() -> None:
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        rec = record(code=82002, flow_sid="FW1", time="not mine")
+        rec.exc_info = sys.exc_info()
+    line = logs.JsonFormatter().format(rec)
+    assert "\n" not in line
+    entry = json.loads(line)
+    assert entry["level"] == "WARNING" and entry["logger"] == "flowyard.alerts"
+    assert entry["message"] == "alert x" and entry["time"].endswith("Z")
+    assert entry["time"] != "not mine"  # an extra never hides a field of its own
+    assert entry["code"] == 82002 and entry["flow_sid"] == "FW1"
+    assert "RuntimeError: boom" in entry["exc"]
+
+
+def test_text_is_time_level_logger_message() -> None:
+    line = logs.TextFormatter().format(record())
+    stamp, level, rest = line.split(" ", 2)
+    assert stamp.endswith("Z") and "T" in stamp
+    assert (level, rest) == ("WARNING", "flowyard.alerts: alert x")
+
+
+def test_uvicorn_log_config_is_checked() -> None:
+    config = logs.uvicorn_log_config("DEBUG", "JSON")
+    assert config["loggers"]["flowyard"]["level"] == logging.DEBUG
+    assert config["formatters"]["flowyard"]["()"] == "flowyard.logs.JsonFormatter"
+    with pytest.raises(ValueError, match="log format 'xml'"):
+        logs.uvicorn_log_config("info", "xml")
+
+
+def test_settings_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLOWYARD_LOG_FORMAT", "JSON")
+    monkeypatch.setenv("FLOWYARD_ACCESS_LOG", "off")
+    settings = Settings.from_env()
+    assert (settings.log_format, settings.log_level, settings.access_log) == ("json", "info", False)
+
+
+def test_printable_keeps_a_path_on_its_line() -> None:
+    assert logs.printable("/v2/Flows/FW1") == "/v2/Flows/FW1"
+    assert logs.printable('/v2/Flows/FW\n1" 200') == '/v2/Flows/FW\\n1\\" 200'
+
+
+def basic(username: str, password: str = "secret") -> bytes:
+    return b"Basic " + base64.b64encode(f"{username}:{password}".encode())
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "state", "expected"),
+    [
+        ("/v2/Flows", [(b"authorization", basic(SID))], None, SID),
+        ("/v2/Flows", [(b"authorization", basic("SK" + "1" * 32))], None, "-"),
+        ("/v2/Flows", [(b"authorization", basic("SK" + "1" * 32))], {"account_sid": SID}, SID),
+        ("/v2/Flows", [(b"authorization", b"Basic !!!")], None, "-"),
+        (f"/v1/Accounts/{SID}/Flows/FW1", [], None, SID),
+        (f"/2010-04-01/Accounts/{SID}/Messages.json", [], None, SID),
+        (f"/v2/Flows/{SID}x", [], None, "-"),
+        ("/v2/Flows", [], None, "-"),
+    ],
+)
+def test_the_account_of_a_request(
+    path: str, headers: list[tuple[bytes, bytes]], state: dict | None, expected: str
+) -> None:
+    scope = {"type": "http", "path": path, "headers": headers}
+    if state is not None:
+        scope["state"] = state
+    assert account_of(scope) == expected
+
+
+def webhook_request(headers: dict[str, str], public_url: str | None) -> Request:
+    app = SimpleNamespace(state=SimpleNamespace(settings=Settings(public_url=public_url)))
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "scheme": "http",
+        "server": ("127.0.0.1", 8000),
+        "path": f"/v1/Accounts/{SID}/Flows/FW1",
+        "query_string": b"",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "app": app,
+        "path_params": {"account": SID, "flow": "FW1"},
+    }
+    return Request(scope)
+
+
+def rejected(caplog: pytest.LogCaptureFixture, request: Request, url: str, reason: str) -> str:
+    with caplog.at_level(logging.WARNING, "flowyard.webhook"):
+        rejections.log_rejected(request, url, reason)
+    (line,) = caplog.records
+    return line.getMessage()
+
+
+def test_a_public_url_the_proxy_contradicts(caplog: pytest.LogCaptureFixture) -> None:
+    headers = {"Host": "127.0.0.1:8000", "X-Forwarded-Host": "new.example.com:443"}
+    request = webhook_request({**headers, "X-Forwarded-Proto": "https"}, "https://old.example.com")
+    url = f"https://old.example.com/v1/Accounts/{SID}/Flows/FW1?executionSid=FN1&From=%2B1555"
+    message = rejected(caplog, request, url, "mismatch")
+    checked = f"https://old.example.com/v1/Accounts/{SID}/Flows/FW1?executionSid=…&From=…"
+    assert f"checked against {checked} (FLOWYARD_PUBLIC_URL)" in message
+    assert "set FLOWYARD_PUBLIC_URL=https://new.example.com" in message
+    assert "1555" not in message and "FN1" not in message
+
+
+def test_a_public_url_that_agrees_points_at_the_token(caplog: pytest.LogCaptureFixture) -> None:
+    request = webhook_request({"Host": "127.0.0.1:8000"}, "https://flows.example.com")
+    url = f"https://flows.example.com/v1/Accounts/{SID}/Flows/FW1"
+    assert "another auth token" in rejected(caplog, request, url, "mismatch")
+
+
+def test_a_forwarded_host_that_is_no_host_is_not_repeated(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    request = webhook_request({"X-Forwarded-Host": "evil\r\nINFO forged"}, None)
+    message = rejected(
+        caplog, request, f"http://127.0.0.1:8000/v1/Accounts/{SID}/Flows/FW1", "missing"
+    )
+    assert "forged" not in message and "FLOWYARD_PUBLIC_URL is not set" in message
+
+
+def test_the_database_as_logged() -> None:
+    assert describe_database("sqlite:////tmp/a.db") == "SQLite /tmp/a.db"
+    assert describe_database("sqlite://") == "SQLite :memory:"
+    masked = describe_database("postgresql://flow:s3cret@db.example.com:5432/flows")
+    assert masked == "postgresql://flow:***@db.example.com:5432/flows"
+    masked = describe_database("postgresql://flow@db/flows?password=s3cret&sslmode=require")
+    assert "s3cret" not in masked and "sslmode=require" in masked
