@@ -7,8 +7,11 @@ uvicorn applies it in the server process and again in each ``--workers`` process
 
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
 import logging.config
+import sys
 import time
 from typing import Any
 
@@ -16,6 +19,9 @@ import orjson
 
 LEVELS = {"critical": 50, "error": 40, "warning": 30, "info": 20, "debug": 10, "trace": 5}
 FORMATS = ("text", "json")
+# Under load a write (a system call) per line costs more than the line: lines are written
+# together at most this long after the first of them.
+FLUSH_SECONDS = 0.05
 
 # Attributes every LogRecord has; anything else on a record came from ``extra={...}``.
 # uvicorn adds ``color_message`` (its message with ANSI colours) to its own records.
@@ -27,10 +33,16 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
 }
 
 
-def _utc(record: logging.LogRecord) -> str:
+_second: tuple[int, str] = (-1, "")
+
+
+def utc(created: float) -> str:
     """ISO 8601 UTC with milliseconds, e.g. ``2025-05-01T12:00:00.123Z``."""
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-    return f"{stamp}.{int(record.msecs):03d}Z"
+    global _second
+    second = int(created)
+    if _second[0] != second:  # strftime once a second, not once a line
+        _second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+    return f"{_second[1]}.{int((created - second) * 1000):03d}Z"
 
 
 def printable(text: str) -> str:
@@ -49,33 +61,113 @@ def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
 class TextFormatter(logging.Formatter):
     """``<time> <LEVEL> <logger>: <message>``, then the traceback if any."""
 
-    def __init__(self) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    def line(self, created: float, level: str, name: str, message: str, fields: dict) -> str:
+        """One record's line, from its parts (``fields`` are JSON's alone)."""
+        return f"{utc(created)} {level} {name}: {message}"
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        return _utc(record)
+    def format(self, record: logging.LogRecord) -> str:
+        text = self.line(record.created, record.levelname, record.name, record.getMessage(), {})
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            text += "\n" + record.exc_text
+        if record.stack_info:
+            text += "\n" + self.formatStack(record.stack_info)
+        return text
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: ``time``, ``level``, ``logger``, ``message``, the record's
     ``extra`` fields, and ``exc`` (the formatted traceback) when there is one."""
 
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": _utc(record),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        for key, value in extra_fields(record).items():
+    def line(self, created: float, level: str, name: str, message: str, fields: dict) -> str:
+        """One record's line, from its parts."""
+        entry = {"time": utc(created), "level": level, "logger": name, "message": message}
+        for key, value in fields.items():
             entry.setdefault(key, value)  # an extra field never hides one of the four above
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        elif record.exc_text:
-            entry["exc"] = record.exc_text
-        if record.stack_info:
-            entry["stack"] = self.formatStack(record.stack_info)
         return orjson.dumps(entry, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = extra_fields(record)
+        if record.exc_info:
+            fields["exc"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            fields["exc"] = record.exc_text
+        if record.stack_info:
+            fields["stack"] = self.formatStack(record.stack_info)
+        return self.line(record.created, record.levelname, record.name, record.getMessage(), fields)
+
+
+class LineHandler(logging.StreamHandler):
+    """Standard error, written in batches from the event loop: a flush per record would be a
+    system call per request on the hot path. Outside a running loop (start-up, threads,
+    shutdown) each record is flushed at once, and ``logging.shutdown`` flushes at exit."""
+
+    def __init__(self) -> None:
+        raw = open(sys.stderr.fileno(), "wb", buffering=1 << 16, closefd=False)  # noqa: SIM115
+        super().__init__(io.TextIOWrapper(raw, encoding="utf-8", errors="backslashreplace"))
+        self._flush_on: asyncio.AbstractEventLoop | None = None
+        # What no line of ours shows is not worth finding out for every record (the logging
+        # HOWTO's "Optimization"): the caller's frame, thread and process. Here, not in
+        # configure(): uvicorn's workers build this handler from the dictConfig alone.
+        logging._srcfile = None  # type: ignore[attr-defined]
+        logging.logThreads = False
+        logging.logProcesses = False
+        logging.logMultiprocessing = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._write(self.format(record))
+        except Exception:
+            self.handleError(record)
+
+    def write_line(self, name: str, message: str, fields: dict[str, Any]) -> None:
+        """An INFO line of logger ``name`` written as ``emit`` would, without a LogRecord:
+        for the access log, on every request (see ``direct_handler``)."""
+        formatter: Any = self.formatter
+        line = formatter.line(time.time(), "INFO", name, message, fields)
+        with self.lock:  # type: ignore[union-attr]
+            try:
+                self._write(line)
+            except Exception:
+                self.handleError(logging.makeLogRecord({"name": name, "msg": message}))
+
+    def _write(self, line: str) -> None:
+        self.stream.write(line + "\n")
+        loop = asyncio.events._get_running_loop()
+        if loop is None:
+            self.flush()
+        elif self._flush_on is not loop:  # one flush for the lines of the next FLUSH_SECONDS
+            self._flush_on = loop
+            loop.call_later(FLUSH_SECONDS, self._flush_turn)
+
+    def _flush_turn(self) -> None:
+        self._flush_on = None
+        self.flush()
+
+
+def direct_handler(logger: logging.Logger) -> LineHandler | None:
+    """The one LineHandler with a formatter of ours that handles ``logger``'s INFO records,
+    when no filter or other handler is on their way: then ``write_line`` writes what logging
+    would (a logger configured otherwise gets LogRecords as usual)."""
+    found = None
+    node: logging.Logger | None = logger
+    while node is not None:
+        if node.filters:
+            return None
+        for handler in node.handlers:
+            if (
+                found
+                or type(handler) is not LineHandler
+                or handler.filters
+                or handler.level > logging.INFO
+            ):
+                return None
+            found = handler
+        node = node.parent if node.propagate else None
+    if found and type(found.formatter) in (TextFormatter, JsonFormatter):
+        return found
+    return None
 
 
 def check(level: str, fmt: str) -> tuple[str, str]:
@@ -102,9 +194,8 @@ def uvicorn_log_config(level: str, fmt: str) -> dict[str, Any]:
         "formatters": {"flowyard": {"()": formatter}},
         "handlers": {
             "flowyard": {
-                "class": "logging.StreamHandler",
+                "class": "flowyard.logs.LineHandler",
                 "formatter": "flowyard",
-                "stream": "ext://sys.stderr",
             }
         },
         "loggers": {

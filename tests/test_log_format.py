@@ -155,3 +155,30 @@ def test_the_database_as_logged() -> None:
     assert masked == "postgresql://flow:***@db.example.com:5432/flows"
     masked = describe_database("postgresql://flow@db/flows?password=s3cret&sslmode=require")
     assert "s3cret" not in masked and "sslmode=require" in masked
+
+
+@pytest.mark.parametrize("formatter", [logs.TextFormatter(), logs.JsonFormatter()])
+def test_a_direct_line_is_the_line_logging_writes(formatter: logging.Formatter) -> None:
+    rec = logging.makeLogRecord(
+        {"name": "flowyard.access", "levelno": 20, "levelname": "INFO", "msg": "GET /", "a": 1}
+    )
+    assert formatter.format(rec) == formatter.line(rec.created, "INFO", rec.name, "GET /", {"a": 1})
+
+
+def test_the_direct_handler_is_only_an_unfiltered_line_handler(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for knob in ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing"):
+        monkeypatch.setattr(logging, knob, getattr(logging, knob))  # LineHandler sets them
+    parent = logging.Logger("p")
+    child = logging.Logger("p.c")
+    child.parent = parent
+    handler = logs.LineHandler()
+    handler.setFormatter(logs.TextFormatter())
+    parent.addHandler(handler)
+    assert logs.direct_handler(child) is handler
+    child.addFilter(lambda _record: True)
+    assert logs.direct_handler(child) is None
+    child.filters.clear()
+    parent.addHandler(logging.StreamHandler())
+    assert logs.direct_handler(child) is None

@@ -16,7 +16,7 @@ from time import perf_counter
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from flowyard.logs import printable
+from flowyard.logs import direct_handler, printable
 
 log = logging.getLogger("flowyard.access")
 
@@ -54,27 +54,24 @@ class AccessLog:
 def _emit(scope: Scope, status: int, ms: float) -> None:
     client = scope.get("client")
     address = client[0] if client else "-"
+    method = scope["method"]
     path = printable(scope["path"])
     sid = account_of(scope)
     version = scope.get("http_version", "1.1")
-    log.info(
-        '%s "%s %s HTTP/%s" %d %.1fms %s',
-        address,
-        scope["method"],
-        path,
-        version,
-        status,
-        ms,
-        sid,
-        extra={
-            "method": scope["method"],
-            "path": path,
-            "status": status,
-            "duration_ms": round(ms, 2),
-            "account_sid": None if sid == "-" else sid,
-            "client": address,
-        },
-    )
+    message = f'{address} "{method} {path} HTTP/{version}" {status} {ms:.1f}ms {sid}'
+    fields = {
+        "method": method,
+        "path": path,
+        "status": status,
+        "duration_ms": round(ms, 2),
+        "account_sid": None if sid == "-" else sid,
+        "client": address,
+    }
+    handler = direct_handler(log)
+    if handler is not None:  # flowyard serve's own handler: the same line, no LogRecord
+        handler.write_line(log.name, message, fields)
+    else:
+        log.info("%s", message, extra=fields)
 
 
 def account_of(scope: Scope) -> str:
