@@ -115,6 +115,11 @@ class LineHandler(logging.StreamHandler):
         logging.logProcesses = False
         logging.logMultiprocessing = False
 
+    @property
+    def structured(self) -> bool:
+        """Whether lines carry ``extra`` fields (JSON) or only the message (text)."""
+        return isinstance(self.formatter, JsonFormatter)
+
     def emit(self, record: logging.LogRecord) -> None:
         try:
             self._write(self.format(record))

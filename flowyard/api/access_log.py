@@ -59,6 +59,10 @@ def _emit(scope: Scope, status: int, ms: float) -> None:
     sid = account_of(scope)
     version = scope.get("http_version", "1.1")
     message = f'{address} "{method} {path} HTTP/{version}" {status} {ms:.1f}ms {sid}'
+    handler = direct_handler(log)
+    if handler is not None and not handler.structured:  # text: the fields are in the message
+        handler.write_line(log.name, message, {})
+        return
     fields = {
         "method": method,
         "path": path,
@@ -67,7 +71,6 @@ def _emit(scope: Scope, status: int, ms: float) -> None:
         "account_sid": None if sid == "-" else sid,
         "client": address,
     }
-    handler = direct_handler(log)
     if handler is not None:  # flowyard serve's own handler: the same line, no LogRecord
         handler.write_line(log.name, message, fields)
     else:
