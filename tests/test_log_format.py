@@ -3,9 +3,11 @@ database as logged at start: the pieces of tests/test_logs.py, without a server.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
+import re
 import sys
 from types import SimpleNamespace
 
@@ -14,7 +16,7 @@ from starlette.requests import Request
 
 from flowyard import logs
 from flowyard.api import rejections
-from flowyard.api.access_log import account_of
+from flowyard.api.access_log import AccessLog, account_of
 from flowyard.cli.serve import describe_database
 from flowyard.config import Settings
 
@@ -182,3 +184,15 @@ def test_the_direct_handler_is_only_an_unfiltered_line_handler(
     child.filters.clear()
     parent.addHandler(logging.StreamHandler())
     assert logs.direct_handler(child) is None
+
+
+def test_an_error_that_escapes_is_logged_as_a_500(caplog: pytest.LogCaptureFixture) -> None:
+    async def failing(scope: dict, receive: object, send: object) -> None:
+        raise RuntimeError("boom")
+
+    scope = {"type": "http", "method": "GET", "path": "/v2/Flows", "headers": [], "client": None}
+    with caplog.at_level(logging.INFO, "flowyard.access"), pytest.raises(RuntimeError):
+        asyncio.run(AccessLog(failing)(scope, None, None))  # type: ignore[arg-type]
+    (line,) = caplog.records
+    assert re.fullmatch(r'- "GET /v2/Flows HTTP/1\.1" 500 \d+\.\dms -', line.getMessage())
+    assert (line.status, line.account_sid, line.client) == (500, None, "-")  # type: ignore[attr-defined]
