@@ -13,7 +13,7 @@ def _int_env(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
-def _bool_env(name: str, default: bool) -> bool:
+def _flag_env(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     return default if not raw else raw.lower() not in ("0", "false", "no", "off")
 
@@ -43,6 +43,10 @@ class Settings:
     # addresses and host names, added to the built-in denials / winning over any denial.
     http_deny: str | None = None
     http_allow: str | None = None
+    # Studio ends an execution 30 days after it started; shorter lifetimes suit tests.
+    execution_lifetime: float = 30 * 24 * 3600.0
+    # GET /metrics, the request timing middleware and the runtime's counters; off: none of them.
+    metrics: bool = True
     # flowyard.logs: "text" or "json"; a level name; one flowyard.access line per request.
     log_format: str = "text"
     log_level: str = "info"
@@ -57,7 +61,7 @@ class Settings:
             account_sid=os.environ.get("FLOWYARD_ACCOUNT_SID") or None,
             auth_token=os.environ.get("FLOWYARD_AUTH_TOKEN") or None,
             max_body_bytes=_int_env("FLOWYARD_MAX_BODY_BYTES", 1024 * 1024),
-            validate_signatures=_bool_env("FLOWYARD_VALIDATE_SIGNATURES", True),
+            validate_signatures=_flag_env("FLOWYARD_VALIDATE_SIGNATURES", True),
             platform=os.environ.get("FLOWYARD_PLATFORM", "local"),
             twilio_account_sid=os.environ.get("FLOWYARD_TWILIO_ACCOUNT_SID") or None,
             twilio_auth_token=os.environ.get("FLOWYARD_TWILIO_AUTH_TOKEN") or None,
@@ -69,9 +73,13 @@ class Settings:
             auth_failures_per_sid=_int_env("FLOWYARD_AUTH_FAILURES_PER_SID", 10),
             http_deny=os.environ.get("FLOWYARD_HTTP_DENY") or None,
             http_allow=os.environ.get("FLOWYARD_HTTP_ALLOW") or None,
+            execution_lifetime=float(
+                os.environ.get("FLOWYARD_EXECUTION_LIFETIME") or 30 * 24 * 3600.0
+            ),
+            metrics=_flag_env("FLOWYARD_METRICS", True),
             log_format=(os.environ.get("FLOWYARD_LOG_FORMAT") or "text").lower(),
             log_level=(os.environ.get("FLOWYARD_LOG_LEVEL") or "info").lower(),
-            access_log=_bool_env("FLOWYARD_ACCESS_LOG", True),
+            access_log=_flag_env("FLOWYARD_ACCESS_LOG", True),
         )
         for key, value in overrides.items():
             if value is not None:

@@ -75,6 +75,7 @@ class Server:
         client = Client(username or self.account_sid, password or self.auth_token, account_sid)
         client.studio.base_url = self.base_url
         client.api.base_url = self.base_url
+        client.monitor.base_url = self.base_url
         return client
 
     def new_account(self, name: str = "another") -> tuple[str, str]:
@@ -112,9 +113,12 @@ def start_server(
     database_url: str,
     backend: str,
     extra_env: dict[str, str] | None = None,
+    *,
+    workers: int = 1,
     args: list[str] | None = None,
 ) -> tuple[Server, subprocess.Popen[bytes]]:
-    """``flowyard serve`` on a free port with ``extra_env`` and ``args`` (more options)."""
+    """``flowyard serve`` on ``database_url`` (``workers`` processes, more options in
+    ``args``), once it answers."""
     port = free_port()
     extra_env = extra_env or {}
     sid = extra_env.get("FLOWYARD_ACCOUNT_SID") or "AC" + uuid.uuid4().hex
@@ -144,6 +148,8 @@ def start_server(
                 str(port),
                 "--database-url",
                 database_url,
+                "--workers",
+                str(workers),
                 *(args or []),
             ],
             env=env,

@@ -1,4 +1,5 @@
-"""Validate response bodies against the official Studio OpenAPI documents in ../shared/spec.
+"""Validate response bodies against the official Studio (and Monitor) OpenAPI documents in
+../shared/spec.
 
 ``check(response, "/v2/Flows/{Sid}")`` finds the operation (path template + the request's method),
 requires the response status to be one the operation declares, and validates the JSON body
@@ -54,20 +55,23 @@ def _absolute_url(value: object) -> bool:
 
 
 @functools.cache
-def document(version: int) -> dict[str, Any]:
-    """The parsed twilio_studio_v{version}.json."""
-    path = shared_path("spec", f"twilio_studio_v{version}.json")
+def document(version: int | str) -> dict[str, Any]:
+    """The parsed twilio_studio_v{version}.json (or twilio_{version}.json: ``"monitor_v1"``)."""
+    name = f"studio_v{version}" if isinstance(version, int) else version
+    path = shared_path("spec", f"twilio_{name}.json")
     return json.loads(path.read_text())
 
 
-def _version_of(template: str) -> int:
+def _version_of(template: str) -> int | str:
+    if template.startswith("/v1/Alerts"):
+        return "monitor_v1"
     prefix = template.split("/")[1]
     if prefix not in ("v1", "v2"):
-        raise ValueError(f"{template} is not a Studio v1/v2 path")
+        raise ValueError(f"{template} is not a Studio v1/v2 or Monitor v1 path")
     return int(prefix[1])
 
 
-def operations(version: int) -> set[tuple[str, str]]:
+def operations(version: int | str) -> set[tuple[str, str]]:
     """Every ``(METHOD, path template)`` the document declares."""
     return {
         (method.upper(), path)
@@ -84,6 +88,9 @@ def _exact(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     out = {key: _exact(value) for key, value in node.items()}
+    if out.get("nullable") and isinstance(out.get("enum"), list) and None not in out["enum"]:
+        # A nullable enum admits null (OAS 3.0.3 wants it listed; Twilio's documents don't).
+        out["enum"] = [*out["enum"], None]
     if isinstance(out.get("properties"), dict) and out["properties"]:
         out.setdefault("additionalProperties", False)
         out["required"] = sorted(out["properties"])
@@ -91,7 +98,7 @@ def _exact(node: Any) -> Any:
 
 
 @functools.cache
-def _components(version: int, exact: bool) -> dict[str, Any]:
+def _components(version: int | str, exact: bool) -> dict[str, Any]:
     components = copy.deepcopy(document(version)["components"])
     return _exact(components) if exact else components
 

@@ -143,7 +143,7 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def json_server(sqlite_url: str) -> Iterator[Server]:
-    srv, proc = start_server(sqlite_url, "sqlite", args=["--log-format", "json", "--workers", "2"])
+    srv, proc = start_server(sqlite_url, "sqlite", workers=2, args=["--log-format", "json"])
     try:
         yield srv
     finally:
@@ -166,9 +166,11 @@ def test_json_lines_from_every_worker(json_server: Server) -> None:
     assert refused.status_code == 403
 
     def fetched(out: str) -> bool:
-        return f'"path":"/v2/Flows/{flow.sid}"' in out and '"flowyard.webhook"' in out
+        # The server answers once one worker does: the other may still be starting.
+        both = out.count('"Started server process') == 2
+        return both and f'"path":"/v2/Flows/{flow.sid}"' in out and '"flowyard.webhook"' in out
 
-    wait_for(json_server, fetched)
+    wait_for(json_server, fetched, timeout=60)
     lines = records(json_server)
     for line in lines:
         assert ISO_UTC.fullmatch(line["time"]) and line["level"] and line["logger"], line
@@ -193,7 +195,7 @@ def test_start_up_warns_when_signatures_are_off_and_access_log_can_be_off(
     sqlite_url: str,
 ) -> None:
     env = {"FLOWYARD_VALIDATE_SIGNATURES": "false"}
-    srv, proc = start_server(sqlite_url, "sqlite", env, ["--no-access-log"])
+    srv, proc = start_server(sqlite_url, "sqlite", env, args=["--no-access-log"])
     try:
         for _ in range(3):
             srv.http().get("/v2/Flows").raise_for_status()

@@ -14,17 +14,19 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flowyard import console, logs
-from flowyard.api import calls, executions, flows_v1, flows_v2, messages, webhook
+from flowyard.api import alerts, calls, executions, flows_v1, flows_v2, health, messages, webhook
 from flowyard.api.access_log import AccessLog
 from flowyard.api.checks import PathGuard
 from flowyard.api.limits import BodyLimit
 from flowyard.api.responses import JSON
 from flowyard.api.throttle import AuthThrottle
+from flowyard.api.timing import RequestTiming
 from flowyard.config import Settings
 from flowyard.console.headers import ConsoleHeaders
 from flowyard.errors import TwilioError, method_not_allowed, not_found, server_error
 from flowyard.platform.adapters import build_platform
 from flowyard.platform.outbound import OutboundPolicy, policy_client
+from flowyard.service import metrics
 from flowyard.service.accounts import CredentialCache
 from flowyard.service.runtime import Runtime
 from flowyard.store import create_db_engine
@@ -88,6 +90,7 @@ def create_app(settings: Settings) -> Starlette:
     db = create_db_engine(settings.database_url)
     # Built before serving so a malformed FLOWYARD_HTTP_DENY/ALLOW stops the start.
     policy = OutboundPolicy.from_settings(settings.http_deny, settings.http_allow)
+    metrics.enable(settings.metrics)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -95,6 +98,7 @@ def create_app(settings: Settings) -> Starlette:
             runtime = Runtime(db, settings, build_platform(settings), http)
             app.state.runtime = runtime
             sweeper = asyncio.create_task(runtime.run_sweeper(settings.timer_interval))
+            app.state.sweeper = sweeper  # /readyz checks it runs
             try:
                 yield
             finally:
@@ -103,17 +107,21 @@ def create_app(settings: Settings) -> Starlette:
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeper
                 await runtime.shutdown()
+                app.state.health.reads.close()
+                metrics.process_exiting()
                 db.dispose()
 
     app = Starlette(
         lifespan=lifespan,
         routes=[
+            *health.routes(settings.metrics),
             *flows_v2.routes,
             *flows_v1.routes,
             *executions.routes,
             *webhook.routes,
             *messages.routes,
             *calls.routes,
+            *alerts.routes,
             *console.routes,
         ],
         exception_handlers={
@@ -123,6 +131,7 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.health = health.Health(db, settings.timer_interval)
     app.state.credentials = CredentialCache(db)
     app.state.throttle = AuthThrottle(
         settings.auth_failures_per_address, settings.auth_failures_per_sid
@@ -132,7 +141,9 @@ def create_app(settings: Settings) -> Starlette:
     app.add_middleware(ConsoleHeaders)
     app.add_middleware(PathGuard)
     app.add_middleware(_Unexpected)
-    if settings.access_log:  # outside _Unexpected: its 500s are logged too
+    if settings.metrics:  # outermost: a request's whole time, whatever answered it
+        app.add_middleware(RequestTiming)
+    if settings.access_log:  # outermost: its 500s and the timing's cost are logged too
         app.add_middleware(AccessLog)
     return app
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -13,7 +12,7 @@ from starlette.routing import Route
 from flowyard.api import checks
 from flowyard.api.auth import account_sid
 from flowyard.api.paging import envelope, window_from
-from flowyard.api.requests import Params, base_url, form, query
+from flowyard.api.requests import base_url, date_param, form, query
 from flowyard.api.responses import JSON, no_content, raw_json, twilio_date
 from flowyard.errors import invalid_parameter
 from flowyard.service import executions as service
@@ -90,21 +89,6 @@ def step_resource(step: Any, context: Any, base: str, flavour: Flavour) -> dict[
     }
 
 
-def _date_param(params: Params, name: str) -> datetime | None:
-    raw = params.get(name)
-    if not raw:
-        return None
-    try:
-        if len(raw) == 10:
-            return datetime.combine(date.fromisoformat(raw), datetime.min.time())
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        if parsed.tzinfo is not None:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
-            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    except (ValueError, OverflowError):
-        raise invalid_parameter(name, "must be an ISO 8601 date or date-time") from None
-    return parsed
-
-
 def _routes(flavour: Flavour, *, writable: bool) -> list[Route]:
     prefix = f"/{flavour.version}/Flows/{{flow}}/{flavour.collection}"
 
@@ -131,8 +115,8 @@ def _routes(flavour: Flavour, *, writable: bool) -> list[Route]:
         status = params.get("status") or params.get("Status")
         if status and status not in ("active", "ended"):
             raise invalid_parameter("status", "must be active or ended")
-        created_from = _date_param(params, "DateCreatedFrom")
-        created_to = _date_param(params, "DateCreatedTo")
+        created_from = date_param(params, "DateCreatedFrom")
+        created_to = date_param(params, "DateCreatedTo")
         flow_sid = request.path_params["flow"]
         result = service.list_executions(
             request.app.state.db,

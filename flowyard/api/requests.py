@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from urllib.parse import unquote
 
 from starlette.requests import Request
@@ -112,3 +113,19 @@ def base_url(request: Request) -> str:
         return f"{request.url.scheme}://{request.url.hostname}:{request.url.port}"
     # Not request.url: parsing the whole URL to read its scheme cost as much as the query.
     return f"{request.scope.get('scheme', 'http')}://{host}"
+
+
+def date_param(params: Params, name: str) -> datetime | None:
+    """A naive UTC datetime from an ISO 8601 date or date-time parameter (400 if malformed)."""
+    raw = params.get(name)
+    if not raw:
+        return None
+    try:
+        if len(raw) == 10:
+            return datetime.combine(date.fromisoformat(raw), datetime.min.time())
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        if parsed.tzinfo is not None:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        raise invalid_parameter(name, "must be an ISO 8601 date or date-time") from None
+    return parsed

@@ -9,7 +9,8 @@ the account's auth token over the URL Twilio used and the posted parameters.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import time
+from typing import Any, NoReturn
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,9 +20,11 @@ from twilio.request_validator import RequestValidator
 from flowyard.api import checks, rejections, twiml
 from flowyard.api.requests import Params, form, query
 from flowyard.errors import TwilioError, not_found
+from flowyard.service import alerts
 from flowyard.service.messaging import Messaging
 from flowyard.service.voice import Voice, VoiceAnswer
 from flowyard.store import accounts as account_store
+from flowyard.store import alerts as alert_store
 from flowyard.store import flows as flow_store
 from flowyard.store import receipts, write
 from flowyard.store.clock import utcnow
@@ -47,9 +50,35 @@ def _check_signature(request: Request, token: str, params: Params) -> None:
     signature = request.headers.get("x-twilio-signature", "")
     body = params if request.method == "POST" else {}
     url = _signed_url(request)
-    if not signature or not RequestValidator(token).validate(url, body, signature):
-        rejections.log_rejected(request, url, "mismatch" if signature else "missing")
-        raise TwilioError(403, 20003, "Invalid X-Twilio-Signature for this request")
+    if not signature:
+        _refuse(request, url, "missing")
+    if not RequestValidator(token).validate(url, body, signature):
+        _refuse(request, url, "mismatch")
+
+
+# One alert per flow and interval for refused signatures: anyone who knows a flow's webhook
+# URL can post to it, and must not be able to fill the alerts table.
+ALERT_INTERVAL = 60.0
+_last_refusal_alert: dict[tuple[str, str], float] = {}
+
+
+def _refuse(request: Request, url: str, reason: str) -> NoReturn:
+    """403, logged with its hint every time (``rejections.REASONS`` has ``reason``), alerted at
+    most once an interval."""
+    rejections.log_rejected(request, url, reason)
+    account_sid = request.path_params["account"]
+    flow_sid = request.path_params["flow"]
+    now = time.monotonic()
+    key = (account_sid, flow_sid)
+    if now - _last_refusal_alert.get(key, -ALERT_INTERVAL) >= ALERT_INTERVAL:
+        if len(_last_refusal_alert) > 10_000:
+            _last_refusal_alert.clear()
+        _last_refusal_alert[key] = now
+        alert = alerts.signature_refused(account_sid, flow_sid, url, rejections.REASONS[reason])
+        with write(request.app.state.db) as conn:
+            alert_store.insert_alerts(conn, [alert])
+        alerts.log_rows([alert])
+    raise TwilioError(403, 20003, "Invalid X-Twilio-Signature for this request")
 
 
 async def flow_webhook(request: Request) -> Response:

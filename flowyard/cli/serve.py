@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +18,29 @@ from flowyard.cli.common import DatabaseUrl, open_database
 from flowyard.config import Settings
 
 log = logging.getLogger("flowyard.serve")
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client when it is imported
+
+
+def prepare_metrics_dir(workers: int) -> str | None:
+    """With several workers (or the variable already set), point ``PROMETHEUS_MULTIPROC_DIR``
+    at an empty directory before any worker imports prometheus_client: each worker writes
+    its metrics there and a scrape on any of them sums all. Values of an earlier run would
+    be summed too, so a given directory is emptied of them; one made here goes at exit."""
+    if not Settings.from_env().metrics:
+        return None
+    given = os.environ.get(MULTIPROC_ENV)
+    if given:
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for old in directory.glob("*.db"):  # only prometheus_client's files
+            old.unlink()
+    elif workers > 1:
+        directory = Path(tempfile.mkdtemp(prefix="flowyard-metrics-"))
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+        os.environ[MULTIPROC_ENV] = str(directory)
+    else:
+        return None  # one process: its own registry, no files
+    return str(directory)
 
 
 def serve(
@@ -56,6 +82,8 @@ def serve(
     """
     import uvicorn
 
+    # First: nothing may have imported prometheus_client in a process that serves yet.
+    prepare_metrics_dir(workers)
     from flowyard.service.accounts import bootstrap
 
     wanted = Settings.from_env(log_format=log_format, log_level=log_level, access_log=access_log)

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from flowyard.console import api_flows, api_runs, assets, pages, simulator, simulator_call
+from flowyard.console import (
+    api_alerts,
+    api_flows,
+    api_runs,
+    assets,
+    pages,
+    simulator,
+    simulator_call,
+)
 
 routes = [
     Route("/console", pages.root, methods=["GET"]),
@@ -21,6 +29,7 @@ routes = [
     Route("/console/flows/{sid}/executions/{execution}", pages.flow_page, methods=["GET"]),
     *api_flows.routes,
     *api_runs.routes,
+    *api_alerts.routes,
     *simulator.routes,
     *simulator_call.routes,
 ]

@@ -17,9 +17,11 @@ from starlette.routing import Route
 
 from flowyard.api.responses import JSON, no_content, raw_json, twilio_date
 from flowyard.console import queries, session
+from flowyard.console.api_alerts import alert_json
 from flowyard.console.api_flows import after_key
 from flowyard.errors import TwilioError, invalid_parameter
 from flowyard.service import flows as flow_service
+from flowyard.store import alerts as alert_store
 from flowyard.store.clock import utcnow
 from flowyard.store.paging import Window
 
@@ -84,7 +86,8 @@ async def list_executions(request: Request) -> Response:
 
 
 async def fetch_execution(request: Request) -> Response:
-    """The execution, its steps each with the context right after it, and its revision."""
+    """The execution, its steps each with the context right after it, its revision, and its
+    alerts (oldest first; each names the step that left the widget that failed)."""
     sess = session.require(request)
     db, flow_sid, sid = request.app.state.db, request.path_params["sid"], request.path_params["ex"]
     executions = _executions()
@@ -93,6 +96,8 @@ async def fetch_execution(request: Request) -> Response:
         db, sess.account_sid, flow_sid, sid, Window(size=MAX_STEPS)
     )
     revision = flow_service.get_revision(db, sess.account_sid, flow_sid, str(row.flow_revision))
+    with db.connect() as conn:
+        alerts = alert_store.for_execution(conn, sess.account_sid, sid)
     return JSON(
         {
             "execution": execution_json(row),
@@ -113,6 +118,7 @@ async def fetch_execution(request: Request) -> Response:
                     zip(steps.rows, contexts, strict=True), key=lambda pair: pair[0].id
                 )
             ],
+            "alerts": [alert_json(alert) for alert in alerts],
         }
     )
 

@@ -38,7 +38,7 @@ def _csp() -> str:
 # Modules each page imports beyond common.js and specs.js: preloaded, so no import waterfall.
 _MODULES = {
     "editor.js": ("canvas.js", "ports.js", "inspector.js", "model.js"),
-    "execution.js": ("canvas.js", "ports.js", "jsontree.js"),
+    "execution.js": ("canvas.js", "ports.js", "jsontree.js", "alerts.js"),
 }
 
 
@@ -358,6 +358,7 @@ EXECUTION_BODY = """
 <div class="actions"><button id="end">End execution</button>
 <button id="delete" class="danger">Delete</button></div></div>
 <p id="exec-meta" class="muted"></p>
+<div id="exec-alerts" class="exec-alerts" aria-label="Alerts"></div>
 <div class="exec-layout">
 <section aria-labelledby="tl-h"><h2 id="tl-h">Steps</h2>
 <ol id="timeline" class="timeline"></ol></section>

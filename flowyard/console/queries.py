@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from flowyard.store.tables import executions, messages, steps
+from flowyard.store.tables import alerts, executions, messages, steps
 
 
 def active_counts(
@@ -135,3 +135,35 @@ def open_executions(
         .limit(limit)
     ).scalars()
     return list(dict.fromkeys([*([newest] if newest else []), *active]))
+
+
+def contact_alerts(
+    conn: sa.Connection, account_sid: str, flow_sid: str, contact: str, after: int, limit: int = 20
+) -> list[Any]:
+    """Alerts with an id above ``after`` of the contact's executions of a flow, oldest first."""
+    theirs = sa.select(executions.c.sid).where(
+        executions.c.account_sid == account_sid,
+        executions.c.flow_sid == flow_sid,
+        executions.c.contact_channel_address == contact,
+    )
+    return list(
+        conn.execute(
+            sa.select(alerts)
+            .where(
+                alerts.c.account_sid == account_sid,
+                alerts.c.resource_sid == flow_sid,
+                alerts.c.id > after,
+                alerts.c.execution_sid.in_(theirs),
+            )
+            .order_by(alerts.c.id)
+            .limit(limit)
+        )
+    )
+
+
+def last_alert_id(conn: sa.Connection, account_sid: str) -> int:
+    """The newest alert id of the account: where a new simulator panel starts."""
+    value = conn.execute(
+        sa.select(sa.func.max(alerts.c.id)).where(alerts.c.account_sid == account_sid)
+    ).scalar()
+    return int(value or 0)

@@ -4,7 +4,8 @@ A typed message goes to ``Messaging.inbound`` with the parameters Twilio's webho
 post; a REST start goes to ``Runtime.create_execution``. Both answer once the input is stored
 and the flow runs after, so the simulator waits for the execution to settle
 (``Runtime.settle``) before it reads what the flow sent back from the local platform's outbox,
-and the execution's current widget from its steps. Calls are in ``simulator_call``.
+and the execution's current widget from its steps, and the alerts its widgets raised (so the
+transcript says why a widget failed). Calls are in ``simulator_call``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.routing import Route
 
 from flowyard.api.responses import JSON, twilio_date
 from flowyard.console import queries, session
+from flowyard.console.api_alerts import alert_json
 from flowyard.console.api_flows import body
 from flowyard.console.api_runs import execution_json, runtime_of
 from flowyard.errors import TwilioError, invalid_parameter
@@ -53,9 +55,14 @@ def _message_params(account_sid: str, contact: str, address: str, text: str) -> 
     }
 
 
-def _after(data: dict[str, Any]) -> int:
-    value = data.get("after", 0)
-    return value if isinstance(value, int) and value >= 0 else 0
+def _after(data: dict[str, Any], name: str = "after") -> int:
+    value = data.get(name, 0)
+    return value if isinstance(value, int) and 0 <= value <= 2**31 - 1 else 0
+
+
+def _cursors(data: dict[str, Any]) -> tuple[int, int]:
+    """Where the panel's transcript is: the last message and the last alert it showed."""
+    return _after(data), _after(data, "alerts_after")
 
 
 def _text(data: dict[str, Any]) -> str:
@@ -105,7 +112,7 @@ async def start(request: Request) -> Response:
         params = _message_params(sess.account_sid, contact, address, _text(data))
         await Messaging(runtime).inbound(sess.account_sid, flow_sid, params)
         await _settle_contact(request, sess.account_sid, flow_sid, contact)
-    return await _state(request, sess, contact, _after(data))
+    return await _state(request, sess, contact, _cursors(data))
 
 
 async def reply(request: Request) -> Response:
@@ -117,7 +124,7 @@ async def reply(request: Request) -> Response:
     params = _message_params(sess.account_sid, contact, address, _text(data))
     await Messaging(runtime_of(request)).inbound(sess.account_sid, flow_sid, params)
     await _settle_contact(request, sess.account_sid, flow_sid, contact)
-    return await _state(request, sess, contact, _after(data))
+    return await _state(request, sess, contact, _cursors(data))
 
 
 async def _settle_contact(request: Request, account_sid: str, flow_sid: str, contact: str) -> None:
@@ -131,29 +138,38 @@ async def _settle_contact(request: Request, account_sid: str, flow_sid: str, con
 
 
 async def state(request: Request) -> Response:
-    """Messages since ``after`` and where the contact's latest execution is."""
+    """Messages and alerts since ``after`` and ``alerts_after``, and where the contact's
+    latest execution is."""
     sess = session.require(request)
-    contact = request.query_params.get("contact", "")
-    after = request.query_params.get("after", "now")
-    # "now": only the cursor, so a new panel does not replay old conversations.
-    number = int(after) if after.isascii() and after.isdigit() else None
-    return await _state(request, sess, contact, number)
+    params = request.query_params
+    after = _number(params.get("after", "now"))
+    # "now": only the cursors, so a new panel does not replay old conversations.
+    cursors = None if after is None else (after, _number(params.get("alerts_after", "")) or 0)
+    return await _state(request, sess, params.get("contact", ""), cursors)
+
+
+def _number(raw: str) -> int | None:
+    if raw.isascii() and raw.isdigit() and len(raw) <= 10:
+        return min(int(raw), 2**31 - 1)
+    return None
 
 
 async def _state(
-    request: Request, sess: session.Session, contact: str, after: int | None
+    request: Request, sess: session.Session, contact: str, cursors: tuple[int, int] | None
 ) -> Response:
-    flow_sid = request.path_params["sid"]
+    flow_sid, account_sid = request.path_params["sid"], sess.account_sid
     with request.app.state.db.connect() as conn:
-        flow_service.require_flow(conn, sess.account_sid, flow_sid)
-        messages = (
-            queries.conversation(conn, sess.account_sid, contact, min(after, 2**31 - 1))
-            if after is not None
-            else []
-        )
-        execution = queries.latest_execution(conn, sess.account_sid, flow_sid, contact)
-        step = queries.last_step(conn, sess.account_sid, execution.sid) if execution else None
-        cursor = queries.last_message_id(conn, sess.account_sid)
+        flow_service.require_flow(conn, account_sid, flow_sid)
+        messages, alerts = [], []
+        if cursors is not None:
+            messages = queries.conversation(conn, account_sid, contact, cursors[0])
+            alerts = queries.contact_alerts(conn, account_sid, flow_sid, contact, cursors[1])
+            alert_cursor = max([cursors[1], *(a.id for a in alerts)])
+        else:
+            alert_cursor = queries.last_alert_id(conn, account_sid)
+        execution = queries.latest_execution(conn, account_sid, flow_sid, contact)
+        step = queries.last_step(conn, account_sid, execution.sid) if execution else None
+        cursor = queries.last_message_id(conn, account_sid)
     current = None
     if execution is not None and execution.status == "active" and step is not None:
         current = step.transitioned_to
@@ -171,6 +187,9 @@ async def _state(
                 }
                 for m in messages
             ],
+            # Why a widget failed, in the order it happened; the cursor only counts shown ones.
+            "alerts": [alert_json(a) for a in alerts],
+            "alert_cursor": alert_cursor,
             "execution": execution_json(execution) if execution else None,
             "current": current,
         }

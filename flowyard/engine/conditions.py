@@ -194,7 +194,8 @@ def evaluate(
         return _norm(subject) != _norm(value)
     if operator in ("matches_any_of", "does_not_match_any_of"):
         wanted = _norm(subject)
-        hit = any(_norm(option) == wanted for option in value.split(","))
+        # "yes,no," lists two options: an empty item matches nothing, not a blank input.
+        hit = any(_norm(o) == wanted for o in value.split(",") if o.strip())
         return hit if operator == "matches_any_of" else not hit
     if operator == "is_blank":
         return subject.strip() == ""

@@ -75,6 +75,7 @@ class EngineError:
     code: int | None = None
     widget: str | None = None
     fatal: bool = False
+    step_sid: str | None = None  # the step that left the widget (or the last one, if fatal)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -83,6 +84,7 @@ class EngineError:
             "code": self.code,
             "widget": self.widget,
             "fatal": self.fatal,
+            "step_sid": self.step_sid,
         }
 
 

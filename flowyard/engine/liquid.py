@@ -7,10 +7,13 @@ Differences from stock python-liquid, each because Studio behaves so:
   ``to_json`` filter exists;
 * ``date`` reads ``"now"``/``"today"`` from the injected clock in Studio's time zone
   (America/Los_Angeles) and epoch numbers in that zone too;
-* a loop may run at most 15 iterations (nested loops count their product), and locals and
-  output are capped so a hostile template cannot exhaust memory; template length, filter
-  inputs and results, and the work of one render are budgeted too (``liquid_budget``);
-* unknown filters are ignored, as lax Liquid does, rather than failing the widget.
+* each loop may run at most 15 iterations (nested loops are bounded by the render's work
+  budget), and locals and output are capped so a hostile template cannot exhaust memory;
+  template length, filter inputs and results, and the work of one render are budgeted too
+  (``liquid_budget``);
+* unknown filters are ignored, as lax Liquid does, rather than failing the widget;
+* keyword-named keys, numeric path segments, string/number comparisons and ``round`` behave
+  as in Studio (``liquid_compat``).
 
 Any failure surfaces as ``TemplateError`` (Studio runtime error 81018). Parsed templates are
 cached by source text; a template made only of text and ``{{ a.b.c }}`` paths is rendered
@@ -34,9 +37,11 @@ from dateutil import parser as date_parser
 from liquid import is_undefined
 from liquid.builtin.output import Output, OutputNode
 from liquid.builtin.tags.echo_tag import EchoNode, EchoTag
+from liquid.exceptions import LoopIterationLimitError
 from liquid.filter import with_environment
 
 from .liquid_budget import MAX_TEMPLATE_CHARS, budget_of
+from .liquid_compat import install_comparisons, keyword_paths, round_half_up
 
 LIQUID_ERROR_CODE = 81018
 # Memory guards for hostile templates (bytes of locals / output); far above any real message.
@@ -153,7 +158,13 @@ class _StudioContext(liquid.RenderContext):
         return partial(self.budget.call, name, super().filter(name, token))
 
     def raise_for_loop_limit(self, length: int = 1) -> None:
-        super().raise_for_loop_limit(length)
+        # Studio caps each loop at 15 iterations ("per loop", FAQ), not their product:
+        # nested loops are bounded by the render's work budget instead.
+        limit = self.env.loop_iteration_limit
+        if limit and length > limit:
+            raise LoopIterationLimitError(
+                f"loop iteration limit reached: {length} iterations, {limit} allowed", token=None
+            )
         self.budget.loop(length)
 
     def get_item(self, obj: Any, key: Any) -> Any:
@@ -161,6 +172,9 @@ class _StudioContext(liquid.RenderContext):
         if isinstance(key, str) and isinstance(obj, list) and key.lstrip("-").isdigit():
             key = int(key)
         return super().get_item(obj, key)
+
+
+install_comparisons()
 
 
 class _StudioTemplate(liquid.BoundTemplate):
@@ -187,6 +201,7 @@ class _StudioLiquid(liquid.Environment):
         self.add_tag(_JsonEcho)
         self.add_filter("to_json", to_json)
         self.add_filter("date", _date)
+        self.add_filter("round", round_half_up)
 
 
 @lru_cache(maxsize=16)
@@ -267,7 +282,7 @@ class Renderer:
                     f"{MAX_TEMPLATE_CHARS}-character budget"
                 )
             try:
-                template = self._env.from_string(source)
+                template = self._env.from_string(keyword_paths(source))
             except Exception as exc:  # any parser failure is the template's fault
                 raise TemplateError(_describe(exc)) from exc
             if len(self._parsed) >= _MAX_CACHE:

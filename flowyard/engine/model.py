@@ -112,7 +112,8 @@ class Flow:
 
     @property
     def allow_concurrent_calls(self) -> bool:
-        return bool(self.flags.get("allow_concurrent_calls", False))
+        # On by default for flows created after 1 Oct 2018 (studio-runtime.md 1.1).
+        return bool(self.flags.get("allow_concurrent_calls", True))
 
     def state(self, name: str | None) -> State | None:
         return self.states.get(name) if name else None

@@ -86,7 +86,8 @@ class Run:
             self.swapped = None
         if state.step_count >= env.max_steps:
             apply_in_place(state.context, patch)
-            self.stop("step_limit", f"execution reached {env.max_steps} steps", MAX_STEPS_CODE)
+            reached = f"execution reached {env.max_steps} steps"
+            self.stop("step_limit", reached, MAX_STEPS_CODE, source.name)
         runs = state.consecutive_runs + 1 if target == state.last_widget else 1
         if target != END and runs > env.max_same_widget_in_a_row:
             apply_in_place(state.context, patch)
@@ -94,6 +95,7 @@ class Run:
                 "same_widget_limit",
                 f"widget {target!r} ran {env.max_same_widget_in_a_row} times in a row",
                 SAME_WIDGET_CODE,
+                target,
             )
         apply_in_place(state.context, patch)
         frames = state.frames
@@ -126,18 +128,20 @@ class Run:
             state.frames = []
             del self.flows[1:]
 
-    def stop(self, kind: str, message: str, code: int | None = None) -> None:
-        self.errors.append(EngineError(kind, message, code, self.state.parked_on, fatal=True))
+    def stop(self, kind: str, message: str, code: int, widget: str) -> None:
+        state = self.state
+        self.errors.append(EngineError(kind, message, code, widget, True, state.last_step_sid))
         self.finish(kind.upper())
         raise Stop
 
     def fatal(self, error: EngineError) -> tuple[str | None, Outcome | None]:
         """The current flow cannot go on: a subflow fails its Run Subflow widget, a top-level
         execution ends."""
+        step_sid = self.state.last_step_sid
         if self.state.frames:
-            self.errors.append(replace(error, fatal=False))
+            self.errors.append(replace(error, fatal=False, step_sid=step_sid))
             return self.leave_subflow(None, error)
-        self.errors.append(replace(error, fatal=True))
+        self.errors.append(replace(error, fatal=True, step_sid=step_sid))
         self.finish("ERROR")
         return None, None
 
@@ -227,7 +231,9 @@ class Run:
             outcome = Next(handler.failure_event, {}, error=outcome.error)
         if isinstance(outcome, Next):
             if outcome.error is not None:
+                # Recorded before the step (a limit may stop it) and named after it.
                 self.errors.append(outcome.error)
+                at = len(self.errors) - 1
             patch: dict[str, Any] = {"widgets": {source.name: outcome.outputs or {}}}
             if outcome.variables:
                 patch["variables"] = outcome.variables
@@ -236,7 +242,12 @@ class Run:
             else:
                 transition = source.transition(outcome.event)
                 target = transition.next if transition else None
-            return self.follow(source, outcome.event, target, patch)
+            try:
+                return self.follow(source, outcome.event, target, patch)
+            finally:
+                last = self.steps[-1] if self.steps else None
+                if outcome.error is not None and last and last.transitioned_from == source.name:
+                    self.errors[at] = replace(self.errors[at], step_sid=last.sid)
         if isinstance(outcome, Call):
             state.parked_on = source.name
             state.pending = ServiceCall(outcome.kind, source.name, outcome.request)
@@ -297,6 +308,7 @@ class Run:
                     f"{type(exc).__name__}: {exc}",
                     fatal=True,
                     widget=self.state.parked_on,
+                    step_sid=self.state.last_step_sid,
                 )
             )
             self.finish("ERROR")

@@ -74,7 +74,11 @@ def resume(
     if state.expires_at is not None and env.timestamp() >= state.expires_at:
         run.errors.append(
             EngineError(
-                "expired", "the execution reached its lifetime", fatal=True, widget=state.parked_on
+                "expired",
+                "the execution reached its lifetime",
+                fatal=True,
+                widget=state.parked_on,
+                step_sid=state.last_step_sid,
             )
         )
         run.finish("EXPIRED")

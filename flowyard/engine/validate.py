@@ -496,7 +496,8 @@ class _Checker:
             self.check_rest_only(states, edges, start)
 
     def check_rest_only(self, states: list, edges: dict, start: int) -> None:
-        # Widgets that need a REST-started execution should not hang off message/call events.
+        # Widgets that need a REST-started execution cannot hang off message/call events
+        # (studio-runtime.md 1.4: Studio refuses to save such a flow).
         reported: set[int] = set()
         for event, target in edges.get(start, []):
             if event in _REST_EVENTS:
@@ -506,7 +507,7 @@ class _Checker:
                 spec = WIDGET_SPECS.get(widget_type) if isinstance(widget_type, str) else None
                 if spec is not None and spec.rest_only:
                     reported.add(i)
-                    self.warn(
+                    self.error(
                         f"#/states/{i}/type",
                         f"type: {spec.type} can only be used in flows triggered by the REST API, "
                         f"but it can be reached from the trigger's {event} transition",

@@ -6,6 +6,7 @@ client's business (``outbound.policy_client``)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -15,6 +16,8 @@ from twilio.request_validator import RequestValidator
 
 from flowyard.platform import Outcome
 from flowyard.platform.outbound import DestinationDenied
+
+HTTP_RETRIEVAL = 11200  # Twilio: "HTTP retrieval failure"
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ class HttpRequest:
     # When set, the request carries X-Twilio-Signature keyed by this auth token, as Studio's
     # calls do, so Protected Functions and apps that validate webhooks accept it.
     signing_token: str | None = None
+    # "Authenticate with Twilio": Basic auth with these (account SID, auth token).
+    basic_auth: tuple[str, str] | None = None
 
 
 class _Pairs:
@@ -58,12 +63,20 @@ async def perform(client: httpx.AsyncClient, request: HttpRequest) -> Outcome:
     if request.form is not None:
         content = urlencode(request.form)
         headers["Content-Type"] = "application/x-www-form-urlencoded"
-    too_big = Outcome(False, None, f"Response body exceeds {request.max_bytes} bytes", 81016)
+    too_big = Outcome(
+        False, None, f"Response body exceeds {request.max_bytes} bytes", HTTP_RETRIEVAL
+    )
+    if request.basic_auth:
+        pair = ":".join(request.basic_auth).encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
     try:
+        url = httpx.URL(request.url)
+        if request.query:
+            # Parameters are added to the URL's own query (``?api_key=...`` stays).
+            url = url.copy_with(params=[*url.params.multi_items(), *request.query])
         built = client.build_request(
             request.method,
-            request.url,
-            params=request.query or None,
+            url,
             content=content.encode() if content is not None else None,
             headers=headers,
             timeout=request.timeout,
@@ -88,11 +101,13 @@ async def perform(client: httpx.AsyncClient, request: HttpRequest) -> Outcome:
     except httpx.InvalidURL as exc:
         return Outcome(False, None, f"Invalid URL: {exc}", 81014)
     except DestinationDenied as exc:
-        return Outcome(False, None, f"Request refused: {exc}", 81016)
+        return Outcome(False, None, f"Request refused: {exc}", HTTP_RETRIEVAL)
     except (TimeoutError, httpx.TimeoutException):
-        return Outcome(False, None, f"Request timed out after {request.timeout:g} s", 81016)
+        return Outcome(
+            False, None, f"Request timed out after {request.timeout:g} s", HTTP_RETRIEVAL
+        )
     except httpx.HTTPError as exc:
-        return Outcome(False, None, f"Request failed: {exc}", 81016)
+        return Outcome(False, None, f"Request failed: {exc}", HTTP_RETRIEVAL)
     return Outcome(
         True,
         {

@@ -31,8 +31,9 @@ _PARSED_MAX = 512
 class FlowCache:
     """Parsed revisions (they never change, so they are kept, LRU) and cached flow rows."""
 
-    def __init__(self, db: sa.Engine) -> None:
+    def __init__(self, db: sa.Engine, *, lifetime: float = 30 * 24 * 3600.0) -> None:
         self.db = db
+        self.lifetime = lifetime
         self._parsed: OrderedDict[tuple[str, int], engine.Flow] = OrderedDict()
 
     def load(self, flow_sid: str, revision: int) -> engine.Flow | None:
@@ -73,6 +74,7 @@ class FlowCache:
             now=lambda: datetime.now(UTC),
             new_sid=new_sid,
             load_subflow=lambda sid, spec: self._subflow(account_sid, sid, spec),
+            lifetime_seconds=self.lifetime,
         )
 
     def for_start(

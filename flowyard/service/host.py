@@ -31,7 +31,8 @@ import sqlalchemy as sa
 from flowyard import engine
 from flowyard.config import Settings
 from flowyard.platform import Platform
-from flowyard.service import inputs
+from flowyard.service import alerts, inputs, metrics
+from flowyard.service.alerts import Problem
 from flowyard.service.flow_cache import FlowCache
 from flowyard.service.inputs import Item
 from flowyard.service.persistence import (
@@ -58,6 +59,8 @@ TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.Disconnectio
 UNSTORABLE = (sa.exc.DataError, sa.exc.IntegrityError)
 # What an execution that cannot go on is left with.
 BROKEN = {"status": "ended", "active_contact": None, "waiting_for": None, "wake_at": None}
+# Service calls the platform (Twilio, or the local one) answers, with its own error codes.
+PLATFORM_CALLS = ("message", "call", "task", "recording")
 
 
 class LeaseLost(Exception):
@@ -74,7 +77,7 @@ class Host:
         self.settings = settings
         self.platform = platform
         self.services = ServiceCalls(db, settings, platform, http)
-        self.flows = FlowCache(db)
+        self.flows = FlowCache(db, lifetime=settings.execution_lifetime)
         self.group = GroupCommit(db)
         # Unique per process start: a restarted process does not inherit its old leases.
         self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -82,6 +85,8 @@ class Host:
         self._held: set[str] = set()  # executions this process drives right now
         self._applied: dict[int, asyncio.Event] = {}  # resumes a request here waits for
         self._stopping = False
+        # When the sweeper last completed a pass (loop time): /readyz reads it.
+        self.swept_at: float | None = None
 
     def environment(self, account_sid: str) -> engine.Environment:
         return self.flows.environment(account_sid)
@@ -190,27 +195,39 @@ class Host:
                 else:
                     sprint = engine.resume(flow, state, decision.input, env)
             base = sprint.base_context  # set by start only: later sprints of _complete lack it
-            sprint, steps, records = await self._complete(
+            sprint, steps, records, problems = await self._complete(
                 flow, sprint, row.account_sid, env, live=decision.live
             )
         except (asyncio.CancelledError, *TRANSIENT):
             raise
-        except Exception:
+        except Exception as exc:
             log.exception("%s for %s failed; the execution ends", item.kind, row.sid)
-            return (*await self._commit(row, item, BROKEN, [], [], release=release), False)
+            return (*await self._break(row, item, f"{item.kind} failed: {exc!r}", release), False)
         values = row_values(sprint)
         if base is not None:
             values["base_context"] = orjson.dumps(base).decode()
+        raised = alerts.from_problems(problems, row.account_sid, row.flow_sid, row.sid)
+        records.extend(("alert", alert) for alert in raised)
         try:
             saved, more = await self._commit(row, item, values, steps, records, release=release)
-        except UNSTORABLE:
+        except UNSTORABLE as exc:
             # A value the database refuses (a string over a column's size, say): retrying
             # would fail the same way, so the execution ends where its last commit left it.
             log.exception(
                 "what %s did for %s cannot be stored; the execution ends", item.kind, row.sid
             )
-            return (*await self._commit(row, item, BROKEN, [], [], release=release), False)
+            reason = f"what {item.kind} did cannot be stored: {type(exc.orig).__name__}"
+            return (*await self._break(row, item, reason, release), False)
+        alerts.log_rows(raised)
+        metrics.sprint_committed(flow, row.status, sprint.state, steps, alerts.failures(problems))
         return saved, more, not decision.live and decision.action != inputs.START
+
+    async def _break(self, row: Any, item: Item, reason: str, release: bool) -> tuple[Any, bool]:
+        """End an execution that cannot go on, with an alert saying why."""
+        alert = alerts.broken(row.account_sid, row.flow_sid, row.sid, reason)
+        done = await self._commit(row, item, BROKEN, [], [("alert", alert)], release=release)
+        alerts.log_rows([alert])
+        return done
 
     async def _commit(
         self,
@@ -239,6 +256,8 @@ class Host:
         )
         if saved is None:
             raise LeaseLost(row.sid)
+        if values is BROKEN:
+            metrics.execution_broken(row.status)
         if item.id is not None and item.id in self._applied:
             self._applied[item.id].set()
         return saved, more
@@ -270,33 +289,46 @@ class Host:
         env: engine.Environment,
         *,
         live: bool = False,
-    ) -> tuple[engine.Sprint, list[engine.Step], list[tuple[str, dict[str, Any]]]]:
+    ) -> tuple[engine.Sprint, list[engine.Step], list[tuple[str, dict[str, Any]]], list[Problem]]:
         """Answer every service call the engine asks for until it ends or waits.
 
         Voice widgets wait for the call to come back: ``live`` means a call's request waits
         for this sprint, so its TwiML goes out now; otherwise it goes out on the call's next
         fetch, and without any call the widget fails. Returns the last sprint, every step,
-        and the platform's records of what was sent, which the commit stores.
+        the platform's records of what was sent, which the commit stores, and every error
+        with the request behind it.
         """
         steps = list(sprint.steps)
         records: list[tuple[str, dict[str, Any]]] = []
-        while sprint.pending is not None:
-            kind = sprint.pending.kind
+        problems = [Problem(error) for error in sprint.errors]
+        while (pending := sprint.pending) is not None:
+            kind = pending.kind
             if kind == ANSWER or (
                 kind == TWIML and (live or self.services.has_call(sprint.state.execution_sid))
             ):
                 break
+            code = None
             if kind == TWIML:
                 result = engine.CallResult(ok=False, error=NO_CALL)
             else:
-                outcome = await self.services.serve(
-                    sprint.pending, sprint.state, account_sid, records
-                )
+                outcome = await self.services.serve(pending, sprint.state, account_sid, records)
                 records.extend(outcome.records)
                 result = engine.CallResult(ok=outcome.ok, data=outcome.data, error=outcome.error)
+                # A refusal of the platform's carries its own code (21211 for a bad To...).
+                code = outcome.error_code if kind in PLATFORM_CALLS else None
             sprint = engine.resume(flow, sprint.state, result, env)
             steps.extend(sprint.steps)
-        return sprint, steps, records
+            request = pending.request
+            problems.extend(
+                Problem(
+                    error,
+                    method=request.get("method"),
+                    url=request.get("url"),
+                    platform_code=code if error.widget == pending.widget else None,
+                )
+                for error in sprint.errors
+            )
+        return sprint, steps, records, problems
 
     # -- waiting for what a drive did ------------------------------------------------------
 
@@ -361,6 +393,7 @@ class Host:
                     with write(self.db) as conn:
                         receipts.prune(conn, utcnow() - timedelta(days=1))
                     next_prune = loop.time() + 3600
+                self.swept_at = loop.time()
             except Exception:
                 log.exception("sweep failed")
             await asyncio.sleep(interval)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ import orjson
 import sqlalchemy as sa
 
 from flowyard import engine
+from flowyard.store import alerts as alert_store
 from flowyard.store import calls as call_store
 from flowyard.store import executions as store
 from flowyard.store import flows as flow_store
@@ -30,6 +32,12 @@ def naive(moment: datetime | float | None) -> datetime | None:
     return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0) if moment.tzinfo else moment
 
 
+def _wake_time(until: float | None) -> datetime | None:
+    """A timer's moment in whole seconds, rounded up: a timer that went off early would find
+    its execution not yet expired, and take the widget's timeout instead."""
+    return naive(math.ceil(until)) if isinstance(until, int | float) else naive(until)
+
+
 def row_values(sprint: engine.Sprint) -> dict[str, Any]:
     state = sprint.state
     snapshot = state.to_json()
@@ -37,7 +45,7 @@ def row_values(sprint: engine.Sprint) -> dict[str, Any]:
     wait = sprint.wait
     ended = state.status == "ended"
     waiting_for = None if ended or wait is None else wait.kind
-    wake_at = None if ended or wait is None else naive(wait.until)
+    wake_at = None if ended or wait is None else _wake_time(wait.until)
     pending = sprint.pending
     if not ended and pending is not None and pending.kind in VOICE_WAITS:
         # A TwiML Redirect waits with a timer; other voice widgets wait for the call, and
@@ -46,7 +54,7 @@ def row_values(sprint: engine.Sprint) -> dict[str, Any]:
         if timeout_at and state.expires_at is not None:
             timeout_at = min(timeout_at, state.expires_at)
         waiting_for = "redirect" if timeout_at else "call"
-        wake_at = naive(timeout_at or state.expires_at)
+        wake_at = _wake_time(timeout_at or state.expires_at)
     return {
         "status": state.status,
         "context": orjson.dumps(context).decode(),
@@ -70,6 +78,8 @@ def store_records(conn: sa.Connection, records: list[tuple[str, dict[str, Any]]]
             call_store.insert_recording(conn, row)
         elif kind == "recording_update":
             call_store.update_recording(conn, row["sid"], row)
+        elif kind == "alert":
+            alert_store.insert_alerts(conn, [row])
 
 
 def step_rows(

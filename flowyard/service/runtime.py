@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from flowyard import engine
 from flowyard.errors import TwilioError, invalid_parameter, missing_parameter
-from flowyard.service import inputs
+from flowyard.service import inputs, metrics
 from flowyard.service.executions import require_execution
 from flowyard.service.host import Host, log
 from flowyard.service.inputs import Item
@@ -119,6 +119,7 @@ class Runtime(Host):
                 if existing is None:  # it ended between our insert and our read
                     continue
                 return existing, None
+            metrics.execution_started()
             return saved, Item(inputs.START, payload, item_id)
 
     def _new_rows(

@@ -89,6 +89,7 @@ class ServiceCalls:
                 account = account_store.get_account(conn, account_sid)
             token = account.auth_token if account else None
             form = request.get("form")
+            auth = self._twilio_credentials(account) if request.get("twilio_auth") else None
             outcome = await perform(
                 self.http,
                 HttpRequest(
@@ -101,6 +102,7 @@ class ServiceCalls:
                     timeout=float(request.get("timeout", 10)),
                     max_bytes=int(request.get("max_bytes", 64 * 1024)),
                     signing_token=token,
+                    basic_auth=auth,
                 ),
             )
         elif call.kind == "call":
@@ -110,6 +112,14 @@ class ServiceCalls:
         else:
             outcome = Outcome(False, None, f"unsupported service call {call.kind}")
         return outcome
+
+    def _twilio_credentials(self, account: Any) -> tuple[str, str] | None:
+        """What "Authenticate with Twilio" sends: the real Twilio account's credentials on the
+        ``twilio`` platform, the Flowyard account's on the local one (whose API it mimics)."""
+        settings = self.settings
+        if self.platform.name == "twilio" and settings.twilio_account_sid:
+            return settings.twilio_account_sid, settings.twilio_auth_token or ""
+        return (account.sid, account.auth_token) if account is not None else None
 
     def webhook_url(self, account_sid: str, flow_sid: str, base: str | None = None) -> str:
         """The flow webhook; relative when no public URL is known (local simulated calls)."""

@@ -247,3 +247,29 @@ webhook_receipts = sa.Table(
     sa.Column("date_created", sa.DateTime, nullable=False),
     sa.Index("ix_webhook_receipts_date", "date_created"),
 )
+
+# Debugger alerts (Monitor API): no foreign keys, an alert outlives what it is about.
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sid", sa.String(34), nullable=False, unique=True),
+    sa.Column("account_sid", sa.String(34), nullable=False),
+    sa.Column("resource_sid", sa.String(34), nullable=True),  # the flow
+    sa.Column("execution_sid", sa.String(34), nullable=True),
+    sa.Column("step_sid", sa.String(34), nullable=True),
+    sa.Column("widget", sa.String(255), nullable=True),
+    sa.Column("error_code", sa.Integer, nullable=False),
+    sa.Column("log_level", sa.String(8), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),  # the readable part of alert_text
+    sa.Column("alert_text", sa.Text, nullable=False),
+    sa.Column("request_method", sa.String(8), nullable=True),
+    sa.Column("request_url", sa.Text, nullable=True),
+    sa.Column("request_variables", sa.Text, nullable=True),
+    sa.Column("response_body", sa.Text, nullable=True),
+    sa.Column("date_generated", sa.DateTime, nullable=False),
+    sa.Column("date_created", sa.DateTime, nullable=False),
+    sa.Index("ix_alerts_account_id", "account_sid", "id"),
+    sa.Index("ix_alerts_resource_id", "resource_sid", "id"),
+    sa.Index("ix_alerts_execution", "execution_sid"),
+)

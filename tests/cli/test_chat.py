@@ -58,6 +58,14 @@ def test_stdin_session_shows_messages_path_and_context(tmp_path: Path) -> None:
     assert "path: Trigger > Fetch_Slot > Ask > Check_Answer > Book > Remember_Booking" in out
 
 
+def test_a_failing_widget_prints_the_engine_error() -> None:
+    result = chat(str(APPOINTMENT), "--offline", stdin="hello\n")  # no mocks: no network
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert "Fetch_Slot --failed--> Sorry" in out
+    assert "engine: http_failed at Fetch_Slot: Fetch_Slot: no mock for this http call" in out
+
+
 def test_rest_parameters_and_advance_fire_the_timeout(tmp_path: Path) -> None:
     result = chat(
         str(APPOINTMENT),

@@ -173,7 +173,16 @@ def test_an_api_error_fails_the_widget(twilio_server):
             to="+15550000000",
             **{"from": "+15559990000"},
         ),
-        state("note", "set-variables", [go("next")], variables=[{"key": "f", "value": "yes"}]),
+        state(
+            "note", "set-variables", [go("next", "dial")], variables=[{"key": "f", "value": "y"}]
+        ),
+        state(
+            "dial",
+            "make-outgoing-call-v2",
+            [go("answered"), go("failed")],
+            to="+15550000000",
+            **{"from": "+15559990000"},
+        ),
         rest="send",
     )
     flow_ = client.studio.v2.flows.create(
@@ -187,3 +196,12 @@ def test_an_api_error_fails_the_widget(twilio_server):
     assert ("send", "failed", "note") in [
         (s.transitioned_from, s.name, s.transitioned_to) for s in steps
     ]
+    assert ("dial", "failed") in [(s.transitioned_from, s.name) for s in steps]
+    # Twilio's refusal is the alert, with Twilio's code, for the message and for the call.
+    client.monitor.base_url = server.base_url
+    alerts = {
+        parse_qs(a.alert_text)["widgetName"][0]: a.error_code
+        for a in client.monitor.v1.alerts.list()
+        if f"executionSid={execution.sid}" in a.alert_text
+    }
+    assert alerts == {"send": "21211", "dial": "21211"}

@@ -20,6 +20,11 @@ CASES = [
     ("matches_any_of", "human", "human, unknown", True),
     ("matches_any_of", "unknown", "human, unknown", True),
     ("matches_any_of", "machine_start", "human, unknown", False),
+    # Empty items of the list are dropped: a blank input matches none of "yes,no,".
+    ("matches_any_of", "", "yes,no,", False),
+    ("matches_any_of", " ", "yes,, no", False),
+    ("matches_any_of", "no", "yes,no,", True),
+    ("does_not_match_any_of", "", "yes,no,", True),
     ("matches_any_of", "“Yes”", "yes,“Yes”", True),
     ("does_not_match_any_of", "maybe", "yes,no", True),
     ("does_not_match_any_of", "NO", "yes,no", False),

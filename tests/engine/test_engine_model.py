@@ -44,6 +44,12 @@ def test_from_definition_indexes_states_and_transitions():
     assert parsed.initial_state == "Trigger"
     assert set(parsed.states) == {"Trigger", "s", "a", "b"}
     assert parsed.allow_concurrent_calls is True
+    # Without flags (or without the key) concurrent calls are allowed: Studio's default.
+    bare = {key: value for key, value in definition.items() if key != "flags"}
+    for without in (bare, {**bare, "flags": {}}):
+        assert Flow.from_definition(without, flow_sid=FLOW_SID, revision=1).allow_concurrent_calls
+    off = {**definition, "flags": {"allow_concurrent_calls": False}}
+    assert not Flow.from_definition(off, flow_sid=FLOW_SID, revision=1).allow_concurrent_calls
     split = parsed.states["s"]
     assert [t.next for t in split.matches] == ["a", "b"]
     assert split.transition("noMatch").next is None

@@ -314,7 +314,7 @@ def test_http_post_form_and_json():
     s.rest(name="Ann")
     request = s.stubs.calls[0].request
     assert json.loads(request["content"]) == {"name": "Ann"}
-    assert request["content_type"] == "application/json;charset=utf-8" and request["sign"]
+    assert request["content_type"] == "application/json;charset=utf-8" and request["twilio_auth"]
 
 
 @pytest.mark.parametrize(
@@ -377,7 +377,7 @@ def test_run_function_events_request_and_headers():
     s.rest(x="7")
     call = s.stubs.calls[0]
     assert call.kind == "function" and call.request["method"] == "POST"
-    assert call.request["form"] == [["x", "7"]] and call.request["sign"] is True
+    assert call.request["form"] == [["x", "7"]]
     assert s.context["widgets"]["f"]["parsed"] == {"answer": 42}
     assert s.path()[1] == ("f", "success", "ok")
     s = session(fn, ok, ko, respond=lambda call: (500, "boom", "text/plain"))

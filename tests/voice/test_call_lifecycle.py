@@ -69,16 +69,21 @@ def test_concurrent_calls_need_the_flag(server):
         assert [n.tag for n in twiml(second.text)] == ["Say", "Hangup"]
         assert len(h.client.studio.v2.flows(single).executions.list()) == 1
 
-        concurrent = h.create(IVR)
-        url = h.voice.webhook(concurrent)
-        for _ in range(2):
-            answer = post_signed(
-                url, h.voice.auth_token, _incoming(h.voice.account_sid, "CA" + uuid.uuid4().hex)
-            )
-            assert twiml(answer.text)[0].text == "Hello"
-        executions = h.client.studio.v2.flows(concurrent).executions.list()
-        assert [e.status for e in executions] == ["active", "active"]
-        assert {e.contact_channel_address for e in executions} == {CALLER}
+        # Allowed with the flag, and by default: a definition without flags (Studio's default
+        # for flows since 2018).
+        without_flags = {key: value for key, value in IVR.items() if key != "flags"}
+        for definition in (IVR, without_flags):
+            concurrent = h.create(definition)
+            url = h.voice.webhook(concurrent)
+            for _ in range(2):
+                call_sid = "CA" + uuid.uuid4().hex
+                answer = post_signed(
+                    url, h.voice.auth_token, _incoming(h.voice.account_sid, call_sid)
+                )
+                assert twiml(answer.text)[0].text == "Hello"
+            executions = h.client.studio.v2.flows(concurrent).executions.list()
+            assert [e.status for e in executions] == ["active", "active"]
+            assert {e.contact_channel_address for e in executions} == {CALLER}
 
 
 def test_a_flow_without_voice_widgets_hangs_up(server):

@@ -56,7 +56,7 @@ export class Canvas {
   }
 
   // problems: Map name -> {errors, warnings}; visited: Set; taken: Set "from|event|to";
-  // current: name; counts: Map name -> number.
+  // current: name; counts: Map name -> number; failed: Map name -> "error" | "warning".
   setDecorations(deco) {
     this.deco = { ...this.deco, ...deco };
     this.render();
@@ -115,10 +115,13 @@ export class Canvas {
     else if (problems && problems.warnings.length) classes.push("has-warning");
     if (deco.visited && deco.visited.has(state.name)) classes.push("visited");
     if (deco.current === state.name) classes.push("current");
+    const failed = deco.failed && deco.failed.get(state.name);
+    if (failed) classes.push(failed === "warning" ? "widget-warned" : "widget-failed");
     const typeLabel = spec ? spec.label : `${state.type} (unknown type)`;
     const described = [state.name, typeLabel];
     if (problems && problems.errors.length) described.push(`${problems.errors.length} errors`);
     if (problems && problems.warnings.length) described.push(`${problems.warnings.length} warnings`);
+    if (failed) described.push(failed === "warning" ? "raised a warning" : "failed");
     const g = svg("g", {
       class: classes.join(" "), transform: `translate(${box.x},${box.y})`, tabindex: 0,
       role: "button", "aria-label": described.join(", "), dataset: { widget: state.name },

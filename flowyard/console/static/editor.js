@@ -8,7 +8,7 @@ import SPECS from "./specs.js";
 const $ = (id) => document.getElementById(id);
 const ed = {
   def: null, flow: null, selected: null, dirty: false,
-  report: { errors: [], warnings: [] }, undo: [], redo: [], lastSnap: 0, sideTab: "inspector",
+  report: { errors: [], warnings: [] }, undo: [], redo: [], lastSnap: 0, sideTab: "inspector", alerts: 0,
 };
 
 const canvas = new Canvas($("canvas-pane"), {
@@ -186,11 +186,14 @@ function showTab(tab) {
   renderSide();
 }
 
+// "Alerts (3)": the flow's recent alerts are counted on load, so a failing flow shows it.
+const tabLabel = (t) => t[0].toUpperCase() + t.slice(1) + (t === "alerts" && ed.alerts ? ` (${ed.alerts})` : "");
+
 function renderSide() {
   const side = $("side");
-  const tabs = el("div", { class: "tabs", role: "tablist" }, ["inspector", "problems", "simulator"].map((t) =>
-    el("button", { role: "tab", "aria-selected": String(ed.sideTab === t), onclick: () => showTab(t) },
-      t[0].toUpperCase() + t.slice(1))));
+  const tabs = el("div", { class: "tabs", role: "tablist" }, ["inspector", "problems", "simulator", "alerts"].map((t) =>
+    el("button", { role: "tab", "aria-selected": String(ed.sideTab === t), dataset: { tab: t },
+      onclick: () => showTab(t) }, tabLabel(t))));
   $("toggle-sim").setAttribute("aria-pressed", String(ed.sideTab === "simulator"));
   if (ed.sideTab === "simulator") {
     if (!side.querySelector(".simulator")) {
@@ -208,6 +211,7 @@ function renderSide() {
   const body = el("div", { class: "side-body" });
   side.append(body);
   if (ed.sideTab === "problems") return renderProblems(body);
+  if (ed.sideTab === "alerts") return import("./alerts.js").then((m) => m.renderRecentAlerts(body));
   const state = ed.selected && find(ed.def, ed.selected);
   if (!state) {
     body.append(el("p", { class: "muted" }, "Select a widget on the canvas (click, or Tab then Enter) ",
@@ -381,6 +385,11 @@ async function load() {
   refresh({ check: false });
   canvas.fit();
   showReport({ draw: false });
+  api("GET", `/flows/${flowSid}/alerts`).then((data) => {
+    ed.alerts = data.alerts.length;
+    const tab = $("side").querySelector('[data-tab="alerts"]');
+    if (tab) tab.textContent = tabLabel("alerts");
+  }, () => {});
 }
 
 load();

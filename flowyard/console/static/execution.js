@@ -1,5 +1,6 @@
 // One execution: step timeline, its path on the canvas, the context at each step, end/delete.
 import { api, clear, el, errorText, flowSid, fmtDate, plural, toast } from "./common.js";
+import { alertBox, level } from "./alerts.js";
 import { Canvas } from "./canvas.js";
 import { renderTree } from "./jsontree.js";
 
@@ -35,22 +36,57 @@ function showStep(index) {
   renderTree($("context"), index < 0 ? data.context : step.context);
 }
 
+// Alerts by the step that left the failing widget; those without a (known) step go on top.
+function alertsByStep() {
+  const steps = new Set(data.steps.map((step) => step.sid));
+  const byStep = new Map();
+  const loose = [];
+  for (const alert of data.alerts) {
+    if (!alert.step_sid || !steps.has(alert.step_sid)) loose.push(alert);
+    else byStep.set(alert.step_sid, [...(byStep.get(alert.step_sid) || []), alert]);
+  }
+  return { byStep, loose };
+}
+
+// Red for an error, amber when every alert there is a warning.
+function worst(alerts) {
+  return alerts.some((alert) => level(alert) === "error") ? "error" : "warning";
+}
+
+function failedWidgets() {
+  const widgets = new Map();
+  for (const alert of data.alerts) {
+    if (!alert.widget) continue;
+    const before = widgets.get(alert.widget);
+    widgets.set(alert.widget, before === "error" ? "error" : level(alert));
+  }
+  return widgets;
+}
+
 function render() {
   const ex = data.execution;
   $("exec-title").textContent = `Execution ${ex.sid}`;
   clear($("exec-meta")).append(el("span", { class: `badge ${ex.status}` }, ex.status),
     ` · contact ${ex.contact} · started ${fmtDate(ex.date_created)} · last change ` +
-    `${fmtDate(ex.date_updated)} · revision ${ex.flow_revision} · ${plural(data.steps.length, "step")}`);
+    `${fmtDate(ex.date_updated)} · revision ${ex.flow_revision} · ${plural(data.steps.length, "step")}`,
+    data.alerts.length ? el("span", { class: "bad" }, ` · ${plural(data.alerts.length, "alert")}`) : null);
   $("end").hidden = ex.status !== "active";
+  const { byStep, loose } = alertsByStep();
+  clear($("exec-alerts")).append(...loose.map((alert) => alertBox(alert)));
   const list = clear($("timeline"));
   list.append(el("li", {}, el("button", { type: "button", dataset: { index: -1 }, onclick: () => showStep(-1) },
     el("span", { class: "event" }, "Context now"), el("small", {}, ex.status))));
   data.steps.forEach((step, i) => {
-    list.append(el("li", {}, el("button", { type: "button", dataset: { index: i }, onclick: () => showStep(i) },
-      el("span", { class: "event" }, `${i + 1}. ${step.event}`),
-      el("span", {}, `${step.from} → ${step.to}`),
-      el("small", {}, el("time", { datetime: step.date }, fmtDate(step.date))))));
+    const alerts = byStep.get(step.sid) || [];
+    const failed = alerts.length ? `step-${worst(alerts) === "error" ? "failed" : "warning"}` : null;
+    list.append(el("li", { class: failed, dataset: { step: step.sid } },
+      el("button", { type: "button", dataset: { index: i }, onclick: () => showStep(i) },
+        el("span", { class: "event" }, `${i + 1}. ${step.event}`),
+        el("span", {}, `${step.from} → ${step.to}`),
+        el("small", {}, el("time", { datetime: step.date }, fmtDate(step.date)))),
+      alerts.map((alert) => alertBox(alert))));
   });
+  canvas.setDecorations({ failed: failedWidgets() });
   canvas.setDefinition(data.definition);
   canvas.fit();
   showStep(-1);

@@ -1,5 +1,6 @@
 // The simulator panel: chat with the flow as a contact; the current widget is lit on the canvas.
 import { api, clear, el, errorText, flowSid } from "./common.js";
+import { codeLink, level } from "./alerts.js";
 import { mountCall } from "./callpanel.js";
 
 const FAST = 500;
@@ -22,7 +23,7 @@ function wiring(def) {
 export function mountSimulator(host, ctx) {
   const flow = ctx.flow();
   const draftOnly = flow.published_revision !== flow.revision;
-  const sim = { cursor: null, execution: null, timer: 0, fastUntil: 0, alive: true };
+  const sim = { cursor: null, alertCursor: null, execution: null, timer: 0, fastUntil: 0, alive: true };
   const contact = el("input", { name: "contact", value: "+15555550100", spellcheck: "false",
     "aria-label": "Contact address" });
   const address = el("input", { name: "address", value: "+15555550199", spellcheck: "false",
@@ -60,7 +61,7 @@ export function mountSimulator(host, ctx) {
       el("label", {}, "Contact", contact), el("label", {}, "Flow number", address)),
     el("label", { class: "check" }, el("span", {}, draft,
       " Run the latest revision (adds the contact to Test Users)")),
-    wired.calls ? modes : null, messages, calls,
+    ...(wired.calls ? [modes] : []), messages, calls,
     status);
   mode(wired.calls && !wired.messages ? "call" : "messages");
 
@@ -72,12 +73,19 @@ export function mountSimulator(host, ctx) {
   // cursor only moves forward.
   function show(state) {
     sim.cursor = Math.max(sim.cursor ?? 0, state.cursor);
+    sim.alertCursor = Math.max(sim.alertCursor ?? 0, state.alert_cursor);
     for (const m of state.messages) {
       if (chat.querySelector(`.bubble[data-id="${Number(m.id)}"]`)) continue;
       chat.append(el("div", { class: `bubble ${m.direction === "inbound" ? "in" : "out"}`,
         dataset: { id: m.id }, title: `${m.from} → ${m.to}` }, m.body));
     }
-    if (state.messages.length) chat.scrollTop = chat.scrollHeight;
+    // Why a widget failed, as a system line: "Error 11200: http_failed at Fetch: <reason>".
+    for (const a of state.alerts) {
+      if (chat.querySelector(`.bubble.alert[data-alert="${CSS.escape(a.sid)}"]`)) continue;
+      chat.append(el("div", { class: `bubble alert ${level(a)}`, role: "note", dataset: { alert: a.sid } },
+        codeLink(a), ": ", a.message));
+    }
+    if (state.messages.length || state.alerts.length) chat.scrollTop = chat.scrollHeight;
     track(state.execution, state.current);
   }
 
@@ -126,7 +134,8 @@ export function mountSimulator(host, ctx) {
   async function poll() {
     if (!host.isConnected) return schedule();
     try {
-      const query = new URLSearchParams({ contact: contact.value.trim(), after: String(sim.cursor ?? "now") });
+      const query = new URLSearchParams({ contact: contact.value.trim(), after: String(sim.cursor ?? "now"),
+        alerts_after: String(sim.alertCursor ?? 0) });
       show(await api("GET", `/flows/${flowSid}/simulator?${query}`));
     } catch (error) {
       note(errorText(error));
@@ -135,7 +144,7 @@ export function mountSimulator(host, ctx) {
   }
 
   const common = () => ({ contact: contact.value.trim(), address: address.value.trim(),
-    after: sim.cursor || 0 });
+    after: sim.cursor || 0, alerts_after: sim.alertCursor || 0 });
 
   composer.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -167,6 +176,7 @@ export function mountSimulator(host, ctx) {
   }
   contact.addEventListener("change", () => {
     sim.cursor = null;
+    sim.alertCursor = null;
     sim.execution = null;
     clear(chat);
     poll();

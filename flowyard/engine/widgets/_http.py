@@ -11,7 +11,7 @@ from ..liquid import stringify
 from .base import WidgetRun, load_json
 
 HTTP_WIDGET_ERROR = 81014
-HTTP_FAILED = 81016
+HTTP_FAILED = 11200  # Twilio: "HTTP retrieval failure"
 
 
 def pairs(run: WidgetRun, items: Any) -> list[list[str]]:

@@ -100,20 +100,13 @@ def outputs(params: dict[str, Any], event: str) -> dict[str, Any]:
     return {**params, "FlowEvent": event}
 
 
-def integer(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
-
 def flag(value: Any) -> bool:
     return value is True or str(value).strip().lower() == "true"
 
 
 def prompt(run: WidgetRun) -> list[dict[str, Any]]:
     """The ``say``/``play``/``digits`` of a Say/Play or Gather, with voice, language, loop."""
-    loop = integer(run.props.get("loop"))
+    loop = run.number("loop")
     digits = run.prop("digits").strip()
     if digits:
         return [verb("play", digits=digits)]

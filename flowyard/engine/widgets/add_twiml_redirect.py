@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..io import CallResult
 from ._http import valid_url
-from ._voice import callback, integer, no_call, timer, twiml, verb
+from ._voice import callback, no_call, timer, twiml, verb
 from .base import Next, Outcome, Widget, WidgetRun, register
 
 HIDDEN = ("FlowEvent", "executionSid")
@@ -24,7 +24,7 @@ class AddTwimlRedirect(Widget):
         if not valid_url(url):
             return Next("fail", {}, error=run.error("invalid_url", f"{url!r} is not a valid URL"))
         method = run.prop("method", "POST").strip().upper() or "POST"
-        timeout = integer(run.props.get("timeout"))
+        timeout = run.number("timeout")
         timeout = 14400 if timeout is None or timeout < 0 else timeout
         verbs = [verb("redirect", url, method=method)]
         return twiml(verbs, ["return", "timeout"], **timer(run, timeout))

@@ -121,6 +121,17 @@ class WidgetRun:
         """This widget's current ``widgets.<name>`` entry (what ``Park.live`` left)."""
         return dict((self.context.get("widgets") or {}).get(self.name) or {})
 
+    def number(self, key: str) -> int | None:
+        """An integer property; a string is a template (``"{{flow.data.t}}"``) rendered first.
+        None when absent or not an integer."""
+        value = self.props.get(key)
+        if isinstance(value, str):
+            value = self.render(value)
+        try:
+            return int(str(value).strip())
+        except (TypeError, ValueError):
+            return None
+
     def error(self, kind: str, message: str, code: int | None = None) -> EngineError:
         return EngineError(kind=kind, message=message, code=code, widget=self.name)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..io import CallResult
-from ._voice import callback, integer, no_call, outputs, twiml, verb
+from ._voice import callback, no_call, outputs, twiml, verb
 from .base import Next, Outcome, Widget, WidgetRun, key_values, register
 
 ACTION = "success"
@@ -50,9 +50,9 @@ class CapturePayments(Widget):
             valid_card_types=_card_types(props.get("valid_card_types")),
             security_code=None if security is None else str(security).lower(),
             postal_code=run.prop("postal_code").strip(),
-            min_postal_code_length=integer(props.get("min_postal_code_length")),
-            timeout=integer(props.get("timeout")),
-            max_attempts=integer(props.get("max_attempts")),
+            min_postal_code_length=run.number("min_postal_code_length"),
+            timeout=run.number("timeout"),
+            max_attempts=run.number("max_attempts"),
             language=run.prop("language").strip(),
         )
         return twiml([pay], [ACTION])

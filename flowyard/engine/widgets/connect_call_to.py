@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..io import CallResult
-from ._voice import callback, flag, hung_up, integer, no_call, outputs, twiml, verb
+from ._voice import callback, flag, hung_up, no_call, outputs, twiml, verb
 from .base import Fail, Next, Outcome, Widget, WidgetRun, register
 
 ACTION = "callCompleted"
@@ -52,8 +52,8 @@ class ConnectCallTo(Widget):
             children=nouns,
             caller_id=run.prop("caller_id").strip(),
             record="record-from-answer" if flag(run.props.get("record")) else None,
-            timeout=integer(run.props.get("timeout")),
-            time_limit=integer(run.prop("time_limit")),
+            timeout=run.number("timeout"),
+            time_limit=run.number("time_limit"),
         )
         return twiml([dial], [ACTION])
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..io import CallResult
-from ._voice import callback, hung_up, integer, no_call, outputs, timer, twiml, verb
+from ._voice import callback, hung_up, no_call, outputs, timer, twiml, verb
 from .base import Next, Outcome, Widget, WidgetRun, key_values, register
 
 ACTION = "completed"
@@ -73,7 +73,7 @@ class ConnectVirtualAgentV2(Widget):
         ]
         agent = verb("virtual_agent", connector_name=connector, children=children)
         verbs = [verb("connect", action=ACTION, children=[agent])]
-        return twiml(verbs, [ACTION], **timer(run, integer(props.get("timeout"))))
+        return twiml(verbs, [ACTION], **timer(run, run.number("timeout")))
 
     def on_result(self, run: WidgetRun, result: CallResult) -> Outcome:
         cb = callback(result)

@@ -7,7 +7,7 @@ error/system-error → ``failedToEnqueue``, anything else → ``callFailure``.
 from __future__ import annotations
 
 from ..io import CallResult
-from ._voice import callback, integer, no_call, queue_outcome, twiml, verb
+from ._voice import callback, no_call, queue_outcome, twiml, verb
 from .base import Next, Outcome, Widget, WidgetRun, register
 
 ACTION = "callComplete"
@@ -27,8 +27,8 @@ class EnqueueCall(Widget):
             task = verb(
                 "task",
                 run.prop("task_attributes").strip() or "{}",
-                priority=integer(run.props.get("priority")),
-                timeout=integer(run.props.get("timeout")),
+                priority=run.number("priority"),
+                timeout=run.number("timeout"),
             )
             enqueue = verb(
                 "enqueue", action=ACTION, children=[task], workflow_sid=workflow, **common

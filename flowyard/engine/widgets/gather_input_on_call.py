@@ -8,7 +8,7 @@ the Gather yields ``timeout`` when the caller says and presses nothing.
 from __future__ import annotations
 
 from ..io import CallResult
-from ._voice import back, callback, integer, no_call, outputs, prompt, twiml, verb
+from ._voice import back, callback, no_call, outputs, prompt, twiml, verb
 from .base import Next, Outcome, Widget, WidgetRun, register
 
 ACTION = "keypress"
@@ -29,8 +29,8 @@ class GatherInputOnCall(Widget):
         speech = "speech" in modes
         attrs = {
             "input": " ".join(modes or ["dtmf"]),
-            "timeout": integer(props.get("timeout")) or 5,
-            "num_digits": integer(props.get("number_of_digits")),
+            "timeout": run.number("timeout") or 5,
+            "num_digits": run.number("number_of_digits"),
             "speech_timeout": run.prop("speech_timeout").strip() if speech else None,
             "language": run.prop("gather_language").strip() if speech else None,
             "hints": run.prop("hints").strip() if speech else None,

@@ -42,7 +42,7 @@ class MakeHttpRequest(Widget):
         parameters = pairs(run, run.props.get("parameters"))
         request = base_request(run, method, url)
         request["content_type"] = content_type
-        request["sign"] = bool(run.props.get("add_twilio_auth"))
+        request["twilio_auth"] = bool(run.props.get("add_twilio_auth"))
         if method == "GET":
             request["query"] = parameters
         elif "json" in content_type.lower():

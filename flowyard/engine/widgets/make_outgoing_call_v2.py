@@ -10,7 +10,7 @@ from typing import Any
 
 from ..io import CallResult
 from ._messaging import channel_address, contact_address
-from ._voice import ANSWER, callback, flag, integer
+from ._voice import ANSWER, callback, flag
 from .base import Call, Next, Outcome, Widget, WidgetRun, register
 
 CALL_FAILED = 81012
@@ -33,7 +33,7 @@ class MakeOutgoingCallV2(Widget):
         request: dict[str, Any] = {
             "to": run.prop("to").strip() or contact_address(run),
             "from": run.prop("from").strip() or channel_address(run),
-            "timeout": integer(props.get("timeout")),
+            "timeout": run.number("timeout"),
             "record": flag(props.get("record")),
             "recording_channels": run.prop("recording_channels").strip() or None,
             "recording_status_callback": run.prop("recording_status_callback").strip() or None,
@@ -45,7 +45,7 @@ class MakeOutgoingCallV2(Widget):
         if flag(props.get("detect_answering_machine")):
             request["machine_detection"] = run.prop("machine_detection").strip() or "Enable"
             for key in _AMD:
-                request[key] = integer(run.prop(key))
+                request[key] = run.number(key)
         return Call("call", request)
 
     def on_result(self, run: WidgetRun, result: CallResult) -> Outcome:

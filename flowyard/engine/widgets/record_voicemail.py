@@ -8,7 +8,7 @@ so a ``<Redirect>`` after it yields ``noAudio``; a hang-up posts the action with
 from __future__ import annotations
 
 from ..io import CallResult
-from ._voice import back, callback, flag, integer, no_call, outputs, twiml, verb
+from ._voice import back, callback, flag, no_call, outputs, twiml, verb
 from .base import Next, Outcome, Widget, WidgetRun, register
 
 ACTION = "recordingComplete"
@@ -23,8 +23,8 @@ class RecordVoicemail(Widget):
         record = verb(
             "record",
             action=ACTION,
-            timeout=integer(props.get("timeout")),
-            max_length=integer(props.get("max_length")),
+            timeout=run.number("timeout"),
+            max_length=run.number("max_length"),
             transcribe=True if flag(props.get("transcribe")) else None,
             transcribe_callback=run.prop("transcription_callback_url").strip(),
             recording_status_callback=run.prop("recording_status_callback_url").strip(),

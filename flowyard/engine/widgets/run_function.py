@@ -35,7 +35,6 @@ class RunFunction(Widget):
         request = base_request(run, "POST", url)
         request["form"] = pairs(run, run.props.get("parameters"))
         request["content_type"] = "application/x-www-form-urlencoded"
-        request["sign"] = True  # Studio's calls are signed, so Protected Functions accept them
         for key in ("service_sid", "environment_sid", "function_sid"):
             if run.props.get(key):
                 request[key] = str(run.props[key])

@@ -35,7 +35,7 @@ class SendAndWaitForReply(Widget):
                     "message_failed", result.error or "Failed to send message", SEND_FAILED
                 ),
             )
-        timeout = seconds(run.props.get("timeout"), run.env.default_reply_timeout)
+        timeout = seconds(run.prop("timeout"), run.env.default_reply_timeout)
         return Park("reply", timeout, live={"outbound": outbound})
 
     def on_resume(self, run: WidgetRun, signal: Signal) -> Outcome | None:

@@ -19,13 +19,6 @@ from ._voice import callback, on_call, queue_outcome, twiml, verb
 from .base import Call, Next, Outcome, Widget, WidgetRun, register, seconds
 
 
-def _integer(text: str) -> int | None:
-    try:
-        return int(text.strip())
-    except ValueError:
-        return None
-
-
 @register
 class SendToFlex(Widget):
     type = "send-to-flex"
@@ -50,7 +43,7 @@ class SendToFlex(Widget):
                 "workflow_sid": run.prop("workflow").strip(),
                 "channel": run.prop("channel").strip(),
                 "attributes": json.dumps(attributes, ensure_ascii=False, separators=(",", ":")),
-                "priority": _integer(run.prop("priority")),
+                "priority": run.number("priority"),
                 "timeout": seconds(timeout, 3600) if timeout else None,
             },
         )
@@ -59,7 +52,7 @@ class SendToFlex(Widget):
         task = verb(
             "task",
             json.dumps(attributes, ensure_ascii=False, separators=(",", ":")),
-            priority=_integer(run.prop("priority")),
+            priority=run.number("priority"),
             timeout=seconds(timeout, 3600) if timeout else None,
         )
         enqueue = verb(

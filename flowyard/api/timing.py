@@ -1,0 +1,61 @@
+"""How long each HTTP request takes, by kind of request and status class.
+
+Labels stay few: a kind named from the path's prefix (never the path or a SID) and the
+status class. Each request costs a dict lookup and one histogram observation.
+"""
+
+from __future__ import annotations
+
+from time import perf_counter
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from flowyard.service.metrics import REQUEST_DURATION
+
+HEALTH = frozenset({"/healthz", "/readyz", "/metrics"})
+STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
+
+
+def request_kind(path: str) -> str:
+    """``webhook`` (the flow webhook Twilio calls), ``api`` (Studio and the Messages/Calls
+    resources), ``console``, ``health`` (probes and scrapes) or ``other``."""
+    if path.startswith("/v1/Accounts/"):
+        return "webhook"
+    if path.startswith(("/v2/", "/v1/", "/2010-04-01/")):
+        return "api"
+    if path == "/console" or path.startswith("/console/"):
+        return "console"
+    return "health" if path in HEALTH else "other"
+
+
+class RequestTiming:
+    """Pure ASGI middleware observing ``flowyard_http_request_duration_seconds``: from the
+    request's arrival to its last body chunk (or its failure, counted as 5xx)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        # Bound children, so a request does not go through labels() and its lock.
+        self._observe: dict[tuple[str, str], Any] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = perf_counter()
+        status = 500
+
+        async def timed_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, timed_send)
+        finally:
+            key = (request_kind(scope["path"]), STATUS_CLASSES[min(max(status // 100, 1), 5) - 1])
+            observe = self._observe.get(key)
+            if observe is None:
+                observe = self._observe[key] = REQUEST_DURATION.labels(*key).observe
+            observe(perf_counter() - started)
