@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
 import json
 import logging
 import re
 import sys
+from collections.abc import Callable
 from types import SimpleNamespace
 
 import pytest
@@ -196,3 +198,38 @@ def test_an_error_that_escapes_is_logged_as_a_500(caplog: pytest.LogCaptureFixtu
     (line,) = caplog.records
     assert re.fullmatch(r'- "GET /v2/Flows HTTP/1\.1" 500 \d+\.\dms -', line.getMessage())
     assert (line.status, line.account_sid, line.client) == (500, None, "-")  # type: ignore[attr-defined]
+
+
+def test_noted_lines_are_written_at_shutdown(monkeypatch: pytest.MonkeyPatch) -> None:
+    for knob in ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing"):
+        monkeypatch.setattr(logging, knob, getattr(logging, knob))
+    handler = logs.LineHandler()
+    handler.setStream(io.StringIO())
+    handler.setFormatter(logs.JsonFormatter())
+    flowyard = logging.getLogger("flowyard")
+    monkeypatch.setattr(flowyard, "handlers", [handler])
+    monkeypatch.setattr(flowyard, "propagate", False)
+    monkeypatch.setattr(flowyard, "level", logging.INFO)
+    logging.getLogger("flowyard.access").manager._clear_cache()
+
+    async def app(scope: dict, receive: object, send: Callable) -> None:
+        if scope["type"] == "lifespan":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def serve_one_then_stop() -> None:
+        async def send(message: dict) -> None:
+            pass
+
+        http = {"type": "http", "method": "DELETE", "path": f"/2010-04-01/Accounts/{SID}/x"}
+        access = AccessLog(app)  # type: ignore[arg-type]
+        await access({**http, "headers": [], "client": ("10.0.0.1", 1)}, None, send)  # type: ignore[arg-type]
+        assert handler.stream.getvalue() == ""  # noted, not written yet
+        await access({"type": "lifespan"}, None, send)  # type: ignore[arg-type]
+
+    asyncio.run(serve_one_then_stop())
+    (line,) = [json.loads(text) for text in handler.stream.getvalue().splitlines()]
+    assert line["logger"] == "flowyard.access" and line["status"] == 204
+    assert (line["method"], line["account_sid"], line["client"]) == ("DELETE", SID, "10.0.0.1")

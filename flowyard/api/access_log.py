@@ -8,15 +8,17 @@ SID in the path (the flow webhook, ``/2010-04-01/Accounts/AC…``), else ``-``.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
 import re
-from time import perf_counter
+from time import perf_counter, time
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from flowyard.logs import direct_handler, printable
+from flowyard.logs import FLUSH_SECONDS, direct_handler, printable
 
 log = logging.getLogger("flowyard.access")
 
@@ -26,12 +28,20 @@ _MAX_AUTHORIZATION = 512  # as flowyard.api.auth: longer is no credential of our
 
 
 class AccessLog:
-    """Log each HTTP request once its response is done (a 500 for an error that escapes)."""
+    """Log each HTTP request once its response is done (a 500 for an error that escapes).
+
+    Under ``flowyard serve`` (its ``LineHandler``) a request only notes its figures; the lines
+    are formatted and written together, ``FLUSH_SECONDS`` after the first, and at shutdown:
+    formatting in one loop costs a fraction of formatting on each request's own path."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._pending: list[_Noted] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, self._draining(send))
+            return
         if scope["type"] != "http" or not log.isEnabledFor(logging.INFO):
             await self.app(scope, receive, send)
             return
@@ -48,22 +58,63 @@ class AccessLog:
             await self.app(scope, receive, status_send)
         finally:
             # No response started: uvicorn (or Starlette's outer handler) answers 500.
-            _emit(scope, status or 500, (perf_counter() - started) * 1000)
+            self._note(scope, status or 500, (perf_counter() - started) * 1000)
+
+    def _note(self, scope: Scope, status: int, ms: float) -> None:
+        client = scope.get("client")
+        noted = (
+            time(),
+            client[0] if client else "-",
+            scope["method"],
+            scope["path"],
+            scope.get("http_version", "1.1"),
+            status,
+            ms,
+            account_of(scope),
+        )
+        loop = asyncio.events._get_running_loop()
+        if loop is None or direct_handler(log) is None:  # configured otherwise: a LogRecord now
+            _log_records([noted])
+            return
+        if not self._pending:
+            loop.call_later(FLUSH_SECONDS, self.drain)
+        self._pending.append(noted)
+
+    def drain(self) -> None:
+        """Write the lines noted so far."""
+        pending, self._pending = self._pending, []
+        handler = direct_handler(log)
+        if handler is None:
+            _log_records(pending)
+            return
+        structured = handler.structured
+        lines = []
+        for noted in pending:
+            message, fields = _parts(noted, structured)
+            lines.append((noted[0], message, fields))
+        handler.write_lines(log.name, lines)
+
+    def _draining(self, send: Send) -> Send:
+        async def send_after_drain(message: Message) -> None:
+            if message["type"].startswith("lifespan.shutdown."):
+                self.drain()
+            await send(message)
+
+        return send_after_drain
 
 
-def _emit(scope: Scope, status: int, ms: float) -> None:
-    client = scope.get("client")
-    address = client[0] if client else "-"
-    method = scope["method"]
-    path = printable(scope["path"])
-    sid = account_of(scope)
-    version = scope.get("http_version", "1.1")
+# When, client address, method, path, HTTP version, status, milliseconds, account SID or "-".
+_Noted = tuple[float, str, str, str, str, int, float, str]
+
+
+def _parts(noted: _Noted, structured: bool) -> tuple[str, dict[str, Any]]:
+    """The line's message and, when the format shows them, its fields."""
+    _, address, method, raw_path, version, status, ms, sid = noted
+    path = printable(raw_path)
     message = f'{address} "{method} {path} HTTP/{version}" {status} {ms:.1f}ms {sid}'
-    handler = direct_handler(log)
-    if handler is not None and not handler.structured:  # text: the fields are in the message
-        handler.write_line(log.name, message, {})
-        return
-    fields = {
+    if not structured:
+        return message, {}
+    return message, {
         "method": method,
         "path": path,
         "status": status,
@@ -71,9 +122,11 @@ def _emit(scope: Scope, status: int, ms: float) -> None:
         "account_sid": None if sid == "-" else sid,
         "client": address,
     }
-    if handler is not None:  # flowyard serve's own handler: the same line, no LogRecord
-        handler.write_line(log.name, message, fields)
-    else:
+
+
+def _log_records(pending: list[_Noted]) -> None:
+    for noted in pending:
+        message, fields = _parts(noted, True)
         log.info("%s", message, extra=fields)
 
 
