@@ -3,8 +3,10 @@
 Everything is measured side by side in one run (never against a remembered number): Flowyard
 (``python -m flowyard serve``, one worker, a fresh SQLite file; optionally PostgreSQL too) and
 ``bench/bare_app.py`` (bare Starlette + stdlib sqlite3, same uvicorn settings) run at once, and
-the fetch rounds alternate between them. Load comes from ``wrk`` over 127.0.0.1, or from an
-asyncio raw-socket client in a separate process when ``wrk`` is missing. See bench/README.md.
+the fetch rounds alternate between them. Then the cost of the access log and metrics: the
+same Flowyard with each on and off (``bench/overhead.py``), rounds alternating. Load comes from
+``wrk`` over 127.0.0.1, or from an asyncio raw-socket client in a separate process when ``wrk``
+is missing. See bench/README.md.
 
     python bench/api.py [--quick] [--duration S] [--connections N] [--flows N] [--postgres]
 """
@@ -37,6 +39,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import orjson
 import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import overhead  # bench/overhead.py: access log and metrics on / off
 
 from flowyard.store import accounts, create_db_engine, migrate
 from flowyard.store.clock import utcnow
@@ -473,11 +479,19 @@ def serve(name: str, command: list[str], env: dict[str, str], log: Path) -> Iter
             proc.wait()
 
 
-def serve_flowyard(backend: str, url: str, account: Account, log: Path, workers: int = 1) -> Any:
+def serve_flowyard(
+    backend: str,
+    url: str,
+    account: Account,
+    log: Path,
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
+) -> Any:
     """``python -m flowyard serve`` on ``url``, ``workers`` processes (one by default), with
-    the benchmark's account."""
+    the benchmark's account; its settings are the defaults but for ``extra_env``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWYARD_")}
     env.update(FLOWYARD_ACCOUNT_SID=account.sid, FLOWYARD_AUTH_TOKEN=account.token)
+    env.update(extra_env or {})
     command = [sys.executable, "-m", "flowyard", "serve", "--workers", str(workers)]
     command += ["--database-url", url]
     return serve(f"flowyard {backend}", command, env, log)
@@ -925,13 +939,47 @@ def run(options: argparse.Namespace, tmp: Path, stack: contextlib.ExitStack) -> 
         backends,
         form,
     )
+    runs = measure_overhead(options, loads, backends[0], account, tmp, stack)
     page = min(TARGET_PAGE, options.flows // PAGE_SIZE)
     measure_paging(backends, account, page, options.page_requests)
     title = (
         f"Flowyard API benchmark: {loads.describe()}; {options.duration:g} s runs, "
         f"{options.rounds} fetch round(s); {options.flows:,} flows seeded"
     )
-    return 1 if report(title, bare, backends, page) else 0
+    failed = report(title, bare, backends, page)
+    rounds = len(runs[0].fetch)
+    print(f"\nAccess log and metrics, on / off: {rounds} alternating round(s)\n")
+    header = ["measurement", "req/s", "p50 ms", "p99 ms", "CPU us/req", "requests", "errors"]
+    print_table([[*header, "note"], *overhead.result_rows(runs, result_row)], "lrrrrrrl")
+    print()
+    print_table([["ratio", "value", "target", "note"], *overhead.ratio_lines(runs)], "lrll")
+    return 1 if failed or overhead.errors(runs) else 0
+
+
+def measure_overhead(
+    options: argparse.Namespace,
+    loads: LoadGenerator,
+    sqlite: Backend,
+    account: Account,
+    tmp: Path,
+    stack: contextlib.ExitStack,
+) -> list[overhead.Variant]:
+    """Fetch on SQLite with the access log and metrics each on and off, one server per
+    setting on the same file, at least two rounds so the order alternates."""
+    runs = overhead.variants()
+    for variant in runs:
+        log = tmp / f"flowyard-{variant.name.replace(' ', '-')}.log"
+        name = f"sqlite, {variant.name}"
+        server = serve_flowyard(name, sqlite.db_url, account, log, 1, variant.env)
+        variant.server = stack.enter_context(server)
+    path = f"/v2/Flows/{sqlite.flow_sid}"
+
+    def fetch(variant: overhead.Variant) -> Result:
+        load = Load(f"fetch {variant.name}", variant.server, path, account.authorization)
+        return loads.measure(load)
+
+    overhead.measure(runs, fetch, max(2, options.rounds))
+    return runs
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -93,6 +93,10 @@ class Settings:
     functions: str | None = None
     # GET /metrics, the request timing middleware and the runtime's counters; off: none of them.
     metrics: bool = True
+    # flowyard.logs: "text" or "json"; a level name; one flowyard.access line per request.
+    log_format: str = "text"
+    log_level: str = "info"
+    access_log: bool = True
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -121,7 +125,17 @@ class Settings:
             retention_days=_float_env("FLOWYARD_RETENTION_DAYS", 30.0),
             metrics=_flag_env("FLOWYARD_METRICS", True),
             functions=_raw("FLOWYARD_FUNCTIONS"),
+            log_format=(_raw("FLOWYARD_LOG_FORMAT") or "text").lower(),
+            log_level=(_raw("FLOWYARD_LOG_LEVEL") or "info").lower(),
+            access_log=_flag_env("FLOWYARD_ACCESS_LOG", True),
         )
+        if settings.log_format not in ("text", "json"):
+            raise ConfigError(f"FLOWYARD_LOG_FORMAT={settings.log_format!r}: expected text or json")
+        if settings.log_level not in ("critical", "error", "warning", "info", "debug", "trace"):
+            raise ConfigError(
+                f"FLOWYARD_LOG_LEVEL={settings.log_level!r}: expected critical, error, warning, "
+                "info, debug or trace"
+            )
         if settings.platform not in ("local", "twilio"):
             raise ConfigError(f"FLOWYARD_PLATFORM={settings.platform!r}: expected local or twilio")
         for key, value in overrides.items():

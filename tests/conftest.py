@@ -59,6 +59,12 @@ class Server:
     account_sid: str
     auth_token: str
     backend: str
+    log_path: Path | None = None  # the server's output (stdout and stderr)
+
+    def output(self) -> str:
+        """Everything the server wrote so far."""
+        assert self.log_path is not None
+        return self.log_path.read_text(errors="replace")
 
     def client(
         self,
@@ -105,9 +111,15 @@ def _drop_database(name: str) -> None:
 
 
 def start_server(
-    database_url: str, backend: str, extra_env: dict[str, str] | None = None, *, workers: int = 1
+    database_url: str,
+    backend: str,
+    extra_env: dict[str, str] | None = None,
+    *,
+    workers: int = 1,
+    args: list[str] | None = None,
 ) -> tuple[Server, subprocess.Popen[bytes]]:
-    """``flowyard serve`` on ``database_url`` (``workers`` processes), once it answers."""
+    """``flowyard serve`` on ``database_url`` (``workers`` processes, more options in
+    ``args``), once it answers."""
     port = free_port()
     extra_env = extra_env or {}
     sid = extra_env.get("FLOWYARD_ACCOUNT_SID") or "AC" + uuid.uuid4().hex
@@ -139,6 +151,7 @@ def start_server(
                 database_url,
                 "--workers",
                 str(workers),
+                *(args or []),
             ],
             env=env,
             stdout=log,
@@ -158,7 +171,7 @@ def start_server(
     else:
         proc.kill()
         raise RuntimeError("server did not start")
-    return Server(base, database_url, sid, token, backend), proc
+    return Server(base, database_url, sid, token, backend, Path(log_name)), proc
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

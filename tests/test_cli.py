@@ -48,7 +48,15 @@ def database_url(tmp_path: Path) -> str:
 
 HELP = {
     (): ["serve", "accounts", "keys"],
-    ("serve",): ["--host", "--port", "--database-url", "--workers"],
+    ("serve",): [
+        "--host",
+        "--port",
+        "--database-url",
+        "--workers",
+        "--log-format",
+        "--log-level",
+        "--no-access-log",
+    ],
     ("accounts",): ["create", "list", "rotate-token"],
     ("accounts", "create"): ["--friendly-name", "--json", "--database-url"],
     ("accounts", "list"): ["--json", "--database-url"],

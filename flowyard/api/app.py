@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from flowyard import console
+from flowyard import console, logs
 from flowyard.api import (
     alerts,
     calls,
@@ -25,6 +25,7 @@ from flowyard.api import (
     messages,
     webhook,
 )
+from flowyard.api.access_log import AccessLog
 from flowyard.api.checks import PathGuard
 from flowyard.api.limits import BodyLimit
 from flowyard.api.responses import JSON
@@ -159,9 +160,13 @@ def create_app(settings: Settings) -> Starlette:
     app.add_middleware(_Unexpected)
     if settings.metrics:  # outermost: a request's whole time, whatever answered it
         app.add_middleware(RequestTiming)
+    if settings.access_log:  # outermost: its 500s and the timing's cost are logged too
+        app.add_middleware(AccessLog)
     return app
 
 
 def app_from_env() -> Starlette:
     """Factory for ``uvicorn --factory`` and worker processes: settings from the environment."""
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    logs.configure_unless_done(settings.log_level, settings.log_format)
+    return create_app(settings)

@@ -44,4 +44,5 @@ def account_sid(request: Request) -> str:
     sid = request.app.state.credentials.account_for(*credentials)
     if sid is None:
         raise throttle.failed(address, credentials[0])
+    request.state.account_sid = sid  # for the access line (flowyard.api.access_log)
     return sid

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
-from flowyard.api import checks, twiml
+from flowyard.api import checks, rejections, twiml
 from flowyard.api.requests import Params, form, query
 from flowyard.engine import conversation
 from flowyard.errors import TwilioError, not_found
@@ -53,9 +53,9 @@ def _check_signature(request: Request, token: str, params: Params) -> None:
     body = params if request.method == "POST" else {}
     url = _signed_url(request)
     if not signature:
-        _refuse(request, url, "no X-Twilio-Signature header")
+        _refuse(request, url, "missing")
     if not RequestValidator(token).validate(url, body, signature):
-        _refuse(request, url, "X-Twilio-Signature does not match")
+        _refuse(request, url, "mismatch")
 
 
 # One alert per flow and interval for refused signatures: anyone who knows a flow's webhook
@@ -65,6 +65,9 @@ _last_refusal_alert: dict[tuple[str, str], float] = {}
 
 
 def _refuse(request: Request, url: str, reason: str) -> NoReturn:
+    """403, logged with its hint every time (``rejections.REASONS`` has ``reason``), alerted at
+    most once an interval."""
+    rejections.log_rejected(request, url, reason)
     account_sid = request.path_params["account"]
     flow_sid = request.path_params["flow"]
     now = time.monotonic()
@@ -73,7 +76,7 @@ def _refuse(request: Request, url: str, reason: str) -> NoReturn:
         if len(_last_refusal_alert) > 10_000:
             _last_refusal_alert.clear()
         _last_refusal_alert[key] = now
-        alert = alerts.signature_refused(account_sid, flow_sid, url, reason)
+        alert = alerts.signature_refused(account_sid, flow_sid, url, rejections.REASONS[reason])
         with write(request.app.state.db) as conn:
             alert_store.insert_alerts(conn, [alert])
         alerts.log_rows([alert])

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from flowyard.cli.errors import UserError
 from flowyard.config import Settings
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ DatabaseUrl = Annotated[
 ]
 
 
-class NoDatabase(Exception):
+class NoDatabase(UserError):
     """A read-only command pointed at a SQLite database that does not exist."""
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 
 
+class UserError(Exception):
+    """A mistake of the command line's user, said in one line (the message)."""
+
+
 def one_line(exc: BaseException) -> str | None:
     """What to tell the user about ``exc``; None for a bug (its traceback is shown)."""
-    from flowyard.cli.common import NoDatabase
     from flowyard.config import ConfigError
 
-    if isinstance(exc, ConfigError | NoDatabase):
+    if isinstance(exc, ConfigError | UserError):
         return str(exc)
     if isinstance(exc, FileNotFoundError):
         return f"{exc.filename}: no such file"

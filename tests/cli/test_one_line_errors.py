@@ -87,3 +87,14 @@ def test_version_and_info(tmp_path):
     assert json.loads(secret)["database"] == "postgresql://u:***@db/flows"
     default = json.loads(run("info", "--json", XDG_DATA_HOME=str(tmp_path)).stdout)
     assert default["database"] == f"sqlite:///{tmp_path}/flowyard/flowyard.db"
+
+
+def test_a_port_in_use_is_said_before_anything_listens(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = run("serve", "--port", str(port), "--database-url", f"sqlite:///{tmp_path}/x.db")
+    line = one_line(result)
+    assert line.startswith(f"error: cannot listen on 127.0.0.1:{port}") and "--port" in line
+    assert "listening" not in result.stdout + result.stderr.lower().replace(line.lower(), "")
