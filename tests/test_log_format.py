@@ -3,7 +3,6 @@ database as logged at start: the pieces of tests/test_logs.py, without a server.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import io
 import json
@@ -21,6 +20,7 @@ from flowyard.api import rejections
 from flowyard.api.access_log import AccessLog, account_of
 from flowyard.cli.serve import describe_database
 from flowyard.config import Settings
+from flowyard.testing.mocks import run_sync
 
 SID = "AC" + "ab" * 16
 
@@ -194,7 +194,7 @@ def test_an_error_that_escapes_is_logged_as_a_500(caplog: pytest.LogCaptureFixtu
 
     scope = {"type": "http", "method": "GET", "path": "/v2/Flows", "headers": [], "client": None}
     with caplog.at_level(logging.INFO, "flowyard.access"), pytest.raises(RuntimeError):
-        asyncio.run(AccessLog(failing)(scope, None, None))  # type: ignore[arg-type]
+        run_sync(lambda: AccessLog(failing)(scope, None, None))  # type: ignore[arg-type]
     (line,) = caplog.records
     assert re.fullmatch(r'- "GET /v2/Flows HTTP/1\.1" 500 \d+\.\dms -', line.getMessage())
     assert (line.status, line.account_sid, line.client) == (500, None, "-")  # type: ignore[attr-defined]
@@ -229,7 +229,7 @@ def test_noted_lines_are_written_at_shutdown(monkeypatch: pytest.MonkeyPatch) ->
         assert handler.stream.getvalue() == ""  # noted, not written yet
         await access({"type": "lifespan"}, None, send)  # type: ignore[arg-type]
 
-    asyncio.run(serve_one_then_stop())
+    run_sync(serve_one_then_stop)
     (line,) = [json.loads(text) for text in handler.stream.getvalue().splitlines()]
     assert line["logger"] == "flowyard.access" and line["status"] == 204
     assert (line["method"], line["account_sid"], line["client"]) == ("DELETE", SID, "10.0.0.1")

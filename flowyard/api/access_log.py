@@ -37,6 +37,7 @@ class AccessLog:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self._pending: list[_Noted] = []
+        self._direct: tuple[Any] | None = None  # (the LineHandler or None,), once looked up
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -73,7 +74,10 @@ class AccessLog:
             account_of(scope),
         )
         loop = asyncio.events._get_running_loop()
-        if loop is None or direct_handler(log) is None:  # configured otherwise: a LogRecord now
+        if self._direct is None:
+            # Walking the logger tree is most of a note's cost; logging is set up at start.
+            self._direct = (direct_handler(log),)
+        if loop is None or self._direct[0] is None:  # configured otherwise: a LogRecord now
             _log_records([noted])
             return
         if not self._pending:

@@ -25,6 +25,7 @@ from flowyard.cli import serve
 from flowyard.config import Settings
 from flowyard.service import metrics
 from flowyard.store import create_db_engine, migrate
+from flowyard.testing.mocks import run_sync
 
 Scenario = Callable[[Any, httpx.AsyncClient], Awaitable[None]]
 
@@ -49,7 +50,7 @@ def run_app(url: str, scenario: Scenario, **settings: Any) -> None:
                 await scenario(app, http)
 
     try:
-        asyncio.run(main())
+        run_sync(main)  # in a thread where another test left a loop running (Playwright)
     finally:
         metrics.enable(True)  # the hooks are per process: leave them as other tests expect
 
@@ -135,7 +136,7 @@ def test_a_read_that_hangs_fails_in_time_and_fails_the_next_at_once():
         assert await reads.run(lambda: 2) == 2  # no longer stuck
 
     try:
-        asyncio.run(scenario())
+        run_sync(scenario)
     finally:
         release.set()
         reads.close()
