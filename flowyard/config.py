@@ -49,6 +49,10 @@ class Settings:
     retention_days: float = 30.0
     # GET /metrics, the request timing middleware and the runtime's counters; off: none of them.
     metrics: bool = True
+    # Event Streams: the longest wait between two attempts at a failing sink, and how many
+    # failures in a row mark it ``failed`` (docs/event-streams.md).
+    events_max_backoff: float = 300.0
+    events_fail_after: int = 10
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -77,6 +81,8 @@ class Settings:
             ),
             retention_days=float(os.environ.get("FLOWYARD_RETENTION_DAYS") or 30.0),
             metrics=_flag_env("FLOWYARD_METRICS", True),
+            events_max_backoff=float(os.environ.get("FLOWYARD_EVENTS_MAX_BACKOFF") or 300.0),
+            events_fail_after=_int_env("FLOWYARD_EVENTS_FAIL_AFTER", 10),
         )
         for key, value in overrides.items():
             if value is not None:

@@ -70,6 +70,7 @@ class Server:
         client.studio.base_url = self.base_url
         client.api.base_url = self.base_url
         client.monitor.base_url = self.base_url
+        client.events.base_url = self.base_url
         return client
 
     def new_account(self, name: str = "another") -> tuple[str, str]:

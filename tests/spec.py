@@ -65,6 +65,8 @@ def document(version: int | str) -> dict[str, Any]:
 def _version_of(template: str) -> int | str:
     if template.startswith("/v1/Alerts"):
         return "monitor_v1"
+    if template.startswith(("/v1/Sinks", "/v1/Subscriptions", "/v1/Types", "/v1/Schemas")):
+        return "events_v1"
     prefix = template.split("/")[1]
     if prefix not in ("v1", "v2"):
         raise ValueError(f"{template} is not a Studio v1/v2 or Monitor v1 path")
