@@ -38,7 +38,7 @@ from flowyard.store.clock import precise_now, utcnow
 
 log = logging.getLogger("flowyard.events")
 
-READ = 200  # events read per round
+READ = 50  # outbox rows (a sprint's events each) read per round
 MAX_BATCH = 100  # events per request to a sink that asks for batches
 IN_FLIGHT = 8  # requests at once to one sink (different executions)
 TIMEOUT = 5.0  # seconds a sink has to answer (Twilio's own limit for webhook sinks)
@@ -70,14 +70,6 @@ def backoff(failures: int, cap: float) -> float:
     second, capped, with a little jitter so several sinks do not retry in step."""
     delay = min(cap, FIRST_BACKOFF * 2 ** max(0, failures - 1))
     return delay * random.uniform(0.8, 1.0)
-
-
-def _chains(rows: Sequence[Any]) -> list[list[Any]]:
-    """Rows grouped by execution (in order); rows of no execution each alone."""
-    chains: dict[Any, list[Any]] = {}
-    for row in rows:
-        chains.setdefault(row.execution_sid or ("id", row.id), []).append(row)
-    return list(chains.values())
 
 
 class Delivery:
@@ -138,10 +130,13 @@ class Delivery:
                     rows = store.pending(conn, sid, READ)
                 if not rows or token is None:
                     break
-                sent, error = await self._send(config, token, rows)
+                taken, error = await self._send(config, token, rows)
+                done = [r.id for r in rows if taken[r.id] >= r.count]
+                partly = {r.id: taken[r.id] for r in rows if r.sent < taken[r.id] < r.count}
+                sent = sum(taken[r.id] - r.sent for r in rows)
                 now = utcnow()
                 with write(self.db) as conn:
-                    store.delivered(conn, sent)
+                    store.delivered(conn, done, partly)
                     if error is None:
                         failures, status = 0, "active" if status == "failed" else status
                         outcome = {"failures": 0, "status": status, "last_error": None}
@@ -153,7 +148,7 @@ class Delivery:
                         delay = timedelta(seconds=backoff(failures, self.max_backoff))
                         outcome = {"failures": failures, "status": status, "last_error": error}
                         outcome["retry_at"] = now + delay
-                        store.attempted(conn, [r.id for r in rows if r.id not in set(sent)])
+                        store.attempted(conn, [r.id for r in rows if taken[r.id] < r.count])
                     if sent:
                         outcome["last_delivery"] = now
                     outcome["date_updated"] = now
@@ -161,7 +156,7 @@ class Delivery:
                         claimed = False  # another process took over: it carries on
                         return
                     store.update_sink(conn, sink.account_sid, sid, outcome)
-                metrics.events_delivered(len(sent), error is not None)
+                metrics.events_delivered(sent, error is not None)
                 if error is not None:
                     break
         except Exception:
@@ -177,34 +172,43 @@ class Delivery:
 
     async def _send(
         self, config: dict[str, Any], token: str, rows: Sequence[Any]
-    ) -> tuple[list[int], str | None]:
-        """Post ``rows``; the ids the sink took, and the first error (None: all taken)."""
+    ) -> tuple[dict[int, int], str | None]:
+        """Post the events of ``rows``; how many of each row's events the sink has taken
+        now (by row id), and the first error (None: all taken)."""
+        taken = {row.id: row.sent for row in rows}
+        items = [
+            (row.id, row.sent + i, text)
+            for row in rows
+            for i, text in enumerate(row.event.split("\n")[row.sent :])
+        ]
         if config.get("batch_events"):
-            sent: list[int] = []
-            for start in range(0, len(rows), MAX_BATCH):
-                chunk = rows[start : start + MAX_BATCH]
-                body = ("[" + ",".join(r.event for r in chunk) + "]").encode()
+            for start in range(0, len(items), MAX_BATCH):
+                chunk = items[start : start + MAX_BATCH]
+                body = ("[" + ",".join(text for _, _, text in chunk) + "]").encode()
                 error = await self._post(config, token, body)
                 if error is not None:
-                    return sent, error
-                sent.extend(r.id for r in chunk)
-            return sent, None
+                    return taken, error
+                for row_id, index, _ in chunk:
+                    taken[row_id] = index + 1
+            return taken, None
         limit = asyncio.Semaphore(IN_FLIGHT)
         errors: list[str] = []
+        execution_of = {row.id: row.execution_sid or ("id", row.id) for row in rows}
+        chains: dict[Any, list[tuple[int, int, str]]] = {}
+        for item in items:
+            chains.setdefault(execution_of[item[0]], []).append(item)
 
-        async def chain(rows: list[Any]) -> list[int]:
-            done = []
-            for row in rows:  # the next event of an execution waits for the previous one
+        async def chain(items: list[tuple[int, int, str]]) -> None:
+            for row_id, index, text in items:  # an execution's next event waits for this one
                 async with limit:
-                    error = await self._post(config, token, row.event.encode())
+                    error = await self._post(config, token, text.encode())
                 if error is not None:
                     errors.append(error)
-                    break
-                done.append(row.id)
-            return done
+                    return
+                taken[row_id] = index + 1
 
-        results = await asyncio.gather(*(chain(c) for c in _chains(rows)))
-        return [i for ids in results for i in ids], errors[0] if errors else None
+        await asyncio.gather(*(chain(c) for c in chains.values()))
+        return taken, errors[0] if errors else None
 
     async def _post(self, config: dict[str, Any], token: str, body: bytes) -> str | None:
         url, headers = signed_request(config["destination"], body, token)

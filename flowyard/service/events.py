@@ -1,9 +1,10 @@
 """Event Streams: what Flowyard emits, as CloudEvents 1.0 with Twilio's field names.
 
-A sprint's commit carries its events as ``("event", row)`` records (one row per event and
-subscribed sink), stored in the outbox in the sprint's own transaction: an event exists
-exactly when what it describes does. An account without subscriptions pays one cached dict
-lookup per commit (``Subscribers``: its routes are read at most once a second).
+A sprint's commit carries its events as ``("event", row)`` records (one row per subscribed
+sink, holding that sprint's events in order), stored in the outbox in the sprint's own
+transaction: an event exists exactly when what it describes does. An account without
+subscriptions pays one cached dict lookup per commit (``Subscribers``: its routes are read at
+most once a second).
 docs/event-streams.md has the formats.
 """
 
@@ -122,26 +123,27 @@ class Subscribers:
 def outbox_rows(
     routes: dict[str, tuple[str, ...]], account_sid: str, execution_sid: str | None, events: list
 ) -> list[dict[str, Any]]:
-    """One outbox row per event and sink subscribed to its type, in the events' order."""
-    now = utcnow()
-    rows = []
+    """One outbox row per sink: the events of its subscribed types, in order, one JSON
+    document a line (a sprint's events cost one row, not one each)."""
+    by_sink: dict[str, list[str]] = {}
     for event in events:
         sinks = routes.get(event["type"])
-        if not sinks:
-            continue
-        body = orjson.dumps(event).decode()
-        rows.extend(
-            {
-                "sink_sid": sink,
-                "account_sid": account_sid,
-                "execution_sid": execution_sid,
-                "type": event["type"],
-                "event": body,
-                "date_created": now,
-            }
-            for sink in sinks
-        )
-    return rows
+        if sinks:
+            body = orjson.dumps(event).decode()  # never holds a newline
+            for sink in sinks:
+                by_sink.setdefault(sink, []).append(body)
+    now = utcnow()
+    return [
+        {
+            "sink_sid": sink,
+            "account_sid": account_sid,
+            "execution_sid": execution_sid,
+            "count": len(bodies),
+            "event": "\n".join(bodies),
+            "date_created": now,
+        }
+        for sink, bodies in by_sink.items()
+    ]
 
 
 def sprint_events(

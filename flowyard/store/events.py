@@ -270,9 +270,12 @@ def pending(conn: sa.Connection, sink_sid: str, limit: int) -> list[Any]:
     )
 
 
-def delivered(conn: sa.Connection, ids: Sequence[int]) -> None:
+def delivered(conn: sa.Connection, ids: Sequence[int], partly: dict[int, int]) -> None:
+    """Rows whose events were all taken go; ``partly``: row id -> events taken so far."""
     if ids:
         conn.execute(event_outbox.delete().where(event_outbox.c.id.in_(list(ids))))
+    for row_id, sent in partly.items():
+        conn.execute(event_outbox.update().where(event_outbox.c.id == row_id).values(sent=sent))
 
 
 def attempted(conn: sa.Connection, ids: Sequence[int]) -> None:
@@ -288,24 +291,26 @@ def backlog(conn: sa.Connection, sink_sids: Sequence[str]) -> dict[str, tuple[in
     """Per sink: how many events wait, and the oldest one's date."""
     if not sink_sids:
         return {}
+    waiting = sa.func.sum(event_outbox.c.count - event_outbox.c.sent)
     rows = conn.execute(
-        sa.select(
-            event_outbox.c.sink_sid, sa.func.count(), sa.func.min(event_outbox.c.date_created)
-        )
+        sa.select(event_outbox.c.sink_sid, waiting, sa.func.min(event_outbox.c.date_created))
         .where(event_outbox.c.sink_sid.in_(list(sink_sids)))
         .group_by(event_outbox.c.sink_sid)
     )
-    return {sid: (count, oldest) for sid, count, oldest in rows}
+    return {sid: (int(count or 0), oldest) for sid, count, oldest in rows}
 
 
 def health(conn: sa.Connection) -> tuple[int, int, Any, dict[str, int]]:
     """For /metrics: events waiting, sinks failed, the oldest waiting event, sinks by status."""
     waiting, oldest = conn.execute(
-        sa.select(sa.func.count(), sa.func.min(event_outbox.c.date_created))
+        sa.select(
+            sa.func.sum(event_outbox.c.count - event_outbox.c.sent),
+            sa.func.min(event_outbox.c.date_created),
+        )
     ).one()
     by_status = dict(
         conn.execute(
             sa.select(event_sinks.c.status, sa.func.count()).group_by(event_sinks.c.status)
         ).all()
     )
-    return waiting or 0, by_status.get("failed", 0), oldest, by_status
+    return int(waiting or 0), by_status.get("failed", 0), oldest, by_status

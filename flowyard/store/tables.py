@@ -340,7 +340,7 @@ event_subscribed_types = sa.Table(
     sa.Index("ix_event_subscribed_types_account", "account_sid"),
 )
 
-# One row per event and sink, in commit order (``id``); deleted once the sink took it. No
+# One row per sprint and sink, in commit order (``id``); deleted once the sink took it all. No
 # foreign keys: an event outlives the execution it describes (retention may delete that).
 event_outbox = sa.Table(
     "event_outbox",
@@ -350,8 +350,11 @@ event_outbox = sa.Table(
     sa.Column("account_sid", sa.String(34), nullable=False),
     # Events of one execution go out in order; others (a sink test) have no such key.
     sa.Column("execution_sid", sa.String(34), nullable=True),
-    sa.Column("type", sa.String(128), nullable=False),
-    sa.Column("event", sa.Text, nullable=False),  # the CloudEvent, serialised once
+    # A sprint's events for this sink, one CloudEvent (JSON) a line, serialised once; the
+    # first ``sent`` of them were taken already (a sink taking one event per request).
+    sa.Column("event", sa.Text, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("sent", sa.Integer, nullable=False, server_default="0"),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("date_created", sa.DateTime, nullable=False),
     sa.Index("ix_event_outbox_sink_id", "sink_sid", "id"),

@@ -75,8 +75,9 @@ def upgrade() -> None:
         sa.Column("sink_sid", sa.String(34), nullable=False),
         sa.Column("account_sid", sa.String(34), nullable=False),
         sa.Column("execution_sid", sa.String(34), nullable=True),
-        sa.Column("type", sa.String(128), nullable=False),
         sa.Column("event", sa.Text, nullable=False),
+        sa.Column("count", sa.Integer, nullable=False),
+        sa.Column("sent", sa.Integer, nullable=False, server_default="0"),
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
         sa.Column("date_created", sa.DateTime, nullable=False),
     )
