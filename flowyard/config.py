@@ -97,6 +97,10 @@ class Settings:
     log_format: str = "text"
     log_level: str = "info"
     access_log: bool = True
+    # Event Streams: the longest wait between two attempts at a failing sink, and how many
+    # failures in a row mark it ``failed`` (docs/event-streams.md).
+    events_max_backoff: float = 300.0
+    events_fail_after: int = 10
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -128,6 +132,8 @@ class Settings:
             log_format=(_raw("FLOWYARD_LOG_FORMAT") or "text").lower(),
             log_level=(_raw("FLOWYARD_LOG_LEVEL") or "info").lower(),
             access_log=_flag_env("FLOWYARD_ACCESS_LOG", True),
+            events_max_backoff=_float_env("FLOWYARD_EVENTS_MAX_BACKOFF", 300.0, minimum=0.1),
+            events_fail_after=_int_env("FLOWYARD_EVENTS_FAIL_AFTER", 10, minimum=1),
         )
         if settings.log_format not in ("text", "json"):
             raise ConfigError(f"FLOWYARD_LOG_FORMAT={settings.log_format!r}: expected text or json")

@@ -77,6 +77,7 @@ class Server:
         client.api.base_url = self.base_url
         client.monitor.base_url = self.base_url
         client.conversations.base_url = self.base_url
+        client.events.base_url = self.base_url
         return client
 
     def new_account(self, name: str = "another") -> tuple[str, str]:

@@ -67,6 +67,8 @@ def _version_of(template: str) -> int | str:
         return "monitor_v1"
     if template.startswith("/v1/Conversations"):
         return "conversations_v1"
+    if template.startswith(("/v1/Sinks", "/v1/Subscriptions", "/v1/Types", "/v1/Schemas")):
+        return "events_v1"
     prefix = template.split("/")[1]
     if prefix not in ("v1", "v2"):
         raise ValueError(f"{template} is not a Studio v1/v2 or Monitor v1 path")

@@ -18,11 +18,13 @@ from flowyard.api import (
     alerts,
     calls,
     conversations,
+    events,
     executions,
     flows_v1,
     flows_v2,
     health,
     messages,
+    subscriptions,
     webhook,
 )
 from flowyard.api.access_log import AccessLog
@@ -38,6 +40,7 @@ from flowyard.platform.adapters import build_platform
 from flowyard.platform.outbound import OutboundPolicy, policy_client
 from flowyard.service import metrics
 from flowyard.service.accounts import CredentialCache
+from flowyard.service.event_delivery import Delivery
 from flowyard.service.retention import run_retention
 from flowyard.service.runtime import Runtime
 from flowyard.store import create_db_engine
@@ -111,6 +114,9 @@ def create_app(settings: Settings) -> Starlette:
             sweeper = asyncio.create_task(runtime.run_sweeper(settings.timer_interval))
             app.state.sweeper = sweeper  # /readyz checks it runs
             background = [sweeper]
+            # Event Streams: the outbox's events go to their sinks from every process.
+            delivery = Delivery(db, http, settings, runtime.owner)
+            background.append(asyncio.create_task(delivery.run(settings.timer_interval)))
             if settings.retention_days > 0:
                 retain = run_retention(db, settings.retention_days)
                 background.append(asyncio.create_task(retain))
@@ -139,6 +145,8 @@ def create_app(settings: Settings) -> Starlette:
             *conversations.routes,
             *calls.routes,
             *alerts.routes,
+            *events.routes,
+            *subscriptions.routes,
             *console.routes,
         ],
         exception_handlers={

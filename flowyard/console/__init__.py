@@ -13,6 +13,7 @@ from flowyard.console import (
     api_flows,
     api_runs,
     assets,
+    events_page,
     pages,
     simulator,
     simulator_call,
@@ -30,6 +31,7 @@ routes = [
     *api_flows.routes,
     *api_runs.routes,
     *api_alerts.routes,
+    *events_page.routes,
     *simulator.routes,
     *simulator_call.routes,
 ]

@@ -33,6 +33,7 @@ from flowyard.config import Settings
 from flowyard.platform import Platform
 from flowyard.service import alerts, inputs, metrics
 from flowyard.service.alerts import Problem
+from flowyard.service.events import Subscribers
 from flowyard.service.flow_cache import FlowCache
 from flowyard.service.inputs import Item
 from flowyard.service.persistence import (
@@ -79,6 +80,7 @@ class Host:
         self.services = ServiceCalls(db, settings, platform, http)
         self.flows = FlowCache(db, lifetime=settings.execution_lifetime)
         self.group = GroupCommit(db)
+        self.subscribers = Subscribers(db)  # Event Streams: who listens, per account
         # Unique per process start: a restarted process does not inherit its old leases.
         self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -242,12 +244,14 @@ class Host:
         inbox, in one transaction (shared with other executions' commits of this moment), if
         this process still holds the execution."""
 
+        rows = step_rows(steps, row.account_sid, row.flow_sid, row.sid)
+        records = self.subscribers.add(row, item.kind == inputs.START, values, rows, records)
         sprint = {
             "sid": row.sid,
             "owner": self.owner,
             "values": values,
             "release": release,
-            "steps": step_rows(steps, row.account_sid, row.flow_sid, row.sid),
+            "steps": rows,
             "records": records,
             "item_id": item.id,
         }

@@ -59,6 +59,14 @@ RETENTION_DELETED = Counter(
     ["table"],
 )
 
+EVENTS_DELIVERED = Counter(
+    "flowyard_events_delivered", "Event Streams events a sink took (a 2xx answer)."
+)
+EVENT_FAILURES = Counter(
+    "flowyard_event_delivery_failures",
+    "Deliveries to an Event Streams sink that failed (a request or a batch; retried).",
+)
+
 REASONS = frozenset(
     {"FLOW_END", "ERROR", "STEP_LIMIT", "SAME_WIDGET_LIMIT", "EXPIRED", "ENDED", "HOST_ERROR"}
 )
@@ -109,6 +117,15 @@ def retention_deleted(table: str, count: int) -> None:
     """``count`` rows of ``table`` left for being older than the retention period."""
     if _on:
         RETENTION_DELETED.labels(table).inc(count)
+
+
+def events_delivered(count: int, failed: bool) -> None:
+    """A delivery round to a sink: ``count`` events taken, and whether a request failed."""
+    if _on:
+        if count:
+            EVENTS_DELIVERED.inc(count)
+        if failed:
+            EVENT_FAILURES.inc()
 
 
 def execution_broken(before: str) -> None:
@@ -166,6 +183,22 @@ class DatabaseGauges:
             "How long the oldest resume in the inbox has waited; 0 when it is empty.",
             value=_age(values.oldest_waiting, self.now),
         )
+        yield GaugeMetricFamily(
+            "flowyard_events_waiting",
+            "Event Streams events stored and not taken by their sink yet.",
+            value=values.events_waiting,
+        )
+        yield GaugeMetricFamily(
+            "flowyard_events_oldest_seconds",
+            "How long the oldest event waiting for its sink has waited; 0 when none waits.",
+            value=_age(values.events_oldest, self.now),
+        )
+        sinks = GaugeMetricFamily(
+            "flowyard_event_sinks", "Event Streams sinks by status.", labels=["status"]
+        )
+        for status in ("initialized", "validating", "active", "failed"):
+            sinks.add_metric([status], values.sinks.get(status, 0))
+        yield sinks
 
 
 def _age(moment: Any, now: Any) -> float:

@@ -13,6 +13,7 @@ from flowyard import engine
 from flowyard.store import alerts as alert_store
 from flowyard.store import calls as call_store
 from flowyard.store import conversations, outbox, pg_sprints
+from flowyard.store import events as event_store
 from flowyard.store import executions as store
 from flowyard.store import flows as flow_store
 from flowyard.store import inbox as inbox_store
@@ -67,6 +68,7 @@ def row_values(sprint: engine.Sprint) -> dict[str, Any]:
 
 
 def store_records(conn: sa.Connection, records: list[tuple[str, dict[str, Any]]]) -> None:
+    events = []
     for kind, row in records:
         if kind == "message":
             outbox.insert_message(conn, row)
@@ -82,6 +84,9 @@ def store_records(conn: sa.Connection, records: list[tuple[str, dict[str, Any]]]
             call_store.update_recording(conn, row["sid"], row)
         elif kind == "alert":
             alert_store.insert_alerts(conn, [row])
+        elif kind == "event":
+            events.append(row)
+    event_store.insert_events(conn, events)  # one executemany, in the events' order
 
 
 def step_rows(

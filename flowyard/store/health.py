@@ -4,13 +4,14 @@ cheap however many executions the database keeps."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
+from flowyard.store import events
 from flowyard.store.db import MIGRATIONS
 from flowyard.store.tables import executions, flows, inbox
 
@@ -59,6 +60,9 @@ class RuntimeGauges:
     oldest_due: datetime | None  # the earliest wake_at that has come and not been handled
     inbox_waiting: int
     oldest_waiting: datetime | None  # when the oldest resume still in the inbox arrived
+    events_waiting: int = 0  # Event Streams: events not taken by their sink yet
+    events_oldest: datetime | None = None
+    sinks: dict[str, int] = field(default_factory=dict)  # sinks by status
 
 
 def runtime_gauges(conn: sa.Connection, now: datetime) -> RuntimeGauges:
@@ -66,4 +70,7 @@ def runtime_gauges(conn: sa.Connection, now: datetime) -> RuntimeGauges:
     active = conn.execute(_ACTIVE).scalar() or 0
     oldest_due = conn.execute(_OLDEST_DUE, {"now": now}).scalar()
     waiting, oldest_waiting = conn.execute(_INBOX).one()
-    return RuntimeGauges(active, oldest_due, waiting or 0, oldest_waiting)
+    events_waiting, _failed, events_oldest, sinks = events.health(conn)
+    return RuntimeGauges(
+        active, oldest_due, waiting or 0, oldest_waiting, events_waiting, events_oldest, sinks
+    )

@@ -307,3 +307,83 @@ alerts = sa.Table(
     sa.Index("ix_alerts_execution", "execution_sid"),
     sa.Index("ix_alerts_date", "date_generated"),
 )
+
+# Event Streams (docs/event-streams.md): webhook sinks, subscriptions to event types, and the
+# outbox of events waiting for their sink, written in the transaction of what they describe.
+event_sinks = sa.Table(
+    "event_sinks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sid", sa.String(34), nullable=False, unique=True),
+    sa.Column("account_sid", sa.String(34), nullable=False),
+    sa.Column("description", sa.String(255), nullable=False),
+    sa.Column("sink_type", sa.String(16), nullable=False),
+    sa.Column("configuration", sa.Text, nullable=False),  # JSON, as given (normalised)
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("test_id", sa.String(34), nullable=True),  # the last Test's event id
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),  # in a row
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("last_delivery", sa.DateTime, nullable=True),
+    sa.Column("retry_at", sa.DateTime, nullable=True),  # backing off until then
+    # The process delivering to this sink, until when (a dead one's claim runs out).
+    sa.Column("claimed_by", sa.String(80), nullable=True),
+    sa.Column("claimed_until", sa.DateTime, nullable=True),
+    sa.Column("date_created", sa.DateTime, nullable=False),
+    sa.Column("date_updated", sa.DateTime, nullable=False),
+    sa.Index("ix_event_sinks_account_id", "account_sid", "id"),
+)
+
+event_subscriptions = sa.Table(
+    "event_subscriptions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sid", sa.String(34), nullable=False, unique=True),
+    sa.Column("account_sid", sa.String(34), nullable=False),
+    sa.Column(
+        "sink_sid",
+        sa.String(34),
+        sa.ForeignKey("event_sinks.sid", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("description", sa.String(255), nullable=False),
+    sa.Column("date_created", sa.DateTime, nullable=False),
+    sa.Column("date_updated", sa.DateTime, nullable=False),
+    sa.Index("ix_event_subscriptions_account_id", "account_sid", "id"),
+)
+
+event_subscribed_types = sa.Table(
+    "event_subscribed_types",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "subscription_sid",
+        sa.String(34),
+        sa.ForeignKey("event_subscriptions.sid", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("account_sid", sa.String(34), nullable=False),
+    sa.Column("type", sa.String(128), nullable=False),
+    sa.Column("schema_version", sa.Integer, nullable=False),
+    sa.UniqueConstraint("subscription_sid", "type", name="uq_event_subscribed_types"),
+    sa.Index("ix_event_subscribed_types_account", "account_sid"),
+)
+
+# One row per sprint and sink, in commit order (``id``); deleted once the sink took it all. No
+# foreign keys: an event outlives the execution it describes (retention may delete that).
+event_outbox = sa.Table(
+    "event_outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sink_sid", sa.String(34), nullable=False),
+    sa.Column("account_sid", sa.String(34), nullable=False),
+    # Events of one execution go out in order; others (a sink test) have no such key.
+    sa.Column("execution_sid", sa.String(34), nullable=True),
+    # A sprint's events for this sink, one CloudEvent (JSON) a line, serialised once; the
+    # first ``sent`` of them were taken already (a sink taking one event per request).
+    sa.Column("event", sa.Text, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("sent", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("date_created", sa.DateTime, nullable=False),
+    sa.Index("ix_event_outbox_sink_id", "sink_sid", "id"),
+)

@@ -1,0 +1,187 @@
+"""Event Streams benchmark: server CPU per completed execution with and without a subscribed
+webhook sink, side by side in one run on one server.
+
+The same 10-widget flow as bench/engine.py runs under wrk load three times on one
+``flowyard serve``: with no subscription; with a subscription to every Studio and alert event
+type on a sink that asks for batches; and on a sink taking one event per request. A run with
+a sink counts until every execution ended *and* the outbox is empty (every event delivered).
+The receiver is another process (its CPU is not the server's). Target: delivery through a
+batched sink adds at most 15 % CPU per completed execution.
+
+    python bench/events.py [--duration S] [--connections N] [--postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import orjson
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import api  # bench/api.py: servers, accounts, CPU time
+import engine  # bench/engine.py: the 10-widget flow and the wrk create load
+
+TARGET = 1.15
+TYPES = [
+    "com.twilio.studio.flow.execution.started",
+    "com.twilio.studio.flow.step.ended",
+    "com.twilio.error-logs.error.logged",
+    "com.twilio.studio.flow.execution.ended",
+]
+_RECEIVER = """
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class H(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *a): pass
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+"""
+
+
+@contextlib.contextmanager
+def receiver() -> Iterator[str]:
+    port = api.free_port()
+    proc = subprocess.Popen([sys.executable, "-c", _RECEIVER, str(port)])
+    try:
+        for _ in range(100):
+            with contextlib.suppress(httpx.TransportError):
+                httpx.post(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}/events"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _waiting(db: sa.Engine) -> tuple[int, int, int]:
+    """Executions ended, still active, and events not delivered yet."""
+    with db.connect() as conn:
+        counts = dict(
+            conn.execute(sa.text("SELECT status, count(*) FROM executions GROUP BY status")).all()
+        )
+        events = conn.execute(sa.text("SELECT count(*) FROM event_outbox")).scalar() or 0
+    return counts.get("ended", 0), counts.get("active", 0), events
+
+
+def measure(server, db, flow_sid, account, prefix, options, tmp) -> tuple[float, float]:
+    """Completed executions/s and server CPU (us) per completed execution, counted until
+    every execution ended and every event was delivered."""
+    ended_before, _, _ = _waiting(db)
+    cpu_before = api.cpu_seconds(server.pid) or 0.0
+    began = time.monotonic()
+    engine.create_load(
+        server, flow_sid, account, prefix, options.duration, options.connections, tmp
+    )
+    seen = -1
+    while time.monotonic() - began < options.duration + 120:
+        ended, active, events = _waiting(db)
+        if not active and not events and ended == seen:
+            break
+        seen = ended
+        time.sleep(0.05)
+    took = time.monotonic() - began
+    completed = ended - ended_before
+    cpu = (api.cpu_seconds(server.pid) or 0.0) - cpu_before
+    return completed / took, cpu / max(completed, 1) * 1e6
+
+
+def subscribe(base: str, auth: tuple[str, str], destination: str, batch: bool) -> None:
+    http = httpx.Client(base_url=base, auth=auth)
+    for sub in http.get("/v1/Subscriptions").json()["subscriptions"]:
+        http.delete(f"/v1/Subscriptions/{sub['sid']}")
+    config = json.dumps({"destination": destination, "batch_events": batch})
+    sink = http.post(
+        "/v1/Sinks",
+        data={"Description": "bench", "SinkType": "webhook", "SinkConfiguration": config},
+    ).json()
+    types = [json.dumps({"type": t}) for t in TYPES]
+    created = http.post(
+        "/v1/Subscriptions", data={"Description": "bench", "SinkSid": sink["sid"], "Types": types}
+    )
+    created.raise_for_status()
+    time.sleep(1.2)  # every process sees a new subscription within a second
+
+
+def run(
+    backend: str, url: str, options: argparse.Namespace, tmp: Path
+) -> list[tuple[str, float, float]]:
+    account = api.Account("AC" + uuid.uuid4().hex, uuid.uuid4().hex)
+    auth = (account.sid, account.token)
+    rows = []
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(
+            api.serve_flowyard(backend, url, account, tmp / f"{backend}.log")
+        )
+        destination = stack.enter_context(receiver())
+        created = httpx.post(
+            f"{server.base}/v2/Flows",
+            auth=auth,
+            data={
+                "FriendlyName": "bench",
+                "Status": "published",
+                "Definition": orjson.dumps(engine.ten_widget_flow()).decode(),
+            },
+        )
+        created.raise_for_status()
+        flow_sid = created.json()["sid"]
+        db = stack.enter_context(engine._engine(url))
+        engine.create_load(server, flow_sid, account, "w", 1.0, options.connections, tmp)  # warm-up
+        rows.append(("no subscription", *measure(server, db, flow_sid, account, "a", options, tmp)))
+        subscribe(server.base, auth, destination, batch=True)
+        rows.append(("batched sink", *measure(server, db, flow_sid, account, "b", options, tmp)))
+        subscribe(server.base, auth, destination, batch=False)
+        rows.append(
+            ("one event per request", *measure(server, db, flow_sid, account, "c", options, tmp))
+        )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per load run")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL")
+    parser.add_argument("--postgres-url", default=api.POSTGRES_ADMIN_URL)
+    options = parser.parse_args(argv)
+    verdict = True
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        backends = ["sqlite"] + (["postgresql"] if options.postgres else [])
+        for backend in backends:
+            with contextlib.ExitStack() as stack:
+                if backend == "sqlite":
+                    url = f"sqlite:///{tmp / 'events.db'}"
+                else:
+                    url = stack.enter_context(api.postgres_database(options.postgres_url))
+                rows = run(backend, url, options, tmp)
+            base = rows[0][2]
+            print(f"\n{backend}: {'run':<24} {'completed/s':>12} {'CPU us each':>12} {'ratio':>6}")
+            for label, rate, cpu in rows:
+                print(f"{backend}: {label:<24} {rate:>12,.0f} {cpu:>12,.0f} {cpu / base:>6.2f}")
+            ratio = rows[1][2] / base
+            ok = ratio <= TARGET
+            verdict = verdict and ok
+            print(
+                f"{backend}: batched sink adds {ratio - 1:+.0%} CPU per completed execution: "
+                f"{'PASS' if ok else 'FAIL'} (target <= {TARGET:.2f})"
+            )
+    return 0 if verdict else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,223 @@
+"""Event Streams delivery: every process posts what waits in the outbox to its webhook sink.
+
+Each pass finds the sinks with events waiting whose claim is free and whose back-off is over,
+claims each (``store.events.claim``: the database decides between processes), reads its
+oldest events and posts them, in order, signed like Twilio's (``X-Twilio-Signature`` over the
+URL with a ``bodySHA256`` parameter, keyed by the account's auth token). What the sink took
+(a 2xx answer) is deleted; what it did not stays for the next attempt, after an exponential
+back-off per sink (capped by ``FLOWYARD_EVENTS_MAX_BACKOFF``). Events of one execution go
+out one after the other, never the next before the previous one was taken; different
+executions go out side by side. ``FLOWYARD_EVENTS_FAIL_AFTER`` failures in a row mark the
+sink ``failed``; it is still tried at the capped interval and becomes ``active`` again when
+it answers. A process that dies mid-delivery leaves its claim to run out: another process
+sends again what was not deleted (at least once: a receiver may see an event twice, by id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import orjson
+import sqlalchemy as sa
+from twilio.request_validator import RequestValidator
+
+from flowyard.config import Settings
+from flowyard.service import metrics
+from flowyard.store import accounts as account_store
+from flowyard.store import events as store
+from flowyard.store import write
+from flowyard.store.clock import precise_now, utcnow
+
+log = logging.getLogger("flowyard.events")
+
+READ = 50  # outbox rows (a sprint's events each) read per round
+MAX_BATCH = 100  # events per request to a sink that asks for batches
+IN_FLIGHT = 8  # requests at once to one sink (different executions)
+TIMEOUT = 5.0  # seconds a sink has to answer (Twilio's own limit for webhook sinks)
+FIRST_BACKOFF = 1.0
+
+
+def signed_request(destination: str, body: bytes, token: str) -> tuple[str, dict[str, str]]:
+    """The URL to post ``body`` to and its headers, signed as Twilio signs JSON webhooks: a
+    ``bodySHA256`` query parameter (hex SHA-256 of the body), and ``X-Twilio-Signature``,
+    the base64 HMAC-SHA1 of that whole URL keyed by the auth token. ``RequestValidator(token)
+    .validate(url, body_text, signature)`` accepts it."""
+    joiner = "&" if urlsplit(destination).query else "?"
+    url = f"{destination}{joiner}bodySHA256={hashlib.sha256(body).hexdigest()}"
+    parts = urlsplit(url)
+    # Credentials in the URL become Basic auth; the receiver sees (and signs) the URL without.
+    host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+    bare = urlunsplit(parts._replace(netloc=host))
+    signature = RequestValidator(token).compute_signature(bare, {})
+    headers = {
+        "Content-Type": "application/json",
+        "X-Twilio-Signature": signature,
+        "User-Agent": "Flowyard-EventStreams/1.0",
+    }
+    return url, headers
+
+
+def backoff(failures: int, cap: float) -> float:
+    """Seconds before the next attempt after ``failures`` failures in a row: doubling from one
+    second, capped, with a little jitter so several sinks do not retry in step."""
+    delay = min(cap, FIRST_BACKOFF * 2 ** max(0, failures - 1))
+    return delay * random.uniform(0.8, 1.0)
+
+
+class Delivery:
+    """The delivery loop of one process."""
+
+    def __init__(
+        self, db: sa.Engine, http: httpx.AsyncClient, settings: Settings, owner: str
+    ) -> None:
+        self.db = db
+        self.http = http
+        self.owner = owner
+        self.claim_seconds = settings.lease_seconds
+        self.max_backoff = settings.events_max_backoff
+        self.fail_after = settings.events_fail_after
+        self._busy: set[str] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def run(self, interval: float) -> None:
+        """Started with the app: every ``interval``, deliver to each sink that is due."""
+        try:
+            while True:
+                try:
+                    with self.db.connect() as conn:
+                        due = store.due_sinks(conn, precise_now())
+                    for sid in due:
+                        if sid not in self._busy:
+                            self._busy.add(sid)
+                            task = asyncio.get_running_loop().create_task(self.deliver(sid))
+                            self._tasks.add(task)
+                            task.add_done_callback(self._tasks.discard)
+                except Exception:
+                    log.exception("event delivery pass failed")
+                await asyncio.sleep(interval)
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _until(self) -> Any:
+        return precise_now() + timedelta(seconds=self.claim_seconds)
+
+    async def deliver(self, sid: str) -> None:
+        """Send what waits for sink ``sid`` while this process holds its claim."""
+        outcome: dict[str, Any] = {}
+        claimed = False
+        try:
+            with write(self.db) as conn:
+                sink = store.claim(conn, sid, self.owner, precise_now(), self._until())
+            if sink is None:
+                return
+            claimed = True
+            account = account_store.get_account(self.db, sink.account_sid)
+            token = account.auth_token if account else None  # read per claim: rotations apply
+            config = orjson.loads(sink.configuration)
+            failures, status = sink.failures, sink.status
+            while True:
+                with self.db.connect() as conn:
+                    rows = store.pending(conn, sid, READ)
+                if not rows or token is None:
+                    break
+                taken, error = await self._send(config, token, rows)
+                done = [r.id for r in rows if taken[r.id] >= r.count]
+                partly = {r.id: taken[r.id] for r in rows if r.sent < taken[r.id] < r.count}
+                sent = sum(taken[r.id] - r.sent for r in rows)
+                now = utcnow()
+                with write(self.db) as conn:
+                    store.delivered(conn, done, partly)
+                    if error is None:
+                        failures, status = 0, "active" if status == "failed" else status
+                        outcome = {"failures": 0, "status": status, "last_error": None}
+                    else:
+                        failures += 1
+                        if failures >= self.fail_after and status != "failed":
+                            status = "failed"
+                            log.warning("sink %s failed %d times: %s", sid, failures, error)
+                        delay = timedelta(seconds=backoff(failures, self.max_backoff))
+                        outcome = {"failures": failures, "status": status, "last_error": error}
+                        outcome["retry_at"] = now + delay
+                        store.attempted(conn, [r.id for r in rows if taken[r.id] < r.count])
+                    if sent:
+                        outcome["last_delivery"] = now
+                    outcome["date_updated"] = now
+                    if not store.renew(conn, sid, self.owner, self._until()):
+                        claimed = False  # another process took over: it carries on
+                        return
+                    store.update_sink(conn, sink.account_sid, sid, outcome)
+                metrics.events_delivered(sent, error is not None)
+                if error is not None:
+                    break
+        except Exception:
+            log.exception("delivery to sink %s failed", sid)
+        finally:
+            self._busy.discard(sid)
+            if claimed:
+                try:
+                    with write(self.db) as conn:
+                        store.release(conn, sid, self.owner, {})
+                except Exception:  # the claim runs out by itself
+                    log.exception("could not release sink %s", sid)
+
+    async def _send(
+        self, config: dict[str, Any], token: str, rows: Sequence[Any]
+    ) -> tuple[dict[int, int], str | None]:
+        """Post the events of ``rows``; how many of each row's events the sink has taken
+        now (by row id), and the first error (None: all taken)."""
+        taken = {row.id: row.sent for row in rows}
+        items = [
+            (row.id, row.sent + i, text)
+            for row in rows
+            for i, text in enumerate(row.event.split("\n")[row.sent :])
+        ]
+        if config.get("batch_events"):
+            for start in range(0, len(items), MAX_BATCH):
+                chunk = items[start : start + MAX_BATCH]
+                body = ("[" + ",".join(text for _, _, text in chunk) + "]").encode()
+                error = await self._post(config, token, body)
+                if error is not None:
+                    return taken, error
+                for row_id, index, _ in chunk:
+                    taken[row_id] = index + 1
+            return taken, None
+        limit = asyncio.Semaphore(IN_FLIGHT)
+        errors: list[str] = []
+        execution_of = {row.id: row.execution_sid or ("id", row.id) for row in rows}
+        chains: dict[Any, list[tuple[int, int, str]]] = {}
+        for item in items:
+            chains.setdefault(execution_of[item[0]], []).append(item)
+
+        async def chain(items: list[tuple[int, int, str]]) -> None:
+            for row_id, index, text in items:  # an execution's next event waits for this one
+                async with limit:
+                    error = await self._post(config, token, text.encode())
+                if error is not None:
+                    errors.append(error)
+                    return
+                taken[row_id] = index + 1
+
+        await asyncio.gather(*(chain(c) for c in chains.values()))
+        return taken, errors[0] if errors else None
+
+    async def _post(self, config: dict[str, Any], token: str, body: bytes) -> str | None:
+        url, headers = signed_request(config["destination"], body, token)
+        try:
+            response = await self.http.request(
+                config.get("method", "POST"), url, content=body, headers=headers, timeout=TIMEOUT
+            )
+        except Exception as exc:  # refused, timed out, denied by the outbound policy...
+            return f"{type(exc).__name__}: {exc}"[:500]
+        if 200 <= response.status_code < 300:
+            return None
+        return f"HTTP {response.status_code} from the sink"
