@@ -18,6 +18,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from flowyard.api.timing import Timings
 from flowyard.logs import FLUSH_SECONDS, direct_handler, printable
 
 log = logging.getLogger("flowyard.access")
@@ -34,8 +35,9 @@ class AccessLog:
     are formatted and written together, ``FLUSH_SECONDS`` after the first, and at shutdown:
     formatting in one loop costs a fraction of formatting on each request's own path."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, timings: Timings | None = None) -> None:
         self.app = app
+        self.timings = timings  # metrics on: the request's duration goes to them too
         self._pending: list[_Noted] = []
         self._direct: tuple[Any] | None = None  # (the LineHandler or None,), once looked up
 
@@ -43,9 +45,10 @@ class AccessLog:
         if scope["type"] == "lifespan":
             await self.app(scope, receive, self._draining(send))
             return
-        if scope["type"] != "http" or not log.isEnabledFor(logging.INFO):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        noting = log.isEnabledFor(logging.INFO)
         started = perf_counter()
         status = 0
 
@@ -59,7 +62,11 @@ class AccessLog:
             await self.app(scope, receive, status_send)
         finally:
             # No response started: uvicorn (or Starlette's outer handler) answers 500.
-            self._note(scope, status or 500, (perf_counter() - started) * 1000)
+            seconds = perf_counter() - started
+            if self.timings is not None:
+                self.timings.observe(scope["path"], status or 500, seconds)
+            if noting:
+                self._note(scope, status or 500, seconds * 1000)
 
     def _note(self, scope: Scope, status: int, ms: float) -> None:
         client = scope.get("client")

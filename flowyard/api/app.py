@@ -32,7 +32,7 @@ from flowyard.api.checks import PathGuard
 from flowyard.api.limits import BodyLimit
 from flowyard.api.responses import JSON
 from flowyard.api.throttle import AuthThrottle
-from flowyard.api.timing import RequestTiming
+from flowyard.api.timing import RequestTiming, Timings
 from flowyard.config import Settings
 from flowyard.console.headers import ConsoleHeaders
 from flowyard.errors import TwilioError, method_not_allowed, not_found, server_error
@@ -166,10 +166,12 @@ def create_app(settings: Settings) -> Starlette:
     app.add_middleware(ConsoleHeaders)
     app.add_middleware(PathGuard)
     app.add_middleware(_Unexpected)
-    if settings.metrics:  # outermost: a request's whole time, whatever answered it
+    # Outermost: a request's whole time and its 500s, whatever answered it. One wrapper does
+    # both the access line and the timing when both are on (a layer costs ~2% of a fetch).
+    if settings.access_log:
+        app.add_middleware(AccessLog, timings=Timings() if settings.metrics else None)
+    elif settings.metrics:
         app.add_middleware(RequestTiming)
-    if settings.access_log:  # outermost: its 500s and the timing's cost are logged too
-        app.add_middleware(AccessLog)
     return app
 
 

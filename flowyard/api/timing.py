@@ -29,14 +29,29 @@ def request_kind(path: str) -> str:
     return "health" if path in HEALTH else "other"
 
 
+class Timings:
+    """The histogram's bound children, so a request does not go through ``labels()`` and its
+    lock: ``observe(path, status, seconds)``."""
+
+    def __init__(self) -> None:
+        self._observe: dict[tuple[str, str], Any] = {}
+
+    def observe(self, path: str, status: int, seconds: float) -> None:
+        key = (request_kind(path), STATUS_CLASSES[min(max(status // 100, 1), 5) - 1])
+        observe = self._observe.get(key)
+        if observe is None:
+            observe = self._observe[key] = REQUEST_DURATION.labels(*key).observe
+        observe(seconds)
+
+
 class RequestTiming:
     """Pure ASGI middleware observing ``flowyard_http_request_duration_seconds``: from the
-    request's arrival to its last body chunk (or its failure, counted as 5xx)."""
+    request's arrival to its last body chunk (or its failure, counted as 5xx). With the
+    access log on, ``AccessLog`` observes instead (one wrapper per request, not two)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        # Bound children, so a request does not go through labels() and its lock.
-        self._observe: dict[tuple[str, str], Any] = {}
+        self.timings = Timings()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,8 +69,4 @@ class RequestTiming:
         try:
             await self.app(scope, receive, timed_send)
         finally:
-            key = (request_kind(scope["path"]), STATUS_CLASSES[min(max(status // 100, 1), 5) - 1])
-            observe = self._observe.get(key)
-            if observe is None:
-                observe = self._observe[key] = REQUEST_DURATION.labels(*key).observe
-            observe(perf_counter() - started)
+            self.timings.observe(scope["path"], status, perf_counter() - started)
