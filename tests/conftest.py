@@ -97,9 +97,26 @@ class Server:
         return httpx.Client(base_url=self.base_url, auth=(self.account_sid, self.auth_token))
 
 
+_POSTGRES_MISSING: list[str] = []  # why PostgreSQL cannot be used, once found out
+
+
+def require_postgres() -> None:
+    """Skip (one line, with the reason) when no PostgreSQL answers at POSTGRES_ADMIN_URL."""
+    if not _POSTGRES_MISSING:
+        try:
+            psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3).close()
+            _POSTGRES_MISSING.append("")
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            _POSTGRES_MISSING.append(f"PostgreSQL is not reachable ({reason})")
+    if _POSTGRES_MISSING[0]:
+        pytest.skip(f"{_POSTGRES_MISSING[0]}; set FLOWYARD_TEST_POSTGRES_URL or run sqlite only")
+
+
 def _database_url(backend: str, tmp: Path) -> tuple[str, str | None]:
     if backend == "sqlite":
         return f"sqlite:///{tmp / 'flowyard.db'}", None
+    require_postgres()
     name = f"flowyard_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
