@@ -7,6 +7,7 @@ FLOWYARD_TEST_POSTGRES_URL to use another PostgreSQL server than 127.0.0.1:5432.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -17,6 +18,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -192,13 +194,17 @@ def start_server(
     return Server(base, database_url, sid, token, backend, Path(log_name)), proc
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+@contextlib.contextmanager
+def serving(
+    backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    extra_env: dict[str, str] | None = None,
+    **options: Any,
 ) -> Iterator[Server]:
-    backend = request.param
+    """A server of its own on a fresh database of ``backend``, stopped (and its PostgreSQL
+    database dropped) afterwards: for module fixtures that need other settings."""
     database_url, pg_name = _database_url(backend, tmp_path_factory.mktemp(backend))
-    srv, proc = start_server(database_url, backend)
+    srv, proc = start_server(database_url, backend, extra_env, **options)
     try:
         yield srv
     finally:
@@ -206,6 +212,14 @@ def server(
         proc.wait(10)
         if pg_name:
             _drop_database(pg_name)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    with serving(request.param, tmp_path_factory) as srv:
+        yield srv
 
 
 @pytest.fixture

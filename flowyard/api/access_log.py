@@ -29,15 +29,18 @@ _MAX_AUTHORIZATION = 512  # as flowyard.api.auth: longer is no credential of our
 
 
 class AccessLog:
-    """Log each HTTP request once its response is done (a 500 for an error that escapes).
+    """Log each HTTP request once its response is done (a 500 for an error that escapes), and
+    time it for the metrics (``timings``): one wrapper per request does both, or either
+    (``lines=False``: metrics on, access log off).
 
     Under ``flowyard serve`` (its ``LineHandler``) a request only notes its figures; the lines
     are formatted and written together, ``FLUSH_SECONDS`` after the first, and at shutdown:
     formatting in one loop costs a fraction of formatting on each request's own path."""
 
-    def __init__(self, app: ASGIApp, timings: Timings | None = None) -> None:
+    def __init__(self, app: ASGIApp, timings: Timings | None = None, lines: bool = True) -> None:
         self.app = app
         self.timings = timings  # metrics on: the request's duration goes to them too
+        self.lines = lines
         self._pending: list[_Noted] = []
         self._direct: tuple[Any] | None = None  # (the LineHandler or None,), once looked up
 
@@ -48,7 +51,7 @@ class AccessLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        noting = log.isEnabledFor(logging.INFO)
+        noting = self.lines and log.isEnabledFor(logging.INFO)
         started = perf_counter()
         status = 0
 

@@ -32,7 +32,7 @@ from flowyard.api.checks import PathGuard
 from flowyard.api.limits import BodyLimit
 from flowyard.api.responses import JSON
 from flowyard.api.throttle import AuthThrottle
-from flowyard.api.timing import RequestTiming, Timings
+from flowyard.api.timing import Timings
 from flowyard.config import Settings
 from flowyard.console.headers import ConsoleHeaders
 from flowyard.errors import TwilioError, method_not_allowed, not_found, server_error
@@ -167,11 +167,10 @@ def create_app(settings: Settings) -> Starlette:
     app.add_middleware(PathGuard)
     app.add_middleware(_Unexpected)
     # Outermost: a request's whole time and its 500s, whatever answered it. One wrapper does
-    # both the access line and the timing when both are on (a layer costs ~2% of a fetch).
-    if settings.access_log:
-        app.add_middleware(AccessLog, timings=Timings() if settings.metrics else None)
-    elif settings.metrics:
-        app.add_middleware(RequestTiming)
+    # both the access line and the timing (a layer costs ~2% of a fetch).
+    if settings.access_log or settings.metrics:
+        timings = Timings() if settings.metrics else None
+        app.add_middleware(AccessLog, timings=timings, lines=settings.access_log)
     return app
 
 

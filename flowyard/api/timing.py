@@ -6,10 +6,7 @@ status class. Each request costs a dict lookup and one histogram observation.
 
 from __future__ import annotations
 
-from time import perf_counter
 from typing import Any
-
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flowyard.service.metrics import REQUEST_DURATION
 
@@ -42,31 +39,3 @@ class Timings:
         if observe is None:
             observe = self._observe[key] = REQUEST_DURATION.labels(*key).observe
         observe(seconds)
-
-
-class RequestTiming:
-    """Pure ASGI middleware observing ``flowyard_http_request_duration_seconds``: from the
-    request's arrival to its last body chunk (or its failure, counted as 5xx). With the
-    access log on, ``AccessLog`` observes instead (one wrapper per request, not two)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.timings = Timings()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = perf_counter()
-        status = 500
-
-        async def timed_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, timed_send)
-        finally:
-            self.timings.observe(scope["path"], status, perf_counter() - started)

@@ -12,6 +12,7 @@ first (``api.checks.webhook_params``: counts are small integers, strings bounded
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -37,17 +38,7 @@ class Messaging:
     async def inbound(self, account_sid: str, flow_sid: str, params: dict[str, str]) -> None:
         """A contact's message: stored, and given to its execution or to a new one."""
         message_sid = params.get("MessageSid") or new_sid("SM")
-        try:
-            with write(self.runtime.db) as conn:
-                if not _record_inbound(conn, account_sid, message_sid, params):
-                    log.info("message %s seen before: nothing to do", message_sid)
-                    return
-                target = await self.runtime.route_message(conn, account_sid, flow_sid, params)
-        except sa.exc.IntegrityError:  # the same message arrived twice at once
-            log.info("message %s seen before: nothing to do", message_sid)
-            return
-        if target is not None:
-            self.runtime.spawn(self.runtime.drive(*target))
+        await self._accept(account_sid, flow_sid, params, message_sid, _record_inbound)
 
     async def conversation(self, account_sid: str, flow_sid: str, params: dict[str, str]) -> None:
         """A message added to a conversation: stored, and given to the conversation's
@@ -60,14 +51,26 @@ class Messaging:
             log.info("conversation %s: %s by %s ignored", params.get("ConversationSid"),
                      event, params.get("Author"))  # fmt: skip
             return
+        await self._accept(account_sid, flow_sid, params, message_sid, _record_conversation_message)
+
+    async def _accept(
+        self,
+        account_sid: str,
+        flow_sid: str,
+        params: dict[str, str],
+        message_sid: str,
+        record: Callable[[sa.Connection, str, str, dict[str, str]], bool],
+    ) -> None:
+        """Store the message once (``record`` is false for one seen before), route it in the
+        same transaction, and drive its execution."""
         try:
             with write(self.runtime.db) as conn:
-                if not _record_conversation_message(conn, account_sid, message_sid, params):
-                    log.info("conversation message %s seen before: nothing to do", message_sid)
+                if not record(conn, account_sid, message_sid, params):
+                    log.info("message %s seen before: nothing to do", message_sid)
                     return
                 target = await self.runtime.route_message(conn, account_sid, flow_sid, params)
         except sa.exc.IntegrityError:  # the same message arrived twice at once
-            log.info("conversation message %s seen before: nothing to do", message_sid)
+            log.info("message %s seen before: nothing to do", message_sid)
             return
         if target is not None:
             self.runtime.spawn(self.runtime.drive(*target))

@@ -18,9 +18,10 @@ import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
 from flowyard import engine
+from flowyard.api.access_log import AccessLog
 from flowyard.api.app import create_app
 from flowyard.api.health import BoundedReads
-from flowyard.api.timing import RequestTiming, request_kind
+from flowyard.api.timing import request_kind
 from flowyard.cli import serve
 from flowyard.config import Settings
 from flowyard.service import metrics
@@ -177,7 +178,8 @@ def test_metrics_off_removes_the_endpoint_and_the_middleware(database, monkeypat
         assert response.status_code == 404
         assert response.json()["code"] == 20404
         assert (await http.get("/healthz")).status_code == 200
-        assert RequestTiming not in [m.cls for m in app.user_middleware]
+        observers = [m for m in app.user_middleware if m.cls is AccessLog]
+        assert [m.kwargs["timings"] for m in observers] == [None]  # lines, no timing
         before = metrics.EXECUTIONS_STARTED._value.get()
         metrics.execution_started()  # a hook with metrics off does nothing
         assert metrics.EXECUTIONS_STARTED._value.get() == before

@@ -17,7 +17,7 @@ import pytest
 from twilio.base.exceptions import TwilioRestException
 
 from tests import spec
-from tests.conftest import BACKENDS, Server, _database_url, _drop_database, start_server
+from tests.conftest import BACKENDS, Server, serving
 from tests.e2e.helpers import wait_ended, webhook_url
 from tests.flows import flow, go, state
 
@@ -52,16 +52,10 @@ def target() -> Iterator[int]:
 @pytest.fixture(scope="module", params=BACKENDS)
 def short_server(request, tmp_path_factory) -> Iterator[Server]:
     """A server whose executions expire after LIFETIME seconds."""
-    backend = request.param
-    database_url, pg_name = _database_url(backend, tmp_path_factory.mktemp(backend))
-    srv, proc = start_server(database_url, backend, {"FLOWYARD_EXECUTION_LIFETIME": str(LIFETIME)})
-    try:
+    with serving(
+        request.param, tmp_path_factory, {"FLOWYARD_EXECUTION_LIFETIME": str(LIFETIME)}
+    ) as srv:
         yield srv
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        if pg_name:
-            _drop_database(pg_name)
 
 
 def _run(client, definition: dict, timeout: float = 30) -> tuple[str, str, dict[str, str]]:

@@ -20,7 +20,7 @@ from twilio.base.exceptions import TwilioRestException
 from flowyard.store import create_db_engine
 from flowyard.store.tables import event_outbox
 from tests import spec
-from tests.conftest import BACKENDS, Server, _database_url, _drop_database, start_server
+from tests.conftest import BACKENDS, Server, _database_url, _drop_database, serving, start_server
 from tests.e2e.helpers import wait_ended, wait_for
 from tests.e2e.receiver import Receiver
 from tests.flows import flow, go, state
@@ -53,16 +53,8 @@ CLOUD_FIELDS = {"specversion", "type", "source", "id", "dataschema", "dataconten
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def events_server(request, tmp_path_factory) -> Iterator[Server]:
-    backend = request.param
-    database_url, pg_name = _database_url(backend, tmp_path_factory.mktemp(backend))
-    srv, proc = start_server(database_url, backend, ENV)
-    try:
+    with serving(request.param, tmp_path_factory, ENV) as srv:
         yield srv
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        if pg_name:
-            _drop_database(pg_name)
 
 
 def _subscribe(client, receiver: Receiver, *, batch: bool = False) -> tuple[str, str]:

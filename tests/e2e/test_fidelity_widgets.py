@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from tests.conftest import BACKENDS, Server, _database_url, _drop_database, start_server
+from tests.conftest import BACKENDS, Server, serving
 from tests.e2e.helpers import post_signed, wait_ended, wait_messages, webhook_url
 from tests.flows import flow, go, state
 from tests.voice.helpers import call_flow
@@ -52,17 +52,10 @@ def function_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def functions_server(request, tmp_path_factory, function_url) -> Iterator[Server]:
-    database_url, pg_name = _database_url(request.param, tmp_path_factory.mktemp("fns"))
     mapping = tmp_path_factory.mktemp("map") / "functions.json"
     mapping.write_text(json.dumps({ZH: function_url}))
-    srv, proc = start_server(database_url, request.param, {"FLOWYARD_FUNCTIONS": str(mapping)})
-    try:
+    with serving(request.param, tmp_path_factory, {"FLOWYARD_FUNCTIONS": str(mapping)}) as srv:
         yield srv
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        if pg_name:
-            _drop_database(pg_name)
 
 
 def test_a_content_template_message_reaches_the_outbox(server, client):

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from twilio.base.exceptions import TwilioRestException
 
 from flowyard.store import create_db_engine
-from tests.conftest import BACKENDS, Server, _database_url, _drop_database, start_server
+from tests.conftest import BACKENDS, Server, serving
 from tests.e2e.helpers import wait_ended, wait_for
 from tests.flows import flow, go, state
 
@@ -23,17 +23,9 @@ SEND = {"from": "{{flow.channel.address}}", "to": "{{contact.channel.address}}"}
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def short_memory(request, tmp_path_factory) -> Iterator[Server]:
-    backend = request.param
-    database_url, pg_name = _database_url(backend, tmp_path_factory.mktemp(backend))
     days = str(RETENTION / 86400)
-    srv, proc = start_server(database_url, backend, {"FLOWYARD_RETENTION_DAYS": days})
-    try:
+    with serving(request.param, tmp_path_factory, {"FLOWYARD_RETENTION_DAYS": days}) as srv:
         yield srv
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        if pg_name:
-            _drop_database(pg_name)
 
 
 def _counts(server: Server) -> dict[str, int]:
