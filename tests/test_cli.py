@@ -203,3 +203,21 @@ def test_cli_credentials_work_against_the_server(server: Server) -> None:
     )
     by_key = server.client(key["sid"], key["secret"], account["sid"])
     assert [f.sid for f in by_key.studio.v2.flows.list()] == [flow.sid]
+
+
+def test_help_shows_flags_without_a_value() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "flowyard", "chat", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    voice = next(line for line in result.stdout.splitlines() if "--voice" in line)
+    assert "<bool>" not in result.stdout and "Start with an inbound call." in voice
+    assert "<path>" in result.stdout  # options that take a value still say which

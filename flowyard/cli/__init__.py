@@ -7,9 +7,23 @@ import sys
 from typing import Annotated
 
 import typer
+from typer.core import TyperOption
 
 from flowyard.cli import accounts, chat, diff, flowtest, info, serve, transfer, validate
 from flowyard.cli.errors import one_line
+
+_display_type = TyperOption.display_type_rich
+
+
+def _flag_type(self: TyperOption, ctx: typer.Context) -> str | None:
+    # Typer's help labels every option with its Python type, so flags read "--voice <bool>"
+    # as if they took a value; a flag (or a --x/--no-x pair) shows no type at all.
+    if self.is_flag and not self.count:
+        return None
+    return _display_type(self, ctx)
+
+
+TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
 app = typer.Typer(
     name="flowyard",

@@ -28,6 +28,7 @@ def _load(spec: str, server: str | None, sid: str | None, token: str | None) -> 
 
 
 def _value(value: Any) -> str:
+    # JSON, not Python: a missing value reads ``null``, a string keeps its quotes.
     return escape(json.dumps(value, ensure_ascii=False))
 
 
@@ -70,7 +71,7 @@ def diff(
                 label = t.event if t.event != "match" else f"match #{t.index + 1}"
                 out.print(
                     f"    transition {escape(label)}: {t.kind} "
-                    f"{escape(str(t.old_next))} -> {escape(str(t.new_next))}"
+                    f"{_value(t.old_next)} -> {_value(t.new_next)}"
                 )
                 for change in t.changes:
                     out.print(

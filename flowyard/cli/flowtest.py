@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 
 def test(
@@ -39,10 +38,10 @@ def test(
     """Run flow tests in-process on a virtual clock; exit 0 only when all pass (and, with
     --coverage-fail-under, when coverage is high enough)."""
     from flowyard.testing.coverage import Coverage, cobertura_xml
-    from flowyard.testing.report import junit_xml, print_results
+    from flowyard.testing.report import junit_xml, make_console, print_results
     from flowyard.testing.suite import run_paths
 
-    console = Console(highlight=False)
+    console = make_console()
     measure = coverage or fail_under is not None or coverage_json or coverage_xml
     recorded = Coverage() if measure else None
     began = time.perf_counter()

@@ -101,13 +101,25 @@ _EXACT_KINDS: dict[type, str] = {
 }
 
 
+def _whole_number_text(prop: PropertySpec) -> bool:
+    """Whether a literal string value of ``prop`` must spell a whole number."""
+    kinds = prop.kinds
+    return (
+        prop.numeric
+        or prop.minimum is not None
+        or prop.maximum is not None
+        or ("string" in kinds and ("integer" in kinds or "number" in kinds))
+    )
+
+
 def _settled_types(prop: PropertySpec) -> frozenset[type]:
     """Exact types whose values ``check_value`` accepts for ``prop`` without any report."""
     kinds = prop.kinds
     unbounded = prop.minimum is None and prop.maximum is None
     types: set[type] = set()
     strict_enum = bool(prop.enum) and prop.enum_strict
-    if "string" in kinds and unbounded and prop.pattern is None and not strict_enum:
+    plain_text = not _whole_number_text(prop) and prop.pattern is None and not strict_enum
+    if "string" in kinds and plain_text:
         types.add(str)
     if "boolean" in kinds:
         types.add(bool)
@@ -379,7 +391,7 @@ class _Checker:
             message = prop.pattern_message or f"does not match the pattern {prop.pattern}"
             self.error(path, f"{prop.name}: {message}")
             return
-        if prop.minimum is not None or prop.maximum is not None:
+        if _whole_number_text(prop):
             try:
                 number = int(value.strip())
             except ValueError:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,10 @@ def flow_sid_for(path: str | Path) -> str:
 
 def parse_flow(path: str | Path) -> Flow:
     return Flow.from_definition(read_definition(path), flow_sid=flow_sid_for(path), revision=1)
+
+
+class UnknownWidget(ValueError):
+    """Mocks keyed on a widget the flow does not have: a typo would silently mock nothing."""
 
 
 class FlowFile:
@@ -86,11 +91,26 @@ class FlowFile:
         """A run not yet started; ``mocks`` (and ``functions``) add to the flow's own."""
         allowed = self.allow_network if allow_network is None else allow_network
         table = Mocks(allow_network=allowed, functions={**self.functions, **(functions or {})})
-        for widget, answers in {**self.mocks, **(mocks or {})}.items():
+        chosen = {**self.mocks, **(mocks or {})}
+        self.check_widgets(chosen)
+        for widget, answers in chosen.items():
             table.add(widget, *answers)
         return FlowRun(
             self.flow, mocks=table, subflows=self.subflows, clock=clock, sources=self.sources
         )
+
+    def check_widgets(self, names: Iterable[str]) -> None:
+        """Raise ``UnknownWidget`` for a name that is no widget of the flow or its subflows."""
+        known = set(self.flow.states)
+        for subflow in self.subflows.values():
+            known.update(subflow.states)
+        for name in names:
+            if name in known:
+                continue
+            close = difflib.get_close_matches(name, sorted(known), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            where = self.path.name
+            raise UnknownWidget(f"mocks name {name!r}, which is no widget of {where}{hint}")
 
     def start(
         self,

@@ -67,3 +67,17 @@ class Recorder:
 
     def write(self, target: Path) -> None:
         target.write_text(json.dumps(self.test(target), indent=2) + "\n", encoding="utf-8")
+
+
+def write_tests(recorders: list[Recorder], target: Path) -> None:
+    """One session is one test, as before; sessions split by ``/restart`` are the ``tests``
+    of one file, numbered in the order they ran."""
+    if len(recorders) == 1:
+        recorders[0].write(target)
+        return
+    tests = []
+    for number, recorder in enumerate(recorders, 1):
+        test = recorder.test(target)
+        test["name"] += f" ({number})"
+        tests.append(test)
+    target.write_text(json.dumps({"tests": tests}, indent=2) + "\n", encoding="utf-8")

@@ -49,6 +49,15 @@ def failure_text(result: Result) -> str:
     return "\n".join(lines)
 
 
+def make_console() -> Console:
+    """The console ``flowyard test`` prints to. In a terminal rich wraps at its width; into a
+    pipe or a CI log it would wrap at 80 columns, mid-word, so there lines are kept whole."""
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console.soft_wrap = True
+    return console
+
+
 def print_results(results: list[Result], console: Console, seconds: float) -> None:
     last_file: Path | None = None
     for result in results:

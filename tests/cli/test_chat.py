@@ -154,7 +154,7 @@ def test_session_in_a_pseudo_terminal(tmp_path: Path) -> None:
         stdout=slave,
         stderr=slave,
         cwd=ROOT,
-        env=ENV,
+        env={**ENV, "XDG_DATA_HOME": str(tmp_path)},  # the history file goes here
     )
     os.close(slave)
     seen = bytearray()
@@ -174,3 +174,106 @@ def test_session_in_a_pseudo_terminal(tmp_path: Path) -> None:
     text = seen.decode(errors="replace")
     assert "flow: Booked! Your reference is B-99." in text
     assert "hi there" in text  # the terminal echoed what was typed
+
+
+def test_commands_before_the_first_message_do_not_start_the_flow(tmp_path: Path) -> None:
+    record = tmp_path / "session.test.json"
+    result = chat(
+        str(APPOINTMENT),
+        "--mocks",
+        str(mocks_file(tmp_path)),
+        "--record",
+        str(record),
+        stdin="/help\n/vars\n/restart\nhi\nYES\n",
+    )
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert "/restart (a fresh execution of the flow)" in out  # /help answered
+    assert "/vars: the flow has not started; your first message starts it" in out
+    assert "nothing to restart: the flow has not started" in out
+    assert out.index("nothing to restart") < out.index("Trigger --incomingMessage-->")
+    test = json.loads(record.read_text())
+    assert test["trigger"]["message"]["body"] == "hi"  # not "/help"
+    assert not any("/" in str(step.get("reply", "")) for step in test["steps"])
+
+
+def test_quit_before_the_first_message_records_nothing(tmp_path: Path) -> None:
+    record = tmp_path / "none.test.json"
+    result = chat(str(APPOINTMENT), "--record", str(record), stdin="/help\n/quit\n")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Trigger" not in result.stdout and not record.exists()
+
+
+def test_restart_starts_a_fresh_execution_and_a_new_recorded_test(tmp_path: Path) -> None:
+    record = tmp_path / "two.test.json"
+    result = chat(
+        str(APPOINTMENT),
+        "--mocks",
+        str(mocks_file(tmp_path)),
+        "--record",
+        str(record),
+        stdin="hi\n/restart\nhello again\nYES\n",
+    )
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert "restarted: a fresh execution of the flow" in out
+    assert out.count("Trigger --incomingMessage--> Fetch_Slot") == 2
+    assert "flow: Booked! Your reference is B-99." in out
+    tests = json.loads(record.read_text())["tests"]
+    assert [t["trigger"]["message"]["body"] for t in tests] == ["hi", "hello again"]
+    assert tests[0]["name"].endswith("(1)") and {"reply": "YES"} in tests[1]["steps"]
+    assert "2 tests" in out
+    replay = subprocess.run(
+        [*FLOWYARD, "test", str(record)], capture_output=True, text=True, env=ENV, cwd=tmp_path
+    )
+    assert replay.returncode == 0, replay.stdout
+    assert "2 passed, 0 failed" in replay.stdout
+
+
+def test_mocks_naming_no_widget_are_one_line_errors(tmp_path: Path) -> None:
+    mocks = tmp_path / "typo.json"
+    mocks.write_text(json.dumps({"Fetch_Slto": [{"status": 200}]}))
+    result = chat(str(APPOINTMENT), "--mocks", str(mocks), stdin="hi\n")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"error: {mocks}: mocks name 'Fetch_Slto', which is no widget of appointment.json; "
+        "did you mean Fetch_Slot?"
+    )
+
+
+def test_line_editing_and_history_in_a_terminal(tmp_path: Path) -> None:
+    def session(keys: list[bytes], until: bytes) -> str:
+        master, slave = pty.openpty()
+        proc = subprocess.Popen(
+            [*FLOWYARD, "chat", str(APPOINTMENT), "--mocks", str(mocks_file(tmp_path))],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            cwd=ROOT,
+            env={**ENV, "XDG_DATA_HOME": str(tmp_path), "TERM": "xterm"},
+        )
+        os.close(slave)
+        seen = bytearray()
+        mark = 0
+        try:
+            for key in keys:
+                _read_until(master, b"you>", seen, mark)  # a prompt after the last keys
+                mark = len(seen)
+                os.write(master, key)
+            _read_until(master, until, seen)
+            assert proc.wait(20) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            os.close(master)
+        return seen.decode(errors="replace")
+
+    # Editing: "hXi", then left arrow and backspace remove the X.
+    first = session([b"hXi\x1b[D\x7f\r", b"/quit\r"], b"execution")
+    assert "^[[" not in first
+    history = (tmp_path / "flowyard" / "chat_history").read_text()
+    assert "hi" in history.splitlines() and "hXi" not in history
+    # History: the up arrow brings back the last line of the last session (/quit), twice up
+    # the one before it ("hi"), which starts the flow.
+    second = session([b"\x1b[A\x1b[A\r", b"yes\r"], b"FLOW_END")
+    assert "Booked! Your reference is B-99." in second

@@ -135,3 +135,44 @@ def test_missing_flow_file_fails_at_the_trigger(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "trigger (trigger)" in result.stdout
     assert "nowhere.json" in result.stdout
+
+
+def test_mocks_naming_no_widget_fail_the_test(tmp_path: Path) -> None:
+    test = write(
+        tmp_path / "typo.test.json",
+        {
+            "flow": str(EXAMPLES / "appointment" / "appointment.json"),
+            "trigger": {"message": "hi"},
+            "mocks": {"Fetch_Slto": {"status": 200, "body": {"slot": "now"}}},
+        },
+    )
+    result = flowyard("test", str(test))
+    assert result.returncode == 1
+    assert (
+        "mocks name 'Fetch_Slto', which is no widget of appointment.json; did you mean Fetch_Slot?"
+    ) in result.stdout
+
+
+def test_output_into_a_pipe_keeps_long_lines_whole(tmp_path: Path) -> None:
+    long_name = "a test whose name is long enough to pass eighty columns " * 3
+    test = write(
+        tmp_path / "long.test.json",
+        {
+            "name": long_name.strip(),
+            "flow": str(EXAMPLES / "appointment" / "appointment.json"),
+            "trigger": {"message": "hi"},  # no mocks: fails at the trigger
+        },
+    )
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}  # as in a CI log
+    result = subprocess.run(
+        [sys.executable, "-m", "flowyard", "test", str(test)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={**env, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"},
+    )
+    lines = result.stdout.splitlines()
+    assert f"FAIL {long_name.strip()}" in lines[1]
+    engine = "engine: http_failed at Fetch_Slot: Fetch_Slot: no mock for this http call"
+    assert any(engine in line and line.endswith("(network not allowed)") for line in lines)

@@ -42,7 +42,8 @@ def test_validate_valid_and_invalid_files(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert f"{bad}: #/states/8/properties/to error to is missing but it is required" in lines
     assert any(line.startswith(f"{bad}: #/states/1/transitions/0/next warning") for line in lines)
-    assert not any(line.startswith(str(APPOINTMENT)) for line in lines)
+    assert f"{APPOINTMENT}: ok" in lines  # every file says how it went
+    assert f"{bad}: invalid (1 error)" in lines
     assert "1 valid, 1 invalid" in result.stdout
 
     ok = flowyard("validate", str(APPOINTMENT), "--no-warnings")
@@ -94,7 +95,53 @@ def test_diff_reports_widgets_transitions_and_properties(tmp_path: Path) -> None
     assert "- Reminder (send-message)" in out
     assert "~ Confirm (send-message)" in out
     assert '/body: changed "Booked! Your reference is {{flow.variables.booking_id}}."' in out
-    assert "transition timeout: changed Reminder -> Bye" in out
+    assert 'transition timeout: changed "Reminder" -> "Bye"' in out
 
     as_json = json.loads(flowyard("diff", str(APPOINTMENT), str(target), "--json").stdout)
     assert as_json["summary"] == {"added": 1, "removed": 1, "changed": 2, "renamed": 0}
+
+
+def test_validate_directories_skip_test_files() -> None:
+    result = flowyard("validate", "examples")
+    assert result.returncode == 0, result.stdout
+    lines = result.stdout.splitlines()
+    assert "examples/appointment/appointment.json: ok" in lines
+    assert not any(".test.json" in line for line in lines)  # not flows, not even listed
+    assert lines[-1] == "4 valid, 0 invalid"
+
+    named = flowyard("validate", *sorted(str(p) for p in ROOT.glob("examples/*/*.json")))
+    assert named.returncode == 0, named.stdout
+    assert f"{ROOT}/examples/ivr/ivr.test.json: skipped (a flow test file)" in named.stdout
+    assert named.stdout.splitlines()[-1] == "4 valid, 0 invalid, 3 skipped"
+
+
+def test_validate_empty_directory(tmp_path: Path) -> None:
+    result = flowyard("validate", str(tmp_path))
+    assert result.returncode == 2 and "no flow definitions found" in result.stdout
+
+
+def test_validate_refuses_non_numeric_timeout(tmp_path: Path) -> None:
+    data = definition()
+    ask = next(s for s in data["states"] if s["type"] == "send-and-wait-for-reply")
+    ask["properties"]["timeout"] = "soon"
+    bad = tmp_path / "soon.json"
+    bad.write_text(json.dumps(data))
+    result = flowyard("validate", str(bad))
+    assert result.returncode == 1
+    assert "timeout error timeout: 'soon' is not a whole number" in result.stdout
+
+    ask["properties"]["timeout"] = "{{flow.variables.wait}}"  # Liquid: known at run time
+    bad.write_text(json.dumps(data))
+    assert flowyard("validate", str(bad)).returncode == 0
+
+
+def test_diff_prints_json_values(tmp_path: Path) -> None:
+    old = definition()
+    new = copy.deepcopy(old)
+    ask = next(s for s in new["states"] if s["name"] == "Ask")
+    del ask["transitions"][1]["next"]  # the timeout now leads nowhere
+    target = tmp_path / "new.json"
+    target.write_text(json.dumps(new))
+    out = flowyard("diff", str(APPOINTMENT), str(target)).stdout
+    assert 'transition timeout: changed "Reminder" -> null' in out
+    assert "None" not in out

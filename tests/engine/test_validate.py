@@ -366,6 +366,24 @@ def test_numeric_strings_with_ranges() -> None:
     ]
 
 
+def test_numeric_strings_without_ranges() -> None:
+    """Properties holding seconds as text refuse other text, as the ranged ones do."""
+    ask = {"from": "+1", "body": "Hi?", "timeout": "3600"}
+    assert prop_errors("send-and-wait-for-reply", ask) == []
+    assert prop_errors("send-and-wait-for-reply", ask | {"timeout": 600}) == []
+    assert prop_errors("send-and-wait-for-reply", ask | {"timeout": "{{flow.data.t}}"}) == []
+    assert prop_errors("send-and-wait-for-reply", ask | {"timeout": "soon"}) == [
+        ("#/states/2/properties/timeout", "timeout: 'soon' is not a whole number")
+    ]
+    flex = {"workflow": "WW1", "channel": "TC1", "timeout": "later"}
+    assert ("#/states/2/properties/timeout", "timeout: 'later' is not a whole number") in (
+        prop_errors("send-to-flex", flex)
+    )
+    assert prop_errors("connect-call-to", {"to": "+1", "time_limit": "long"})[-1:] == [
+        ("#/states/2/properties/time_limit", "time_limit: 'long' is not a whole number")
+    ]
+
+
 def test_subflow_sid_must_be_literal() -> None:
     good = {"flow_sid": "FW" + "0" * 32, "flow_revision": "LatestPublished"}
     assert prop_errors("run-subflow", good) == []

@@ -38,6 +38,9 @@ class PropertySpec:
     # Numeric range; applied to integers and to literal numeric strings.
     minimum: int | None = None
     maximum: int | None = None
+    # A whole number written as a string ("3600"): any other literal text is refused, as
+    # Studio refuses it; Liquid passes. Implied by a range, or by kinds of string and integer.
+    numeric: bool = False
     default: object = None
     # Spec of each element when ``kinds`` includes "array".
     items: PropertySpec | None = None

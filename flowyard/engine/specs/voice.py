@@ -120,7 +120,12 @@ CONNECT_CALL_TO = WidgetSpec(
         text("caller_id", "Caller ID", required=True, default="{{contact.channel.address}}"),
         boolean("record", "Record"),
         integer("timeout", "Ring timeout", "Seconds."),
-        text("time_limit", "Time limit", "Maximum call length in seconds, as a string."),
+        text(
+            "time_limit",
+            "Time limit",
+            "Maximum call length in seconds, as a string.",
+            numeric=True,
+        ),
         text("sip_endpoint", "SIP endpoint"),
         text("sip_username", "SIP username"),
         text("sip_password", "SIP password"),
