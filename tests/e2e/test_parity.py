@@ -24,6 +24,7 @@ from tests.e2e.parity import (
     through_server,
 )
 from tests.engine.test_engine_corpus import CHILDREN, FILES, FLOWS, REPLIES, SUBFLOW_SID, load
+from tests.flows import flow, go, state
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PLACES_CALLS = ("make-outgoing-call-v1", "make-outgoing-call-v2")
@@ -96,13 +97,37 @@ def _corpus_scripts() -> list[Any]:
     return params
 
 
+# Row 18 of issue 12 in one flow: a Messaging Service send (NumSegments "0"), a delivery
+# failure with Twilio's full callback, an empty message refused (21602), a Flex task whose
+# attributes Twilio re-serialises.
+CONTACT, FLOW = "{{contact.channel.address}}", "{{flow.channel.address}}"
+TWILIO_FAKE = flow(
+    state("Service", "send-message", [go("sent", "Ask"), go("failed", "Ask")],
+          body="hi", to=CONTACT, **{"from": "MG" + "1" * 32}),
+    state("Ask", "send-and-wait-for-reply",
+          [go("incomingMessage"), go("timeout"), go("deliveryFailure", "Empty")],
+          body="Still there?", timeout="3600", **{"from": FLOW}),
+    state("Empty", "send-message", [go("sent"), go("failed", "Flex")],
+          body="{{nothing}}", to=CONTACT, **{"from": FLOW}),
+    state("Flex", "send-to-flex", [go("callComplete"), go("failedToEnqueue"), go("callFailure")],
+          workflow="WW1", channel="TC1", attributes='{ "name" : "{{trigger.message.From}}" }'),
+    message="Service",
+)  # fmt: skip
+FAKE_SCRIPTS = [
+    pytest.param(
+        Script("twilio-fake", TWILIO_FAKE, ("message", "hi"), [("fail_delivery", "failed")]),
+        id="twilio-fake",
+    )
+]
+
+
 @pytest.fixture(scope="module")
 def answers():
     with answers_server() as answers:
         yield answers
 
 
-@pytest.mark.parametrize("script", _example_scripts() + _corpus_scripts())
+@pytest.mark.parametrize("script", FAKE_SCRIPTS + _example_scripts() + _corpus_scripts())
 def test_in_process_and_server_agree(script: Script, answers, server, client):
     sids = create_subflows(script, answers, client)
     local = in_process(script, answers, sids)
@@ -110,6 +135,14 @@ def test_in_process_and_server_agree(script: Script, answers, server, client):
     assert remote.path == local.path
     assert remote.status == local.status
     assert plain(remote.context) == plain(local.context)
+    if script.name == "twilio-fake":
+        print(local.context["widgets"])  # what the fake answered, the same on both sides
+        widgets = local.context["widgets"]
+        assert widgets["Service"]["outbound"]["NumSegments"] == "0"
+        assert widgets["Ask"]["ErrorCode"] == "30003" and widgets["Ask"]["SmsStatus"] == "failed"
+        assert set(widgets["Ask"]) >= {"To", "MessageSid", "SmsSid", "AccountSid", "executionSid"}
+        assert [s[2] for s in local.path][-2:] == ["Flex", "Ended"]
+        assert widgets["Flex"]["attributes"] == '{"name":"+15550001111"}'
 
 
 def test_parity_covers_the_examples_and_the_corpus():
