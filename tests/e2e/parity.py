@@ -23,7 +23,7 @@ from flowyard.engine import Flow
 from flowyard.engine.testing import inbound_sms
 from flowyard.platform import fake
 from flowyard.testing import CONTACT, FLOW_NUMBER, FlowRun, Mocks
-from tests.e2e.helpers import post_signed, wait_for, wait_steps, webhook_url
+from tests.e2e.helpers import post_signed, wait_for, webhook_url
 
 HTTP_TYPES = ("make-http-request", "run-function")
 REFUSED = "http://127.0.0.1:9/refused"  # nothing listens: a mocked network error
@@ -198,7 +198,7 @@ def through_server(
     contact = value.get("to", CONTACT) if kind == "rest" else CONTACT
     if kind == "message":
         _post(url, client, inbound_sms(value, CONTACT, FLOW_NUMBER))
-        (execution,) = wait_for(lambda: flows(flow.sid).executions.list())
+        (execution,) = wait_for(lambda: flows(flow.sid).executions.list(), interval=0.02)
     else:
         execution = flows(flow.sid).executions.create(
             to=contact, from_=FLOW_NUMBER, parameters=value.get("parameters") or {}
@@ -221,11 +221,17 @@ def through_server(
     wait_steps(client, flow.sid, execution.sid, local.marks[-1], timeout=15)
     handle = flows(flow.sid).executions(execution.sid)
     if local.status == "ended":
-        wait_for(lambda: handle.fetch().status == "ended", timeout=15)
+        wait_for(lambda: handle.fetch().status == "ended", timeout=15, interval=0.02)
     steps = list(reversed(handle.steps.list()))
     context = handle.execution_context().fetch().context
     path = [(s.transitioned_from, s.name, s.transitioned_to) for s in steps]
     return Outcome(path, context, handle.fetch().status, local.marks, local.actions)
+
+
+def wait_steps(client: Any, flow_sid: str, execution_sid: str, count: int, timeout: float) -> None:
+    """Until the execution took ``count`` steps; polled often, the sprints are quick."""
+    steps = client.studio.v2.flows(flow_sid).executions(execution_sid).steps
+    wait_for(lambda: len(steps.list(limit=count + 1)) >= count, timeout, interval=0.02)
 
 
 def _post(url: str, client: Any, params: dict[str, str]) -> None:
