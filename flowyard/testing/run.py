@@ -37,7 +37,7 @@ from flowyard.engine.testing import (
     inbound_sms,
     message_body,
 )
-from flowyard.platform import CallRequest, fake
+from flowyard.platform import fake
 
 from .mocks import Mocks
 from .phone import HANGUP, WAIT, Input, Phone
@@ -363,23 +363,13 @@ class FlowRun:
         return CallResult(ok=False, error=f"unsupported service call {call.kind}")
 
     def _place_call(self, call: ServiceCall) -> CallResult:
-        request = call.request
-        to, from_ = str(request.get("to") or ""), str(request.get("from") or "")
-        placed = CallRequest(
-            account_sid=ACCOUNT_SID,
-            execution_sid=self.state.execution_sid,
-            to=to,
-            from_=from_,
-            url="",
-            status_callback="",
-            options={k: v for k, v in request.items() if k not in ("to", "from")},
-        )
-        outcome = fake.place_call(placed, self.stubs.sids("CA"), self.clock.now())
-        if outcome.ok:
-            self.phone = Phone.inbound(to, from_, ACCOUNT_SID, outcome.data["Sid"])
+        result = self.stubs.place_call(call, self.state.execution_sid)
+        if result.ok and result.data is not None:
+            to, from_ = result.data["To"], result.data["From"]
+            self.phone = Phone.inbound(to, from_, ACCOUNT_SID, result.data["Sid"])
             self.phone.heard = self.heard
             self.phone.params |= {"Direction": "outbound-api", "From": from_, "To": to}
-        return CallResult(ok=outcome.ok, data=outcome.data, error=outcome.error)
+        return result
 
     def _answer_placed(self) -> CallResult:
         """The placed call's next scripted outcome, as its first webhook (answered) or its

@@ -21,7 +21,7 @@ from flowyard.engine.testing import (
     function_url,
     unknown_function,
 )
-from flowyard.platform import ConversationMessageRequest, Outcome, fake
+from flowyard.platform import CallRequest, ConversationMessageRequest, Outcome, fake
 from flowyard.platform.resources import message_outputs
 
 Responder = Callable[[ServiceCall], tuple[int, Any, str]]
@@ -127,6 +127,21 @@ class Stubs:
         self.calls.append(call)
         request = fake.task_request(call.request, self.account_sid, execution_sid)
         return self._keep(fake.create_task(request, self.sids("WT"), self.clock.now()))
+
+    def place_call(self, call: ServiceCall, execution_sid: str = "") -> CallResult:
+        """An outbound call, queued; whoever plays the callee answers it (or not)."""
+        self.calls.append(call)
+        request = call.request
+        placed = CallRequest(
+            account_sid=self.account_sid,
+            execution_sid=execution_sid,
+            to=str(request.get("to") or ""),
+            from_=str(request.get("from") or ""),
+            url="",  # no webhook: the in-process phone answers the execution directly
+            status_callback="",
+            options={k: v for k, v in request.items() if k not in ("to", "from")},
+        )
+        return self._keep(fake.place_call(placed, self.sids("CA"), self.clock.now()))
 
     def services(self) -> dict[str, Service]:
         return {
