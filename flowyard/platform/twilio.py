@@ -25,7 +25,7 @@ from flowyard.platform import (
     TaskRequest,
 )
 from flowyard.platform.calls import call_outputs
-from flowyard.platform.local import conversation_row
+from flowyard.platform.fake import conversation_row
 from flowyard.platform.resources import (
     content_columns,
     conversation_message_outputs,
@@ -111,7 +111,8 @@ class TwilioPlatform:
             return Outcome(False, {}, exc.msg, exc.code)
         except Exception as exc:
             return Outcome(False, {}, f"Conversations API unreachable: {exc}", 81011)
-        row = conversation_row(request, message.sid, int(message.index or 0))
+        row = conversation_row(request, message.sid, utcnow())
+        row["index"] = int(message.index or 0)
         if message.author:
             row["author"] = message.author
         if message.body is not None:

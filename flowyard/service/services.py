@@ -15,11 +15,10 @@ from flowyard.platform import (
     CallRequest,
     CallUpdate,
     ConversationMessageRequest,
-    MessageRequest,
     Outcome,
     Platform,
     RecordingRequest,
-    TaskRequest,
+    fake,
 )
 from flowyard.platform.functions import Functions, load_mapping
 from flowyard.platform.http import HttpRequest, perform
@@ -68,29 +67,16 @@ class ServiceCalls:
             outcome = await self._post_to_conversation(request, state, account_sid, unsaved)
         elif call.kind == "message":
             outcome = await self.platform.send_message(
-                MessageRequest(
-                    account_sid=account_sid,
-                    execution_sid=state.execution_sid,
-                    to=request.get("to") or "",
-                    from_=request.get("from") or "",
-                    body=request.get("body") or "",
-                    media_urls=[u for u in request.get("media_urls") or [] if u],
-                    status_callback=self._status_callback(account_sid, state),
-                    content_sid=request.get("content_sid") or None,
-                    content_variables=dict(request.get("content_variables") or {}),
+                fake.message_request(
+                    request,
+                    account_sid,
+                    state.execution_sid,
+                    self._status_callback(account_sid, state),
                 )
             )
         elif call.kind == "task":
             outcome = await self.platform.create_task(
-                TaskRequest(
-                    account_sid=account_sid,
-                    execution_sid=state.execution_sid,
-                    workflow_sid=request.get("workflow_sid") or "",
-                    task_channel=request.get("channel") or "",
-                    attributes=request.get("attributes") or "{}",
-                    priority=request.get("priority"),
-                    timeout=request.get("timeout"),
-                )
+                fake.task_request(request, account_sid, state.execution_sid)
             )
         elif call.kind == "function" and not request.get("url"):
             url, problem = await self.functions.url(request, call.widget)

@@ -87,8 +87,10 @@ class FlowFile:
         allow_network: bool | None = None,
         clock: VirtualClock | None = None,
         functions: Mapping[str, Any] | None = None,
+        placed_calls: list[str] | None = None,
     ) -> FlowRun:
-        """A run not yet started; ``mocks`` (and ``functions``) add to the flow's own."""
+        """A run not yet started; ``mocks`` (and ``functions``) add to the flow's own;
+        ``placed_calls`` script how the calls the flow places end."""
         allowed = self.allow_network if allow_network is None else allow_network
         table = Mocks(allow_network=allowed, functions={**self.functions, **(functions or {})})
         chosen = {**self.mocks, **(mocks or {})}
@@ -96,7 +98,12 @@ class FlowFile:
         for widget, answers in chosen.items():
             table.add(widget, *answers)
         return FlowRun(
-            self.flow, mocks=table, subflows=self.subflows, clock=clock, sources=self.sources
+            self.flow,
+            mocks=table,
+            subflows=self.subflows,
+            clock=clock,
+            sources=self.sources,
+            placed_calls=placed_calls,
         )
 
     def check_widgets(self, names: Iterable[str]) -> None:

@@ -1,8 +1,9 @@
 """One execution driven in-process on a virtual clock: the heart of ``flowyard test``,
 ``flowyard chat`` and the Python helpers.
 
-The pure engine runs the flow; service calls are answered here: messages and tasks by the
-engine's Twilio-shaped stubs, HTTP and Functions by ``Mocks``, voice verbs by a ``Phone``.
+The pure engine runs the flow; service calls are answered here: messages, tasks and placed
+calls by ``Stubs`` (the fake of Twilio the server's local platform uses too), HTTP and Functions
+by ``Mocks``, voice verbs by a ``Phone``.
 """
 
 from __future__ import annotations
@@ -30,16 +31,17 @@ from flowyard.engine import (
 from flowyard.engine.conversation import conversation_of
 from flowyard.engine.testing import (
     ACCOUNT_SID,
-    Stubs,
     VirtualClock,
     VirtualEnvironment,
     conversation_message,
     inbound_sms,
     message_body,
 )
+from flowyard.platform import fake
 
 from .mocks import Mocks
 from .phone import HANGUP, WAIT, Input, Phone
+from .stubs import Stubs
 
 CONTACT = "+15550001111"  # the person the flow talks to
 FLOW_NUMBER = "+15559990000"  # the flow's own number
@@ -73,8 +75,12 @@ class FlowRun:
         subflows: dict[str, Flow] | None = None,
         clock: VirtualClock | None = None,
         sources: Mapping[str, Path] | None = None,
+        placed_calls: list[str] | None = None,
     ) -> None:
         self.flow = flow
+        # How each call the flow places ends, in order (``fake.CALL_OUTCOMES``); answered by
+        # a person once the list runs out.
+        self.placed_calls = list(placed_calls or [])
         # The file each flow (by SID) was read from, for coverage.
         self.sources = dict(sources or {})
         self.env = VirtualEnvironment(clock=clock or VirtualClock(), subflows=subflows or {})
@@ -188,9 +194,16 @@ class FlowRun:
         self.phone = None
         return self
 
-    def fail_delivery(self, status: str = "undelivered") -> FlowRun:
-        """The last message sent comes back ``failed``/``undelivered``."""
-        self._resume(DeliveryFailure({"MessageStatus": status, "ErrorCode": "30003"}))
+    def fail_delivery(self, status: str = "undelivered", error_code: str = "30003") -> FlowRun:
+        """The last message sent comes back ``failed``/``undelivered``, with the status
+        callback Twilio posts (``To``, ``From``, ``MessageSid``, ``SmsStatus``...)."""
+        if not self.active:
+            raise ScriptError(f"fail_delivery: the execution is {self.where()}")
+        try:
+            params = self.stubs.delivery_failure(self.state.execution_sid, status, error_code)
+        except ValueError as exc:
+            raise ScriptError(f"fail_delivery: {exc}") from None
+        self._resume(DeliveryFailure(params))
         return self
 
     def advance(self, seconds: float) -> FlowRun:
@@ -324,7 +337,7 @@ class FlowRun:
 
     def _serve(self, call: ServiceCall) -> CallResult:
         if call.kind == "message":
-            result = self.stubs.message(call)
+            result = self.stubs.message(call, self.state.execution_sid)
             request = call.request
             if result.ok:
                 message = Message(
@@ -340,34 +353,34 @@ class FlowRun:
         if call.kind in ("http", "function"):
             return self.mocks(call)
         if call.kind == "task":
-            return self.stubs.task(call)
+            return self.stubs.task(call, self.state.execution_sid)
         if call.kind == "call":
             return self._place_call(call)
         if call.kind == "answer":
-            # The placed call is answered at once by a person.
-            assert self.phone is not None
-            return self.phone.callback("", CallStatus="in-progress", AnsweredBy="human")
+            return self._answer_placed()
         if call.kind == "recording":
             return CallResult(ok=True, data={"Sid": self.stubs.sids("RE"), "Status": "in-progress"})
         return CallResult(ok=False, error=f"unsupported service call {call.kind}")
 
     def _place_call(self, call: ServiceCall) -> CallResult:
-        request = call.request
-        to, from_ = str(request.get("to") or ""), str(request.get("from") or "")
-        self.phone = Phone.inbound(to, from_, ACCOUNT_SID, self.stubs.sids("CA"))
-        self.phone.heard = self.heard
-        self.phone.params |= {"Direction": "outbound-api", "From": from_, "To": to}
-        sid = self.phone.params["CallSid"]
-        return CallResult(
-            ok=True,
-            data={
-                "Sid": sid,
-                "To": to,
-                "From": from_,
-                "Status": "queued",
-                "AccountSid": ACCOUNT_SID,
-            },
-        )
+        result = self.stubs.place_call(call, self.state.execution_sid)
+        if result.ok and result.data is not None:
+            to, from_ = result.data["To"], result.data["From"]
+            self.phone = Phone.inbound(to, from_, ACCOUNT_SID, result.data["Sid"])
+            self.phone.heard = self.heard
+            self.phone.params |= {"Direction": "outbound-api", "From": from_, "To": to}
+        return result
+
+    def _answer_placed(self) -> CallResult:
+        """The placed call's next scripted outcome, as its first webhook (answered) or its
+        status callback (busy, no answer, failed) reports it."""
+        assert self.phone is not None
+        outcome = self.placed_calls.pop(0) if self.placed_calls else "answered"
+        params = fake.answered_params(outcome)
+        result = self.phone.callback("", **params)
+        if params["CallStatus"] != "in-progress":
+            self.phone = None  # the call never connected
+        return result
 
     def _next_timer(self) -> float | None:
         """When the next timer fires: the wait's, a TwiML Redirect's, or the 30-day expiry

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flowyard.platform import fake
+
 from .coverage import Coverage
 from .expect import Checker, Problem
 from .flows import FlowFile, load_flow
@@ -49,6 +51,8 @@ class Case:
     allow_network: bool = False
     # Run Function widgets given by SIDs: function_sid (or widget name) -> URL or mock.
     functions: dict[str, Any] = field(default_factory=dict)
+    # How each call the flow places ends: answered, machine, busy, no-answer, failed.
+    placed_calls: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -131,7 +135,17 @@ def _case(path: Path, index: int, raw: dict[str, Any]) -> Case:
         subflows={sid: base / p for sid, p in (raw.get("subflows") or {}).items()},
         allow_network=bool(raw.get("allow_network", False)),
         functions=raw.get("functions") or {},
+        placed_calls=_placed_calls(where, raw.get("placed_calls")),
     )
+
+
+def _placed_calls(where: str, value: Any) -> list[str]:
+    outcomes = [value] if isinstance(value, str) else list(value or [])
+    for outcome in outcomes:
+        if outcome not in fake.CALL_OUTCOMES:
+            known = ", ".join(fake.CALL_OUTCOMES)
+            raise FormatError(f"{where}: placed call outcome {outcome!r} is not one of {known}")
+    return outcomes
 
 
 def collect(paths: list[Path]) -> list[Path]:
@@ -159,7 +173,10 @@ def _flow(case: Case) -> FlowFile:
 
 def start(case: Case) -> FlowRun:
     run = _flow(case).new_run(
-        case.mocks, allow_network=case.allow_network, functions=case.functions
+        case.mocks,
+        allow_network=case.allow_network,
+        functions=case.functions,
+        placed_calls=case.placed_calls,
     )
     kind, spec = next(iter(case.trigger.items()))
     spec = spec if spec is not None else {}

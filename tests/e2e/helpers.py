@@ -69,7 +69,7 @@ def new_conversation_sid() -> str:
     return "CH" + uuid.uuid4().hex
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
+def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.1) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -77,7 +77,7 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
             return value
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
-        time.sleep(0.1)
+        time.sleep(interval)
 
 
 def wait_ended(client: Any, flow_sid: str, execution_sid: str, timeout: float = 30.0) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 
 from flowyard.engine import Flow, Reply
 from flowyard.engine.context import apply_patch
-from flowyard.engine.testing import Session
+from flowyard.testing.session import Session
 from tests.e2e.helpers import (
     conversation_message,
     new_conversation_sid,

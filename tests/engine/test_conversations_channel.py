@@ -4,7 +4,7 @@ conversation, Send & Wait resumed by the next message (issue 12, row 1)."""
 from __future__ import annotations
 
 from flowyard.engine import Flow
-from flowyard.engine.testing import Session
+from flowyard.testing.session import Session
 from tests.flows import flow, go, match, state
 
 FLOW_SID = "FW" + "d" * 32

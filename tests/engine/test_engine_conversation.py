@@ -16,7 +16,8 @@ from flowyard.engine import (
     resume,
     start,
 )
-from flowyard.engine.testing import Session, VirtualEnvironment, inbound_sms
+from flowyard.engine.testing import VirtualEnvironment, inbound_sms
+from flowyard.testing.session import Session
 from tests.flows import flow, go, match, state
 
 FLOW_SID = "FW" + "c" * 32

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from flowyard.engine import Flow
-from flowyard.engine.testing import Session, VirtualEnvironment
+from flowyard.engine.testing import VirtualEnvironment
+from flowyard.testing.session import Session
 
 FLOWS = Path(__file__).resolve().parents[2].parent / "shared" / "flows"
 FILES = sorted(FLOWS.glob("*.json")) if FLOWS.is_dir() else []

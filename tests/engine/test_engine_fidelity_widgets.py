@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 
 from flowyard.engine import CallResult, Flow, Trigger, resume, start
-from flowyard.engine.testing import Session, Stubs, VirtualEnvironment
+from flowyard.engine.testing import VirtualEnvironment
 from flowyard.engine.widgets.base import WIDGETS
 from flowyard.testing import Response
 from flowyard.testing.flows import load_flow
 from flowyard.testing.mocks import Mocks
 from flowyard.testing.phone import Input
 from flowyard.testing.run import FlowRun
+from flowyard.testing.session import Session, Stubs
 from tests.conftest import shared_path
 from tests.flows import flow, go, state
 

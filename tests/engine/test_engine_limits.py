@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flowyard.engine import CallResult, Flow, Timeout, Trigger, end, resume, run_until_wait, start
-from flowyard.engine.testing import Session, Stubs, VirtualEnvironment
+from flowyard.engine.testing import VirtualEnvironment
 from flowyard.engine.widgets import WIDGETS
 from flowyard.engine.widgets.base import Widget, register
+from flowyard.testing.session import Session, Stubs
 from tests.flows import flow, go, match, state
 
 FLOW_SID = "FW" + "d" * 32

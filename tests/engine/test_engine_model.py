@@ -17,7 +17,8 @@ from flowyard.engine import (
     Wait,
     apply_patch,
 )
-from flowyard.engine.testing import CounterSids, Session, VirtualClock, VirtualEnvironment
+from flowyard.engine.testing import CounterSids, VirtualClock, VirtualEnvironment
+from flowyard.testing.session import Session
 from tests.flows import flow, go, match, state
 
 FLOW_SID = "FW" + "a" * 32

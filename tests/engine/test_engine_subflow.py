@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flowyard.engine import Flow, Trigger, apply_patch, start
-from flowyard.engine.testing import Session, VirtualEnvironment
+from flowyard.engine.testing import VirtualEnvironment
+from flowyard.testing.session import Session
 from tests.flows import flow, go, state
 
 PARENT_SID, CHILD_SID, GRANDCHILD_SID = "FW" + "1" * 32, "FW" + "2" * 32, "FW" + "3" * 32

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from flowyard.engine import CallResult, Flow, Trigger, resume, start
-from flowyard.engine.testing import Session, Stubs, VirtualEnvironment
+from flowyard.engine.testing import VirtualEnvironment
+from flowyard.testing.session import Session, Stubs
 from tests.flows import flow, go, match, state
 
 FLOW_SID = "FW" + "b" * 32

@@ -7,7 +7,8 @@ import pytest
 from flowyard.engine import Flow, Timeout
 from flowyard.engine.liquid import TemplateError, render
 from flowyard.engine.liquid_compat import keyword_paths
-from flowyard.engine.testing import Session, Stubs, VirtualEnvironment
+from flowyard.engine.testing import VirtualEnvironment
+from flowyard.testing.session import Session, Stubs
 from tests.flows import flow, go, state
 
 KEYWORDS = ["offset", "limit", "in", "with", "for", "and", "or", "contains", "empty"]
