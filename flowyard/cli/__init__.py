@@ -8,7 +8,17 @@ from typing import Annotated
 
 import typer
 
-from flowyard.cli import accounts, chat, diff, flowtest, info, serve, transfer, validate
+from flowyard.cli import (
+    accounts,
+    chat,
+    diff,
+    flowtest,
+    inbound,
+    info,
+    serve,
+    transfer,
+    validate,
+)
 from flowyard.cli.errors import one_line
 
 app = typer.Typer(
@@ -49,6 +59,7 @@ app.command("diff")(diff.diff)
 app.command("import")(transfer.import_flows)
 app.command("export")(transfer.export_flows)
 app.command("info")(info.info)
+app.add_typer(inbound.inbound_app, name="inbound")
 
 
 def main() -> None:
