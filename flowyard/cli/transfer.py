@@ -88,7 +88,8 @@ def import_flows(
                     out.print(f"{label}: {escape(str(path))} {escape(str(message))}")
             else:
                 new_sids.update(dict.fromkeys(flow.aliases, created.sid))
-                existing[flow.name] = created.sid
+                if update:  # two files of one name in one --update import: one flow
+                    existing[flow.name] = created.sid
                 added = f" (revision {created.revision})" if created.revision > 1 else ""
                 out.print(f"{label} -> {created.sid}{added}")
                 for warning in created.warnings or []:
