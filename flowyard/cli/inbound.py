@@ -3,6 +3,7 @@ signed by the account's auth token, to try a flow end to end without a phone."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Annotated, Any
@@ -59,7 +60,12 @@ def check_flow(client: Any, flow_sid: str) -> None:
 
 
 def post_webhook(
-    url: str, public: str | None, account_sid: str, token: str, flow_sid: str, params: dict
+    url: str,
+    public: str | None,
+    account_sid: str,
+    token: str,
+    flow_sid: str,
+    params: dict[str, str],
 ) -> str:
     """POST ``params`` to the flow webhook, signed; the TwiML it answered."""
     from twilio.request_validator import RequestValidator
@@ -71,15 +77,18 @@ def post_webhook(
         url.rstrip("/") + path, data=params, headers={"X-Twilio-Signature": signature}, timeout=30
     )
     if response.status_code != 200:
-        raise UserError(f"the webhook refused: HTTP {response.status_code} {_reason(response)}")
+        raise refused(response.status_code, response.text)
     return response.text
 
 
-def _reason(response: httpx.Response) -> str:
+def refused(status: int, text: str) -> UserError:
+    """The webhook's refusal in one line (403: the token or the signed URL is not the
+    server's, see --public-url)."""
     try:
-        return str(response.json().get("message") or "")
-    except ValueError:
-        return response.text.strip().splitlines()[0] if response.text.strip() else ""
+        reason = str(json.loads(text).get("message") or "")
+    except (ValueError, AttributeError):
+        reason = text.strip().splitlines()[0][:200] if text.strip() else ""
+    return UserError(f"the webhook refused: HTTP {status} {reason}".rstrip())
 
 
 def sms(
@@ -165,7 +174,7 @@ def call(
         voice.close()
     last = done.exchanges[-1] if done.exchanges else None
     if last is not None and last.status != 200:
-        raise UserError(f"the webhook refused: HTTP {last.status} {last.twiml.strip()[:200]}")
+        raise refused(last.status, last.twiml)
     ending = "on hold (the flow waits for something else)" if done.held else "call ended"
     execution = f" · execution {done.execution_sid}" if done.execution_sid else ""
     out.print(f"[dim]{ending}{execution}[/dim]")

@@ -86,6 +86,12 @@ def test_bad_credentials_and_missing_flow_are_one_line(server: Server) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("error: the server refused: HTTP 401")
     assert len(result.stderr.strip().splitlines()) == 1
+    elsewhere = ["--public-url", "https://flows.example.com"]  # not what the server checks
+    result = inbound(server, account, "sms", sid, "--from", "+1555", "--body", "hi", *elsewhere)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: the webhook refused: HTTP 403 Invalid X-Twilio-Signature for this request"
+    )
     missing = inbound(server, account, "call", "FW" + "0" * 32, "--from", "+15550001111")
     assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
     assert "HTTP 404" in missing.stderr
