@@ -31,3 +31,8 @@ def test_trigger_urls_and_a_dangling_subflow(console: Console) -> None:
     expect(problems).to_contain_text("Ask_Name_Subflow")
     expect(problems).to_contain_text("names no flow in this account")
     console.shot("trigger-urls")
+    # Edited, the definition is checked again by the server: the warning stays.
+    page.click('button.add[data-type="send-message"]')
+    page.click("#problem-summary")
+    expect(problems).to_contain_text("one of body or content_sid")
+    expect(problems).to_contain_text("names no flow in this account")
