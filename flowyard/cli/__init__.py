@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 from typer.core import TyperOption
 
-from flowyard.cli import accounts, chat, diff, flowtest, info, serve, transfer, validate
+from flowyard.cli import (
+    accounts,
+    chat,
+    diff,
+    flowtest,
+    inbound,
+    info,
+    serve,
+    transfer,
+    validate,
+)
 from flowyard.cli.errors import one_line
 
 _display_type = TyperOption.display_type_rich
@@ -63,6 +73,7 @@ app.command("diff")(diff.diff)
 app.command("import")(transfer.import_flows)
 app.command("export")(transfer.export_flows)
 app.command("info")(info.info)
+app.add_typer(inbound.inbound_app, name="inbound")
 
 
 def main() -> None:

@@ -12,6 +12,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
+from flowyard.cli import project
+from flowyard.engine.references import remap_subflows
+
 TWILIO = "https://studio.twilio.com"
 
 AccountSid = Annotated[
@@ -36,48 +39,79 @@ def studio_client(url: str, account_sid: str | None, auth_token: str | None) -> 
     return client
 
 
-def _definition(path: Path) -> tuple[dict[str, Any], str | None]:
-    """The definition in ``path`` and the friendly name an exported resource carried."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if isinstance(data, dict) and isinstance(data.get("definition"), dict):
-        return data["definition"], data.get("friendly_name")
-    return data, None
-
-
 def import_flows(
-    files: Annotated[list[Path], typer.Argument(help="Flow definition JSON files.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Flow definition JSON files, or directories of them.")
+    ],
     to: Annotated[str, typer.Option("--to", help="Flowyard URL, or 'twilio' for Studio.")],
     account_sid: AccountSid = None,
     auth_token: AuthToken = None,
     status: Annotated[str, typer.Option(help="draft or published.")] = "published",
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update", help="A flow of the same friendly name gets a new revision, not a twin."
+        ),
+    ] = False,
 ) -> None:
-    """Create one flow per file on the target (prints: file -> FLOW_SID)."""
+    """Create one flow per file on the target (prints: file -> FLOW_SID). Flows imported
+    together have their run-subflow flow_sid remapped to the SIDs their subflows got here."""
     from twilio.base.exceptions import TwilioRestException
 
     client = studio_client(to, account_sid, auth_token)
     out = Console(highlight=False, soft_wrap=True)
-    failed = 0
+    flows, failed = [], 0
+    for file in project.expand(files):
+        try:
+            flows.append(project.read_flow(file))
+        except (OSError, ValueError) as exc:
+            failed += 1
+            out.print(f"{escape(str(file))}: [red]cannot read[/red] {escape(str(exc))}")
+    project.test_aliases(flows)
+    existing: dict[str, str] = {}
+    if update:
+        for flow in client.studio.v2.flows.stream():
+            existing.setdefault(flow.friendly_name, flow.sid)
+    new_sids: dict[str, str] = {}
     with Progress(console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("importing", total=len(files))
-        for file in files:
+        task = progress.add_task("importing", total=len(flows))
+        for flow in project.in_order(flows):
+            label = escape(str(flow.path))
+            remap_subflows(flow.definition, new_sids)
             try:
-                definition, name = _definition(file)
-                flow = client.studio.v2.flows.create(
-                    friendly_name=name or file.stem, status=status, definition=definition
-                )
-                out.print(f"{escape(str(file))} -> {flow.sid}")
-            except (OSError, ValueError) as exc:
-                failed += 1
-                out.print(f"{escape(str(file))}: [red]cannot read[/red] {escape(str(exc))}")
+                created = _put(client, flow, status, existing.get(flow.name))
             except TwilioRestException as exc:
                 failed += 1
-                out.print(f"{escape(str(file))}: [red]refused[/red] {escape(exc.msg)}")
+                out.print(f"{label}: [red]refused[/red] {escape(exc.msg)}")
                 for detail in (exc.details or {}).get("errors") or []:
                     path, message = detail.get("property_path"), detail.get("message")
-                    out.print(f"{escape(str(file))}: {escape(str(path))} {escape(str(message))}")
+                    out.print(f"{label}: {escape(str(path))} {escape(str(message))}")
+            else:
+                new_sids.update(dict.fromkeys(flow.aliases, created.sid))
+                if update:  # two files of one name in one --update import: one flow
+                    existing[flow.name] = created.sid
+                added = f" (revision {created.revision})" if created.revision > 1 else ""
+                out.print(f"{label} -> {created.sid}{added}")
+                for warning in created.warnings or []:
+                    path, message = warning.get("property_path"), warning.get("message")
+                    out.print(
+                        f"{label}: [yellow]warning[/yellow] {escape(str(path))} "
+                        f"{escape(str(message))}"
+                    )
             progress.advance(task)
     if failed:
         raise typer.Exit(1)
+
+
+def _put(client: Any, flow: project.FlowFile, status: str, sid: str | None) -> Any:
+    """Create the flow, or add a revision to flow ``sid``."""
+    if sid is None:
+        return client.studio.v2.flows.create(
+            friendly_name=flow.name, status=status, definition=flow.definition
+        )
+    return client.studio.v2.flows(sid).update(
+        status=status, friendly_name=flow.name, definition=flow.definition
+    )
 
 
 def export_flows(
@@ -91,8 +125,8 @@ def export_flows(
     account_sid: AccountSid = None,
     auth_token: AuthToken = None,
 ) -> None:
-    """Write each flow as FLOW_SID.json (name, status, definition), which test, validate,
-    diff and import all read."""
+    """Write each flow as <slug>.<FLOW_SID>.json (sid, name, status, definition), which test,
+    validate, diff and import all read (import remaps subflow SIDs by the sid it holds)."""
     client = studio_client(from_, account_sid, auth_token)
     out = Console(highlight=False, soft_wrap=True)
     sids = flow_sids or [flow.sid for flow in client.studio.v2.flows.stream()]
@@ -108,7 +142,7 @@ def export_flows(
                 "revision": flow.revision,
                 "definition": flow.definition,
             }
-            target = out_dir / f"{flow.sid}.json"
+            target = out_dir / f"{project.slug(flow.friendly_name)}.{flow.sid}.json"
             target.write_text(json.dumps(resource, indent=2) + "\n", encoding="utf-8")
             out.print(f"{flow.sid} -> {escape(str(target))}")
             progress.advance(task)

@@ -170,10 +170,13 @@ async def export_flow(request: Request) -> Response:
 
 async def validate(request: Request) -> Response:
     """The validator's report for a definition being edited (nothing is stored)."""
-    session.require(request)
+    sess = session.require(request)
     data = await body(request)
-    report = validate_definition(data.get("definition"))
-    return JSON({"errors": report.errors, "warnings": report.warnings})
+    definition = data.get("definition")
+    report = validate_definition(definition)
+    # As saving would store them: the subflows this account does not have.
+    missing = service.subflow_warnings(request.app.state.db, sess.account_sid, definition)
+    return JSON({"errors": report.errors, "warnings": report.warnings + missing})
 
 
 async def save_revision(request: Request) -> Response:

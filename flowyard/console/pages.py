@@ -37,7 +37,15 @@ def _csp() -> str:
 
 # Modules each page imports beyond common.js and specs.js: preloaded, so no import waterfall.
 _MODULES = {
-    "editor.js": ("canvas.js", "ports.js", "overlay.js", "coverage.js", "inspector.js", "model.js"),
+    "editor.js": (
+        "canvas.js",
+        "ports.js",
+        "overlay.js",
+        "coverage.js",
+        "inspector.js",
+        "model.js",
+        "trigger.js",
+    ),
     "execution.js": ("canvas.js", "ports.js", "overlay.js", "jsontree.js", "alerts.js"),
 }
 
@@ -252,6 +260,8 @@ async def flow_page(request: Request) -> Response:
         view, " · Executions"
     )
     data = {"flow": sid, "execution": execution} if execution else {"flow": sid}
+    if view == "canvas":
+        data.update(_trigger_urls(request, sess.account_sid, sid))
     return render(
         title,
         body,
@@ -261,6 +271,16 @@ async def flow_page(request: Request) -> Response:
         flow_sid=sid,
         current="executions" if execution else view,
     )
+
+
+def _trigger_urls(request: Request, account_sid: str, flow_sid: str) -> dict[str, str]:
+    """What Studio's Trigger widget shows: where Twilio posts (the public URL when set, as
+    signatures are checked against it) and where REST executions start."""
+    base = (request.app.state.settings.public_url or str(request.base_url)).rstrip("/")
+    return {
+        "webhook": f"{base}/v1/Accounts/{account_sid}/Flows/{flow_sid}",
+        "rest": f"{base}/v2/Flows/{flow_sid}/Executions",
+    }
 
 
 FLOWS_BODY = """
@@ -309,6 +329,7 @@ aria-label="Coverage file">
 <button id="save" class="primary">Save…</button>
 </div>
 <div id="coverage-bar" class="coverage-bar" hidden></div>
+<div id="trigger-urls" class="trigger-urls" hidden></div>
 <div class="workspace">
 <aside id="palette" class="palette" aria-label="Add a widget"></aside>
 <section id="canvas-pane" class="pane" aria-label="Canvas"></section>

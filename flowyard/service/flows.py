@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from flowyard.engine.references import property_path, subflow_references
 from flowyard.engine.validate import validate_definition
 from flowyard.errors import TwilioError, invalid_parameter, missing_parameter, not_found
 from flowyard.sids import new_sid
@@ -45,14 +46,30 @@ def check_definition(definition: Any) -> list[dict[str, str]]:
     return report.warnings
 
 
+def subflow_warnings(
+    conn: sa.Connection | sa.Engine, account_sid: str, definition: Any, own_sid: str | None = None
+) -> list[dict[str, str]]:
+    """A warning for each ``run-subflow`` whose ``flow_sid`` names no flow of the account: the
+    definition is valid (the flow may be created later), but the widget fails when it runs."""
+    return [
+        {
+            "message": f"flow_sid {sid} names no flow in this account",
+            "property_path": property_path(index),
+        }
+        for index, sid in subflow_references(definition)
+        if sid != own_sid and store.flow_exists(conn, account_sid, sid) is None
+    ]
+
+
 def _revision_input(
     friendly_name: str,
     status: str,
     definition: Any,
     commit_message: str | None,
     author_sid: str | None,
+    missing: list[dict[str, str]],
 ) -> store.RevisionInput:
-    warnings = check_definition(definition)
+    warnings = check_definition(definition) + missing
     return store.RevisionInput(
         friendly_name=friendly_name,
         status=status,
@@ -77,15 +94,18 @@ def create_flow(
 ) -> Any:
     if friendly_name is None:
         raise missing_parameter("FriendlyName")
-    data = _revision_input(
-        friendly_name,
-        _check_status(status),
-        parse_definition(definition),
-        commit_message,
-        author_sid,
-    )
+    status = _check_status(status)
+    parsed = parse_definition(definition)
     sid = new_sid("FW")
     with write(db) as conn:
+        data = _revision_input(
+            friendly_name,
+            status,
+            parsed,
+            commit_message,
+            author_sid,
+            subflow_warnings(conn, account_sid, parsed, sid),
+        )
         return store.create_flow(conn, sid, account_sid, data)
 
 
@@ -107,12 +127,15 @@ def update_flow(
         current = store.get_flow(conn, account_sid, sid)
         if current is None:
             raise not_found(f"/Flows/{sid}")
+        if parsed is None:
+            parsed = orjson.loads(current.definition)
         data = _revision_input(
             friendly_name if friendly_name is not None else current.friendly_name,
             status,
-            parsed if parsed is not None else orjson.loads(current.definition),
+            parsed,
             commit_message,
             author_sid,
+            subflow_warnings(conn, account_sid, parsed, sid),
         )
         store.add_revision(conn, sid, account_sid, data)
         return store.get_flow(conn, account_sid, sid)

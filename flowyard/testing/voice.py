@@ -16,6 +16,7 @@ import asyncio
 import re
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -88,10 +89,11 @@ class _Base:
         call_sid: str | None = None,
         direction: str = "inbound",
         url: str | None = None,
+        make: Callable[..., Caller] = Caller,
     ) -> tuple[Caller, str, dict[str, str]]:
         call_sid = call_sid or "CA" + uuid.uuid4().hex
         base = call_params(self.account_sid, call_sid, from_, to, direction, extra)
-        caller = Caller(Call(call_sid), base, answers or [], outcomes or Outcomes())
+        caller = make(Call(call_sid), base, answers or [], outcomes or Outcomes())
         first = url or self.webhook(flow_sid)
         status = "ringing" if direction == "inbound" else "in-progress"
         return caller, first, {**caller.params(), "CallStatus": status}
@@ -215,11 +217,15 @@ class VoiceClient(_Base):
         outcomes: Outcomes | None = None,
         extra: dict[str, str] | None = None,
         hang_up: bool = True,
+        caller: Callable[..., Caller] = Caller,
     ) -> Call:
         """An inbound call to ``to`` from ``from_``; ``hang_up`` posts the final status
-        callback (``CallStatus=completed``) when the TwiML runs out."""
-        caller, url, params = self._start(flow_sid, from_, to, answers, outcomes, extra)
-        return self._drive(caller, url, params, flow_sid if hang_up else None)
+        callback (``CallStatus=completed``) when the TwiML runs out. ``caller`` makes the
+        ``Caller`` (``flowyard inbound call`` asks the user at each gather)."""
+        started, url, params = self._start(
+            flow_sid, from_, to, answers, outcomes, extra, make=caller
+        )
+        return self._drive(started, url, params, flow_sid if hang_up else None)
 
     def answer(
         self,

@@ -66,6 +66,10 @@ def test_an_unreachable_server(tmp_path):
     env = {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "x" * 32}
     line = one_line(run("export", "--from", url, "--out", str(tmp_path), **env))
     assert line.startswith("error: cannot reach") and "127.0.0.1" in line
+    for kind in ("sms", "call"):
+        args = ["inbound", kind, "FW" + "0" * 32, "--from", "+15550001111", "--url", url]
+        line = one_line(run(*args, *(["--body", "hi"] if kind == "sms" else []), **env))
+        assert line.startswith("error: cannot reach") and "127.0.0.1" in line
 
 
 def test_debug_shows_the_traceback(tmp_path):

@@ -3,6 +3,7 @@ import { api, clear, debounce, el, errorText, flowSid, parsePath, plural, toast 
 import { Canvas } from "./canvas.js";
 import { mountOverlay } from "./coverage.js";
 import { renderInspector } from "./inspector.js";
+import { mountTriggerUrls } from "./trigger.js";
 import * as model from "./model.js";
 import SPECS from "./specs.js";
 
@@ -361,6 +362,7 @@ function bind() {
 
 async function load() {
   bind();
+  mountTriggerUrls($("trigger-urls"));
   renderPalette();
   try {
     ed.flow = await api("GET", `/flows/${flowSid}`);
