@@ -38,7 +38,9 @@ from flowyard.store.clock import precise_now, utcnow
 
 log = logging.getLogger("flowyard.events")
 
-READ = 50  # outbox rows (a sprint's events each) read per round
+# Outbox rows (a sprint's events each) read per round. Each round costs a read, a write
+# transaction and the requests: large rounds keep the first two small per event.
+READ = 500
 MAX_BATCH = 100  # events per request to a sink that asks for batches
 IN_FLIGHT = 8  # requests at once to one sink (different executions)
 TIMEOUT = 5.0  # seconds a sink has to answer (Twilio's own limit for webhook sinks)
@@ -152,12 +154,15 @@ class Delivery:
                     if sent:
                         outcome["last_delivery"] = now
                     outcome["date_updated"] = now
-                    if not store.renew(conn, sid, self.owner, self._until()):
+                    # One UPDATE renews the claim and records the outcome.
+                    if not store.renew(conn, sid, self.owner, self._until(), outcome):
                         claimed = False  # another process took over: it carries on
                         return
-                    store.update_sink(conn, sink.account_sid, sid, outcome)
                 metrics.events_delivered(sent, error is not None)
-                if error is not None:
+                if error is not None or len(rows) < READ:
+                    # Drained: what commits meanwhile waits for the next pass, in full
+                    # batches. Going round again at once would post a sprint or two per
+                    # request and commit a round per request (the CPU cost of delivery).
                     break
         except Exception:
             log.exception("delivery to sink %s failed", sid)

@@ -52,16 +52,25 @@ TTL = 1.0  # seconds an account's routes are trusted in memory: a new subscripti
 
 
 def _time(moment: datetime | None = None) -> str:
-    """CloudEvents ``time`` and Twilio's data dates: UTC with milliseconds."""
-    moment = moment or datetime.now(UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """CloudEvents ``time`` and Twilio's data dates: UTC with milliseconds. ``isoformat`` on a
+    naive datetime, not ``strftime``: five times cheaper, and a sprint formats dozens."""
+    if moment is None:
+        moment = datetime.now(UTC).replace(tzinfo=None)
+    elif moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="milliseconds") + "Z"
 
 
-def cloud_event(kind: str, source: str, data: dict[str, Any], *, id_: str | None = None) -> dict:
-    """One CloudEvent 1.0, as Twilio delivers it."""
+def cloud_event(
+    kind: str,
+    source: str,
+    data: dict[str, Any],
+    *,
+    id_: str | None = None,
+    time_: str | None = None,
+) -> dict:
+    """One CloudEvent 1.0, as Twilio delivers it; ``time_``: its formatted ``time`` (a
+    sprint's events share one)."""
     known = TYPES.get(kind)
     schema = f"{SCHEMAS}/{known.schema_id}/{known.version}" if known else None
     return {
@@ -71,7 +80,7 @@ def cloud_event(kind: str, source: str, data: dict[str, Any], *, id_: str | None
         "id": id_ or new_sid("EZ"),
         "dataschema": schema,
         "datacontenttype": "application/json",
-        "time": _time(),
+        "time": time_ or _time(),
         "data": data,
     }
 
@@ -154,14 +163,18 @@ def sprint_events(
     records: list[tuple[str, dict[str, Any]]],
 ) -> list[dict[str, Any]]:
     source = f"/v2/Flows/{row.flow_sid}/Executions/{row.sid}"
+    now = _time()  # one moment for the sprint's events: they are written together
+    dates: dict[Any, str] = {}  # steps are stored in whole seconds: most share one
     events = []
     if started:
-        events.append(cloud_event(STARTED, source, execution_data(row, "active", None)))
+        data = execution_data(row, "active", None)
+        events.append(cloud_event(STARTED, source, data, time_=now))
     alerts = [r for kind, r in records if kind == "alert"]
     by_step: dict[str | None, list[dict[str, Any]]] = {}
     for alert in alerts:
         by_step.setdefault(alert.get("step_sid"), []).append(alert)
     for step in steps:
+        moment = step["date_created"]
         data = {
             "account_sid": row.account_sid,
             "flow_sid": row.flow_sid,
@@ -171,14 +184,15 @@ def sprint_events(
             "name": step["name"],
             "transitioned_from": step["transitioned_from"],
             "transitioned_to": step["transitioned_to"],
-            "date_created": _time(step["date_created"]),
+            "date_created": dates.get(moment) or dates.setdefault(moment, _time(moment)),
         }
-        events.append(cloud_event(STEP_ENDED, f"{source}/Steps/{step['sid']}", data))
-        events.extend(alert_event(a) for a in by_step.pop(step["sid"], ()))
-    events.extend(alert_event(a) for rest in by_step.values() for a in rest)
+        step_source = f"{source}/Steps/{step['sid']}"
+        events.append(cloud_event(STEP_ENDED, step_source, data, time_=now))
+        events.extend(alert_event(a, now) for a in by_step.pop(step["sid"], ()))
+    events.extend(alert_event(a, now) for rest in by_step.values() for a in rest)
     if row.status == "active" and values.get("status") == "ended":
-        reason = _ended_reason(values)
-        events.append(cloud_event(ENDED, source, execution_data(row, "ended", reason)))
+        data = execution_data(row, "ended", _ended_reason(values))
+        events.append(cloud_event(ENDED, source, data, time_=now))
     return events
 
 
@@ -207,7 +221,7 @@ def execution_data(row: Any, status: str, reason: str | None) -> dict[str, Any]:
     return data
 
 
-def alert_event(alert: dict[str, Any]) -> dict[str, Any]:
+def alert_event(alert: dict[str, Any], time_: str | None = None) -> dict[str, Any]:
     """ErrorLogs.Error for a Debugger alert; ``id`` is the alert's SID (NO…)."""
     payload: dict[str, Any] = {
         "resource_sid": alert["resource_sid"],
@@ -236,7 +250,8 @@ def alert_event(alert: dict[str, Any]) -> dict[str, Any]:
         "error_code": str(alert["error_code"]),
         "payload": orjson.dumps(payload).decode(),
     }
-    return cloud_event(ERROR_LOGGED, f"/v1/Alerts/{alert['sid']}", data, id_=alert["sid"])
+    source = f"/v1/Alerts/{alert['sid']}"
+    return cloud_event(ERROR_LOGGED, source, data, id_=alert["sid"], time_=time_)
 
 
 def test_event(sink_sid: str, account_sid: str) -> dict[str, Any]:
