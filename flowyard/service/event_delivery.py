@@ -31,6 +31,7 @@ from twilio.request_validator import RequestValidator
 
 from flowyard.config import Settings
 from flowyard.service import metrics
+from flowyard.service.events import expand
 from flowyard.store import accounts as account_store
 from flowyard.store import events as store
 from flowyard.store import write
@@ -182,9 +183,9 @@ class Delivery:
         now (by row id), and the first error (None: all taken)."""
         taken = {row.id: row.sent for row in rows}
         items = [
-            (row.id, row.sent + i, text)
+            (row.id, row.sent + i, expand(line, row.account_sid, row.execution_sid))
             for row in rows
-            for i, text in enumerate(row.event.split("\n")[row.sent :])
+            for i, line in enumerate(row.event.split("\n")[row.sent :])
         ]
         if config.get("batch_events"):
             for start in range(0, len(items), MAX_BATCH):
