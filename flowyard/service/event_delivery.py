@@ -24,6 +24,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import anyio
 import httpx
 import orjson
 import sqlalchemy as sa
@@ -92,6 +93,9 @@ class Delivery:
 
     async def run(self, interval: float) -> None:
         """Started with the app: every ``interval``, deliver to each sink that is due."""
+        # httpx's first request imports anyio's asyncio backend (0.1 s): pay it at start, not
+        # in the middle of the first delivery, between sprints.
+        await anyio.sleep(0)
         try:
             while True:
                 try:
@@ -138,20 +142,24 @@ class Delivery:
                 partly = {r.id: taken[r.id] for r in rows if r.sent < taken[r.id] < r.count}
                 sent = sum(taken[r.id] - r.sent for r in rows)
                 now = utcnow()
+                was = status
                 with write(self.db) as conn:
                     store.delivered(conn, done, partly)
                     if error is None:
                         failures, status = 0, "active" if status == "failed" else status
-                        outcome = {"failures": 0, "status": status, "last_error": None}
+                        outcome = {"failures": 0, "last_error": None}
                     else:
                         failures += 1
                         if failures >= self.fail_after and status != "failed":
                             status = "failed"
                             log.warning("sink %s failed %d times: %s", sid, failures, error)
                         delay = timedelta(seconds=backoff(failures, self.max_backoff))
-                        outcome = {"failures": failures, "status": status, "last_error": error}
+                        outcome = {"failures": failures, "last_error": error}
                         outcome["retry_at"] = now + delay
                         store.attempted(conn, [r.id for r in rows if taken[r.id] < r.count])
+                    if status != was:
+                        # Only a change: Validate may have made the sink active meanwhile.
+                        outcome["status"] = status
                     if sent:
                         outcome["last_delivery"] = now
                     outcome["date_updated"] = now
