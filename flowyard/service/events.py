@@ -221,7 +221,8 @@ def sprint_events(
         moment = step["date_created"]
         date = dates.get(moment) or dates.setdefault(moment, _time(moment))
         events.append(compact_step(now, row.flow_sid, step, date))
-        events.extend(alert_event(a, now) for a in by_step.pop(step["sid"], ()))
+        if by_step:  # most sprints raise no alert
+            events.extend(alert_event(a, now) for a in by_step.pop(step["sid"], ()))
     events.extend(alert_event(a, now) for rest in by_step.values() for a in rest)
     if row.status == "active" and values.get("status") == "ended":
         data = execution_data(row, "ended", _ended_reason(values))
