@@ -153,6 +153,8 @@ def outbox_rows(
             "execution_sid": execution_sid,
             "count": len(bodies),
             "event": "\n".join(bodies),
+            "sent": 0,
+            "attempts": 0,
             "date_created": now,
         }
         for sink, bodies in by_sink.items()
