@@ -24,6 +24,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import anyio
 import httpx
 import orjson
 import sqlalchemy as sa
@@ -31,6 +32,7 @@ from twilio.request_validator import RequestValidator
 
 from flowyard.config import Settings
 from flowyard.service import metrics
+from flowyard.service.events import expand
 from flowyard.store import accounts as account_store
 from flowyard.store import events as store
 from flowyard.store import write
@@ -38,7 +40,9 @@ from flowyard.store.clock import precise_now, utcnow
 
 log = logging.getLogger("flowyard.events")
 
-READ = 50  # outbox rows (a sprint's events each) read per round
+# Outbox rows (a sprint's events each) read per round. Each round costs a read, a write
+# transaction and the requests: large rounds keep the first two small per event.
+READ = 500
 MAX_BATCH = 100  # events per request to a sink that asks for batches
 IN_FLIGHT = 8  # requests at once to one sink (different executions)
 TIMEOUT = 5.0  # seconds a sink has to answer (Twilio's own limit for webhook sinks)
@@ -89,6 +93,9 @@ class Delivery:
 
     async def run(self, interval: float) -> None:
         """Started with the app: every ``interval``, deliver to each sink that is due."""
+        # httpx's first request imports anyio's asyncio backend (0.1 s): pay it at start, not
+        # in the middle of the first delivery, between sprints.
+        await anyio.sleep(0)
         try:
             while True:
                 try:
@@ -135,29 +142,36 @@ class Delivery:
                 partly = {r.id: taken[r.id] for r in rows if r.sent < taken[r.id] < r.count}
                 sent = sum(taken[r.id] - r.sent for r in rows)
                 now = utcnow()
+                was = status
                 with write(self.db) as conn:
                     store.delivered(conn, done, partly)
                     if error is None:
                         failures, status = 0, "active" if status == "failed" else status
-                        outcome = {"failures": 0, "status": status, "last_error": None}
+                        outcome = {"failures": 0, "last_error": None}
                     else:
                         failures += 1
                         if failures >= self.fail_after and status != "failed":
                             status = "failed"
                             log.warning("sink %s failed %d times: %s", sid, failures, error)
                         delay = timedelta(seconds=backoff(failures, self.max_backoff))
-                        outcome = {"failures": failures, "status": status, "last_error": error}
+                        outcome = {"failures": failures, "last_error": error}
                         outcome["retry_at"] = now + delay
                         store.attempted(conn, [r.id for r in rows if taken[r.id] < r.count])
+                    if status != was:
+                        # Only a change: Validate may have made the sink active meanwhile.
+                        outcome["status"] = status
                     if sent:
                         outcome["last_delivery"] = now
                     outcome["date_updated"] = now
-                    if not store.renew(conn, sid, self.owner, self._until()):
+                    # One UPDATE renews the claim and records the outcome.
+                    if not store.renew(conn, sid, self.owner, self._until(), outcome):
                         claimed = False  # another process took over: it carries on
                         return
-                    store.update_sink(conn, sink.account_sid, sid, outcome)
                 metrics.events_delivered(sent, error is not None)
-                if error is not None:
+                if error is not None or len(rows) < READ:
+                    # Drained: what commits meanwhile waits for the next pass, in full
+                    # batches. Going round again at once would post a sprint or two per
+                    # request and commit a round per request (the CPU cost of delivery).
                     break
         except Exception:
             log.exception("delivery to sink %s failed", sid)
@@ -177,9 +191,9 @@ class Delivery:
         now (by row id), and the first error (None: all taken)."""
         taken = {row.id: row.sent for row in rows}
         items = [
-            (row.id, row.sent + i, text)
+            (row.id, row.sent + i, expand(line, row.account_sid, row.execution_sid))
             for row in rows
-            for i, text in enumerate(row.event.split("\n")[row.sent :])
+            for i, line in enumerate(row.event.split("\n")[row.sent :])
         ]
         if config.get("batch_events"):
             for start in range(0, len(items), MAX_BATCH):

@@ -52,16 +52,25 @@ TTL = 1.0  # seconds an account's routes are trusted in memory: a new subscripti
 
 
 def _time(moment: datetime | None = None) -> str:
-    """CloudEvents ``time`` and Twilio's data dates: UTC with milliseconds."""
-    moment = moment or datetime.now(UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """CloudEvents ``time`` and Twilio's data dates: UTC with milliseconds. ``isoformat`` on a
+    naive datetime, not ``strftime``: five times cheaper, and a sprint formats dozens."""
+    if moment is None:
+        moment = datetime.now(UTC).replace(tzinfo=None)
+    elif moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="milliseconds") + "Z"
 
 
-def cloud_event(kind: str, source: str, data: dict[str, Any], *, id_: str | None = None) -> dict:
-    """One CloudEvent 1.0, as Twilio delivers it."""
+def cloud_event(
+    kind: str,
+    source: str,
+    data: dict[str, Any],
+    *,
+    id_: str | None = None,
+    time_: str | None = None,
+) -> dict:
+    """One CloudEvent 1.0, as Twilio delivers it; ``time_``: its formatted ``time`` (a
+    sprint's events share one)."""
     known = TYPES.get(kind)
     schema = f"{SCHEMAS}/{known.schema_id}/{known.version}" if known else None
     return {
@@ -71,7 +80,7 @@ def cloud_event(kind: str, source: str, data: dict[str, Any], *, id_: str | None
         "id": id_ or new_sid("EZ"),
         "dataschema": schema,
         "datacontenttype": "application/json",
-        "time": _time(),
+        "time": time_ or _time(),
         "data": data,
     }
 
@@ -124,12 +133,16 @@ def outbox_rows(
     routes: dict[str, tuple[str, ...]], account_sid: str, execution_sid: str | None, events: list
 ) -> list[dict[str, Any]]:
     """One outbox row per sink: the events of its subscribed types, in order, one JSON
-    document a line (a sprint's events cost one row, not one each)."""
+    document a line (a sprint's events cost one row, not one each). A line is a CloudEvent,
+    or a compact step (a string: ``expand`` makes the CloudEvent when it is delivered)."""
     by_sink: dict[str, list[str]] = {}
     for event in events:
-        sinks = routes.get(event["type"])
+        if isinstance(event, str):  # a compact step
+            sinks, body = routes.get(STEP_ENDED), event
+        else:
+            sinks = routes.get(event["type"])
+            body = orjson.dumps(event).decode() if sinks else ""  # never holds a newline
         if sinks:
-            body = orjson.dumps(event).decode()  # never holds a newline
             for sink in sinks:
                 by_sink.setdefault(sink, []).append(body)
     now = utcnow()
@@ -140,10 +153,51 @@ def outbox_rows(
             "execution_sid": execution_sid,
             "count": len(bodies),
             "event": "\n".join(bodies),
+            "sent": 0,
+            "attempts": 0,
             "date_created": now,
         }
         for sink, bodies in by_sink.items()
     ]
+
+
+# A step.ended event as the outbox keeps it: ``"S <time> <flow_sid> <step_sid> <rest>"``,
+# ``rest`` the JSON members of its data after ``step_sid``. Steps are most of the events, and
+# their CloudEvents repeat long SIDs and constant fields: stored whole they tripled what a
+# sprint writes (the largest cost of Event Streams on SQLite). Expanding one is slicing and
+# formatting, no JSON parsing (delivery does it for every step of every execution).
+COMPACT_STEP = "S "
+_STEP_HEAD = '{"specversion":"1.0","type":"' + STEP_ENDED + '","source":"/v2/Flows/'
+_STEP_SCHEMA = f"{SCHEMAS}/{TYPES[STEP_ENDED].schema_id}/{TYPES[STEP_ENDED].version}"
+
+
+def compact_step(time_: str, flow_sid: str, step: dict[str, Any], date: str) -> str:
+    rest = orjson.dumps(
+        {
+            "parent_step_sid": step["parent_step_sid"],
+            "name": step["name"],
+            "transitioned_from": step["transitioned_from"],
+            "transitioned_to": step["transitioned_to"],
+            "date_created": date,
+        }
+    )
+    return f"{COMPACT_STEP}{time_} {flow_sid} {step['sid']} {rest[1:-1].decode()}"
+
+
+def expand(line: str, account_sid: str, execution_sid: str | None) -> str:
+    """An outbox line as the CloudEvent delivered (a stored CloudEvent as it is). A step's
+    ``id`` derives from its SID (``EZ`` + the same digits): unique, and the same on every
+    attempt, as receivers dedupe by it."""
+    if not line.startswith(COMPACT_STEP):
+        return line
+    _, time_, flow, step, rest = line.split(" ", 4)
+    execution = orjson.dumps(execution_sid).decode()  # a SID, or null (never for steps)
+    return (
+        f'{_STEP_HEAD}{flow}/Executions/{execution_sid}/Steps/{step}","id":"EZ{step[2:]}",'
+        f'"dataschema":"{_STEP_SCHEMA}","datacontenttype":"application/json",'
+        f'"time":"{time_}","data":{{"account_sid":"{account_sid}","flow_sid":"{flow}",'
+        f'"execution_sid":{execution},"step_sid":"{step}",{rest}}}}}'
+    )
 
 
 def sprint_events(
@@ -152,33 +206,29 @@ def sprint_events(
     values: dict[str, Any],
     steps: list[dict[str, Any]],
     records: list[tuple[str, dict[str, Any]]],
-) -> list[dict[str, Any]]:
+) -> list[Any]:
+    """The sprint's events in order: CloudEvents, and steps in their compact form."""
     source = f"/v2/Flows/{row.flow_sid}/Executions/{row.sid}"
+    now = _time()  # one moment for the sprint's events: they are written together
+    dates: dict[Any, str] = {}  # steps are stored in whole seconds: most share one
     events = []
     if started:
-        events.append(cloud_event(STARTED, source, execution_data(row, "active", None)))
+        data = execution_data(row, "active", None)
+        events.append(cloud_event(STARTED, source, data, time_=now))
     alerts = [r for kind, r in records if kind == "alert"]
     by_step: dict[str | None, list[dict[str, Any]]] = {}
     for alert in alerts:
         by_step.setdefault(alert.get("step_sid"), []).append(alert)
     for step in steps:
-        data = {
-            "account_sid": row.account_sid,
-            "flow_sid": row.flow_sid,
-            "execution_sid": row.sid,
-            "step_sid": step["sid"],
-            "parent_step_sid": step["parent_step_sid"],
-            "name": step["name"],
-            "transitioned_from": step["transitioned_from"],
-            "transitioned_to": step["transitioned_to"],
-            "date_created": _time(step["date_created"]),
-        }
-        events.append(cloud_event(STEP_ENDED, f"{source}/Steps/{step['sid']}", data))
-        events.extend(alert_event(a) for a in by_step.pop(step["sid"], ()))
-    events.extend(alert_event(a) for rest in by_step.values() for a in rest)
+        moment = step["date_created"]
+        date = dates.get(moment) or dates.setdefault(moment, _time(moment))
+        events.append(compact_step(now, row.flow_sid, step, date))
+        if by_step:  # most sprints raise no alert
+            events.extend(alert_event(a, now) for a in by_step.pop(step["sid"], ()))
+    events.extend(alert_event(a, now) for rest in by_step.values() for a in rest)
     if row.status == "active" and values.get("status") == "ended":
-        reason = _ended_reason(values)
-        events.append(cloud_event(ENDED, source, execution_data(row, "ended", reason)))
+        data = execution_data(row, "ended", _ended_reason(values))
+        events.append(cloud_event(ENDED, source, data, time_=now))
     return events
 
 
@@ -207,7 +257,7 @@ def execution_data(row: Any, status: str, reason: str | None) -> dict[str, Any]:
     return data
 
 
-def alert_event(alert: dict[str, Any]) -> dict[str, Any]:
+def alert_event(alert: dict[str, Any], time_: str | None = None) -> dict[str, Any]:
     """ErrorLogs.Error for a Debugger alert; ``id`` is the alert's SID (NO…)."""
     payload: dict[str, Any] = {
         "resource_sid": alert["resource_sid"],
@@ -236,7 +286,8 @@ def alert_event(alert: dict[str, Any]) -> dict[str, Any]:
         "error_code": str(alert["error_code"]),
         "payload": orjson.dumps(payload).decode(),
     }
-    return cloud_event(ERROR_LOGGED, f"/v1/Alerts/{alert['sid']}", data, id_=alert["sid"])
+    source = f"/v1/Alerts/{alert['sid']}"
+    return cloud_event(ERROR_LOGGED, source, data, id_=alert["sid"], time_=time_)
 
 
 def test_event(sink_sid: str, account_sid: str) -> dict[str, Any]:

@@ -22,6 +22,8 @@ from flowyard.store.clock import utcnow
 # Service calls that wait for Twilio to come back to the flow webhook (voice widgets).
 TWIML, ANSWER = "twiml", "answer"
 VOICE_WAITS = (TWIML, ANSWER)
+# Records PostgreSQL writes in the sprint's one statement (pg_sprints.finish).
+IN_ONE = ("message", "event")
 
 
 def naive(moment: datetime | float | None) -> datetime | None:
@@ -127,13 +129,14 @@ def commit_sprint(
     statement."""
     if conn.dialect.name == "postgresql":
         messages = [row for kind, row in records if kind == "message"]
+        events = [row for kind, row in records if kind == "event"]
         done = pg_sprints.finish(
             conn, sid, owner, values, release=release, step_rows=steps,
-            message_rows=messages, item_id=item_id,
+            message_rows=messages, item_id=item_id, event_rows=events,
         )  # fmt: skip
         if done is not None:
             if done[0] is not None:
-                store_records(conn, [(kind, row) for kind, row in records if kind != "message"])
+                store_records(conn, [(kind, row) for kind, row in records if kind not in IN_ONE])
             return done
     saved = store.save_leased(conn, sid, owner, values, release=release)
     if saved is None:
@@ -172,14 +175,16 @@ def insert_start(
 
 
 def commit_sprint_alone(db: sa.Engine, **sprint: Any) -> tuple[Any, bool] | None:
-    """:func:`commit_sprint` as one autocommitted statement (PostgreSQL, nothing but steps
-    and messages to store): one round trip. None where that does not apply."""
-    if db.dialect.name != "postgresql" or any(kind != "message" for kind, _ in sprint["records"]):
+    """:func:`commit_sprint` as one autocommitted statement (PostgreSQL, nothing but steps,
+    messages and outbox events to store): one round trip. None where that does not apply."""
+    records = sprint["records"]
+    if db.dialect.name != "postgresql" or any(kind not in IN_ONE for kind, _ in records):
         return None
     return pg_sprints.finish(
         db, sprint["sid"], sprint["owner"], sprint["values"], release=sprint["release"],
         step_rows=sprint["steps"], item_id=sprint["item_id"],
-        message_rows=[row for _kind, row in sprint["records"]],
+        message_rows=[row for kind, row in records if kind == "message"],
+        event_rows=[row for kind, row in records if kind == "event"],
     )  # fmt: skip
 
 

@@ -239,12 +239,15 @@ def claim(conn: sa.Connection, sid: str, owner: str, now: datetime, until: datet
     ).first()
 
 
-def renew(conn: sa.Connection, sid: str, owner: str, until: datetime) -> bool:
-    """Extend our claim; False when it was lost (we stalled past it)."""
+def renew(
+    conn: sa.Connection, sid: str, owner: str, until: datetime, values: dict[str, Any] | None = None
+) -> bool:
+    """Extend our claim, setting ``values`` too (a round's outcome); False when it was lost
+    (we stalled past it), and then nothing changed."""
     result = conn.execute(
         event_sinks.update()
         .where(event_sinks.c.sid == sid, event_sinks.c.claimed_by == owner)
-        .values(claimed_until=until)
+        .values(claimed_until=until, **(values or {}))
     )
     return result.rowcount > 0
 

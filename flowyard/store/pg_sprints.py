@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from flowyard.store.db import Statement
 from flowyard.store.flows import FlowChanged, start_state
-from flowyard.store.tables import executions, messages, steps
+from flowyard.store.tables import event_outbox, executions, messages, steps
 
 
 def _json_insert(table: sa.Table, param: str, *, many: bool = True) -> tuple[str, frozenset]:
@@ -34,6 +34,9 @@ def _json_insert(table: sa.Table, param: str, *, many: bool = True) -> tuple[str
 _NEW_SQL, _NEW_NAMES = _json_insert(executions, "e", many=False)
 _STEPS_SQL, _STEP_NAMES = _json_insert(steps, "s")
 _MESSAGES_SQL, _MESSAGE_NAMES = _json_insert(messages, "m")
+# Event Streams: a sprint's outbox rows ride in the same statement (a subscribed account
+# keeps the one round trip).
+_EVENTS_SQL, _EVENT_NAMES = _json_insert(event_outbox, "o")
 # By name: the table's column order is the migrations', not necessarily this one.
 _RETURNED = ", ".join(f'"{c.name}"' for c in executions.c)
 _Execution = namedtuple("Execution", [c.name for c in executions.c])
@@ -107,6 +110,7 @@ def _finish_statement(keys: tuple[str, ...], release: bool) -> Statement:
         f"WITH s AS (UPDATE executions SET {', '.join(sets)} "
         f"WHERE sid = :l_sid AND lease_owner = :l_owner RETURNING {_RETURNED}), "
         f"st AS ({_STEPS_SQL}{guard}), m AS ({_MESSAGES_SQL}{guard}), "
+        f"o AS ({_EVENTS_SQL}{guard}), "
         f"d AS (DELETE FROM inbox WHERE id = CAST(:i_id AS integer) AND EXISTS (SELECT 1 FROM s)) "
         # The DELETE is not visible to the rest of this statement: leave its row out by hand.
         f"SELECT {_RETURNED}, EXISTS (SELECT 1 FROM inbox WHERE execution_sid = :l_sid "
@@ -126,13 +130,18 @@ def finish(
     step_rows: list[dict[str, Any]],
     message_rows: list[dict[str, Any]],
     item_id: int | None,
+    event_rows: list[dict[str, Any]] | None = None,
 ) -> tuple[Any, bool] | None:
-    """A sprint's outcome, its steps and messages, and its resume taken out of the inbox, if
+    """A sprint's outcome, its steps, messages and outbox events, and its resume taken out of
+    the inbox, if
     ``owner`` still holds the execution: the row as written (None if the lease was lost) and
     whether other resumes wait. None where this statement does not apply (rows that leave
     columns to their defaults)."""
-    if any(r.keys() != _STEP_NAMES for r in step_rows) or any(
-        r.keys() != _MESSAGE_NAMES for r in message_rows
+    event_rows = event_rows or []
+    if (
+        any(r.keys() != _STEP_NAMES for r in step_rows)
+        or any(r.keys() != _MESSAGE_NAMES for r in message_rows)
+        or any(r.keys() != _EVENT_NAMES for r in event_rows)
     ):
         return None
     statement = _FINISHES.get((tuple(values), release))
@@ -144,6 +153,7 @@ def finish(
         l_owner=owner,
         s=orjson.dumps(step_rows).decode(),
         m=orjson.dumps(message_rows).decode(),
+        o=orjson.dumps(event_rows).decode(),
         i_id=item_id,
     )
     row = _run(target, statement, params)
