@@ -12,6 +12,7 @@ const PORT_H = 20;
 const PORT_GAP = 6;
 const PAD = 10;
 const MIN_FIT = 0.6;
+const MIN_ZOOM = 0.02;  // Fit may go this far out so the largest flows show whole.
 
 export class Canvas {
   // options: editable, onSelect(name), onMove(name, x, y), onConnect(from, port, to),
@@ -202,7 +203,7 @@ export class Canvas {
     const rect = this.root.getBoundingClientRect();
     const sx = cx === undefined ? rect.width / 2 : cx;
     const sy = cy === undefined ? rect.height / 2 : cy;
-    const k = Math.min(3, Math.max(0.15, this.view.k * factor));
+    const k = Math.min(3, Math.max(MIN_ZOOM, this.view.k * factor));
     const wx = (sx - this.view.x) / this.view.k;
     const wy = (sy - this.view.y) / this.view.k;
     this.view = { x: sx - wx * k, y: sy - wy * k, k };
@@ -218,7 +219,7 @@ export class Canvas {
       minX = Math.min(minX, b.x); minY = Math.min(minY, b.y - 14);
       maxX = Math.max(maxX, b.x + b.w); maxY = Math.max(maxY, b.y + b.h);
     }
-    const k = Math.max(0.15, Math.min(1, (rect.width - 40) / (maxX - minX),
+    const k = Math.max(MIN_ZOOM, Math.min(1, (rect.width - 40) / (maxX - minX),
       (rect.height - 40) / (maxY - minY)));
     const floor = rect.width < 600 ? MIN_FIT * 0.75 : MIN_FIT;
     if (k >= floor || whole) {
