@@ -3,6 +3,7 @@ import { api, el, errorText, flowSid } from "./common.js";
 
 const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
 const HOLD_POLL_MS = 1500; // a held call asks the flow again, as Twilio does after its pause
+const KEY_PAUSE_MS = 2000; // keypad: a pause this long after the last key sends what was pressed
 
 // What a gather listens for, in words, for the line above the answer forms.
 function listensFor(waiting) {
@@ -13,7 +14,7 @@ function listensFor(waiting) {
 
 // sim: from(), to(), draft() -> the simulator's setup; track(execution, current) -> status + canvas
 export function mountCall(host, sim) {
-  const call = { sid: null, waiting: null, busy: false, poll: null };
+  const call = { sid: null, waiting: null, busy: false, poll: null, keyTimer: null };
   const log = el("div", { class: "chat transcript", role: "log", "aria-live": "polite",
     "aria-label": "Call transcript" });
   const dial = el("button", { type: "button", class: "primary", name: "call" }, "Call");
@@ -25,7 +26,7 @@ export function mountCall(host, sim) {
     el("button", { type: "submit", class: "primary" }, "Press"));
   const keypad = el("div", { class: "keypad", role: "group", "aria-label": "Keypad" },
     KEYS.map((key) => el("button", { type: "button", value: key, "aria-label": `Key ${key}`,
-      onclick: () => { digits.value += key; digits.focus(); } }, key)));
+      onclick: () => pressKey(key) }, key)));
   const speech = el("input", { name: "speech", autocomplete: "off", maxlength: "500",
     placeholder: "Words the caller says…", "aria-label": "Speech from the caller" });
   const speechForm = el("form", { class: "answer speech" }, speech,
@@ -109,8 +110,22 @@ export function mountCall(host, sim) {
     send("", { from: sim.from(), to: sim.to(), run_draft: sim.draft() });
   });
   hangUp.addEventListener("click", () => send(`/${call.sid}/hangup`, {}, "(hangs up)"));
+  // The keypad sends like a phone: at the gather's number of keys, on #, or after a pause.
+  function pressKey(key) {
+    clearTimeout(call.keyTimer);
+    digits.value += key;
+    const wanted = call.waiting && call.waiting.num_digits;
+    if (key === "#" || (wanted && digits.value.replace(/#/g, "").length >= wanted)) {
+      keysForm.requestSubmit();
+    } else {
+      digits.focus();
+      call.keyTimer = setTimeout(() => { if (digits.value && !answers.hidden) keysForm.requestSubmit(); },
+        KEY_PAUSE_MS);
+    }
+  }
   keysForm.addEventListener("submit", async (event) => {
     event.preventDefault();
+    clearTimeout(call.keyTimer);
     const keys = digits.value.trim();
     if (await send(`/${call.sid}/gather`, { digits: keys }, `Pressed ${keys}`)) digits.value = "";
   });
