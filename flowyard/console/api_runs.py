@@ -72,6 +72,9 @@ async def list_executions(request: Request) -> Response:
     status = params.get("status") or None
     if status not in (None, "active", "ended"):
         raise invalid_parameter("status", "must be active or ended")
+    contact = (params.get("contact") or "").strip() or None
+    if contact is not None and len(contact) > 100:
+        raise invalid_parameter("contact", "must be at most 100 characters")
     result = _executions().list_executions(
         request.app.state.db,
         sess.account_sid,
@@ -80,6 +83,7 @@ async def list_executions(request: Request) -> Response:
         status=status,
         created_from=_day(params.get("from"), "from"),
         created_to=_day(params.get("to"), "to", end=True),
+        contact=contact,
     )
     next_after = result.rows[-1].id if result.has_more and result.rows else None
     return JSON({"executions": [execution_json(r) for r in result.rows], "next": next_after})

@@ -296,6 +296,10 @@ FLOWS_BODY = """
 <button type="submit">Import</button></form>
 </div></div>
 <div id="import-errors" class="problems" hidden></div>
+<form id="flow-filter" class="inline filters" role="search"><label>Search
+<input type="search" name="q" autocomplete="off" spellcheck="false" placeholder="Name or FW…"></label>
+<label>Sort by <select name="sort"><option value="updated">last change, newest first</option>
+<option value="name">name, A to Z</option></select></label></form>
 <div class="table-wrap"><table id="flows" class="list"><caption class="sr">Your flows</caption>
 <thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Revision</th>
 <th scope="col">Last change</th><th scope="col">Active executions</th>
@@ -375,6 +379,8 @@ EXECUTIONS_BODY = """
 <option value="ended">ended</option></select></label>
 <label>From <input type="date" name="from"></label>
 <label>To <input type="date" name="to"></label>
+<label>Contact <input type="search" name="contact" maxlength="100" autocomplete="off"
+placeholder="+1555…"></label>
 <button type="submit">Filter</button></form>
 <div class="table-wrap"><table id="executions" class="list"><thead><tr>
 <th scope="col">Execution</th><th scope="col">Contact</th><th scope="col">Status</th>

@@ -43,6 +43,7 @@ def list_executions(
     status: str | None,
     created_from: datetime | None,
     created_to: datetime | None,
+    contact: str | None = None,
 ) -> Slice:
     with db.connect() as conn:
         require_flow(conn, account_sid, flow_sid)
@@ -53,6 +54,7 @@ def list_executions(
             status=status,
             created_from=created_from,
             created_to=created_to,
+            contact=contact,
         )
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 from playwright.sync_api import expect
 
 from tests.conftest import MINIMAL_DEFINITION
 from tests.console.conftest import Console
+from tests.console.test_console_executions import GREETER
 from tests.flows import go
 from tests.flows import state as widget
 
@@ -119,3 +121,102 @@ def test_keypad_sends_on_hash_or_after_a_pause(console: Console) -> None:
     expect(transcript.locator(".bubble.say").last).to_have_text("PIN 12, room 74.")
     expect(page.locator(".simulator .sim-status")).to_contain_text("ended")
     console.shot("simulator-keypad")
+
+
+ZONED = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC([+-]\d\d:\d\d)?$")
+
+
+def _start(console: Console, sid: str, contact: str) -> str:
+    with console.rest() as rest:
+        response = rest.post(
+            f"/v2/Flows/{sid}/Executions", data={"To": contact, "From": "+15550009999"}
+        )
+    assert response.status_code == 201, response.text
+    return response.json()["sid"]
+
+
+def test_active_link_contact_search_and_zoned_times(console: Console) -> None:
+    sid = console.create_flow("Greeter", GREETER, status="published")
+    first = _start(console, sid, "+15550001111")
+    second = _start(console, sid, "+15550002222")
+    ended = _start(console, sid, "whatsapp:+15550003333")
+    with console.rest() as rest:
+        response = rest.post(f"/v2/Flows/{sid}/Executions/{ended}", data={"Status": "ended"})
+    assert response.status_code == 200, response.text
+    console.sign_in()
+    page = console.page
+
+    # "Active executions" opens the list filtered to the active ones.
+    link = page.locator(f'#flows tr[data-sid="{sid}"] a[aria-label^="Active executions"]')
+    expect(link).to_have_text("2")
+    link.click()
+    page.wait_for_url(f"{console.base}/flows/{sid}/executions?status=active")
+    expect(page.locator("#filters select[name=status]")).to_have_value("active")
+    rows = page.locator("#executions tbody tr[data-sid]")
+    expect(rows).to_have_count(2)
+    assert set(rows.evaluate_all("rs => rs.map(r => r.dataset.sid)")) == {first, second}
+
+    # Search by contact: part of the address, any status; the filter goes in the URL.
+    page.select_option("#filters select[name=status]", "")
+    page.fill("#filters input[name=contact]", "3333")
+    page.click("#filters button[type=submit]")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-sid", ended)
+    assert "contact=3333" in page.url
+    page.fill("#filters input[name=contact]", "2222")
+    page.click("#filters button[type=submit]")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-sid", second)
+    page.fill("#filters input[name=contact]", "%")  # a literal, not a wildcard
+    page.click("#filters button[type=submit]")
+    expect(rows).to_have_count(0)
+
+    # Every printed time ends with its zone: the browser's, as an offset from UTC.
+    page.goto(f"{console.base}/flows/{sid}/executions?contact=1111")
+    expect(rows).to_have_count(1)
+    started = rows.first.locator('td[data-label="Started"]').inner_text()
+    assert ZONED.match(started), started
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setTimezoneOverride", {"timezoneId": "Asia/Kolkata"})
+    page.reload()
+    expect(rows).to_have_count(1)
+    for label in ("Started", "Last change"):
+        shown = rows.first.locator(f'td[data-label="{label}"]').inner_text()
+        assert ZONED.match(shown) and shown.endswith(" UTC+05:30"), shown
+    console.shot("executions-filtered")
+
+    page.goto(f"{console.base}/flows/{sid}/executions/{first}")
+    page.wait_for_selector("body[data-ready=true]")
+    meta = page.locator("#exec-meta").inner_text()
+    assert len(re.findall(r"\d\d:\d\d:\d\d UTC\+05:30", meta)) == 2, meta
+    step_time = page.locator("#timeline time").first.inner_text()
+    assert ZONED.match(step_time) and step_time.endswith("UTC+05:30"), step_time
+    page.goto(console.base + "/")
+    updated = page.locator(f'#flows tr[data-sid="{sid}"] time').inner_text()
+    assert updated.endswith(" UTC+05:30"), updated
+    console.shot("execution-zoned")
+
+
+def test_flows_list_search_and_sort(console: Console) -> None:
+    sids = {name: console.create_flow(name, MINIMAL_DEFINITION) for name in ("beta", "Alpha", "gamma")}
+    console.sign_in()
+    page = console.page
+    names = page.locator("#flows tbody tr[data-sid] td:first-child > a")
+    # Newest change first by default (dates are to the second: ties go by SID).
+    with console.rest() as rest:
+        listed = rest.get("/v2/Flows").json()["flows"]
+    listed.sort(key=lambda f: f["sid"])
+    listed.sort(key=lambda f: f["date_updated"], reverse=True)
+    expect(names).to_have_text([f["friendly_name"] for f in listed])
+    page.select_option("#flow-filter select[name=sort]", "name")
+    expect(names).to_have_text(["Alpha", "beta", "gamma"])
+    page.fill("#flow-filter input[name=q]", "AL")
+    expect(names).to_have_text(["Alpha"])
+    page.fill("#flow-filter input[name=q]", sids["gamma"].lower())
+    expect(names).to_have_text(["gamma"])
+    page.fill("#flow-filter input[name=q]", "nothing like it")
+    expect(names).to_have_count(0)
+    expect(page.locator("#flows tbody")).to_contain_text("No flow matches")
+    page.fill("#flow-filter input[name=q]", "a")
+    expect(names).to_have_text(["Alpha", "beta", "gamma"])
+    console.shot("flows-search")

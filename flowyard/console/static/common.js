@@ -91,14 +91,19 @@ export function errorText(error) {
   return String(error && error.message ? error.message : error);
 }
 
-// Twilio dates are UTC ("2024-05-01T10:00:00Z"); show them in the browser's time zone.
+// Twilio dates are UTC ("2024-05-01T10:00:00Z"); show them in the browser's time zone, with
+// that zone's offset so a time is never ambiguous: "2026-11-30 13:12:19 UTC+01:00", or
+// "2026-11-30 12:12:19 UTC" where the browser runs on UTC.
 export function fmtDate(value) {
   if (!value) return "";
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) return value;
   const pad = (n) => String(n).padStart(2, "0");
+  const offset = -d.getTimezoneOffset();
+  const zone = offset === 0 ? "UTC" : `UTC${offset < 0 ? "-" : "+"}` +
+    `${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
-    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${zone}`;
 }
 
 export function debounce(fn, ms) {

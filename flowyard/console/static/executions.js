@@ -1,15 +1,16 @@
-// Executions page: list with status and date filters, newest first, paged.
+// Executions page: list with status, date and contact filters, newest first, paged.
 import { api, clear, el, errorText, flowSid, fmtDate, toast } from "./common.js";
 
 const form = document.getElementById("filters");
 const tbody = document.querySelector("#executions tbody");
 const more = document.getElementById("more");
 let next = "";
+const FILTERS = ["status", "from", "to", "contact"];
 
 function query() {
   const params = new URLSearchParams();
-  for (const name of ["status", "from", "to"]) {
-    if (form.elements[name].value) params.set(name, form.elements[name].value);
+  for (const name of FILTERS) {
+    if (form.elements[name].value.trim()) params.set(name, form.elements[name].value.trim());
   }
   if (next) params.set("after", next);
   return params.toString();
@@ -45,7 +46,7 @@ async function load(append) {
 // Filters live in the URL too, so a filtered list can be bookmarked or shared.
 function fromUrl() {
   const params = new URLSearchParams(location.search);
-  for (const name of ["status", "from", "to"]) form.elements[name].value = params.get(name) || "";
+  for (const name of FILTERS) form.elements[name].value = params.get(name) || "";
 }
 
 form.addEventListener("submit", (event) => {

@@ -1,8 +1,10 @@
-// The flows page: list, create, import a Studio export, export, delete.
+// The flows page: list (searched and sorted here), create, import a Studio export, export, delete.
 import { api, clear, el, errorText, fmtDate, toast } from "./common.js";
 
 const tbody = document.querySelector("#flows tbody");
 const importErrors = document.getElementById("import-errors");
+const filter = document.getElementById("flow-filter");
+let flows = [];
 
 function row(flow) {
   const href = `/console/flows/${flow.sid}`;
@@ -23,7 +25,7 @@ function row(flow) {
     el("td", { "data-label": "Last change" },
       el("time", { datetime: flow.date_updated }, fmtDate(flow.date_updated))),
     el("td", { class: "num", "data-label": "Active executions" },
-      el("a", { href: `${href}/executions`, "aria-label": `Active executions of ${flow.friendly_name}` },
+      el("a", { href: `${href}/executions?status=active`, "aria-label": `Active executions of ${flow.friendly_name}` },
         flow.active_executions)),
     el("td", { class: "row-actions" },
       el("a", { href: `/console/api/flows/${flow.sid}/export`, download: "", class: "button" }, "Export"),
@@ -33,23 +35,41 @@ function row(flow) {
 
 async function load() {
   try {
-    const flows = [];
+    const all = [];
     let after = "";
     do {
       const page = await api("GET", "/flows" + (after ? `?after=${after}` : ""));
-      flows.push(...page.flows);
+      all.push(...page.flows);
       after = page.next || "";
     } while (after);
-    clear(tbody);
-    if (!flows.length) {
-      tbody.append(el("tr", {}, el("td", { colspan: 6, class: "muted" },
-        "No flows yet: create one, or import a JSON file exported from Twilio Studio.")));
-    }
-    for (const flow of flows) tbody.append(row(flow));
+    flows = all;
+    render();
   } catch (error) {
     toast(errorText(error), "error");
   }
 }
+
+// Search by friendly name or SID (any case); sort by last change (newest first) or name.
+function render() {
+  const q = filter.elements.q.value.trim().toLowerCase();
+  const byName = filter.elements.sort.value === "name";
+  const shown = flows.filter((f) => !q || f.friendly_name.toLowerCase().includes(q) ||
+    f.sid.toLowerCase().includes(q));
+  shown.sort(byName
+    ? (a, b) => a.friendly_name.localeCompare(b.friendly_name, undefined, { sensitivity: "base" }) ||
+      a.sid.localeCompare(b.sid)
+    : (a, b) => (b.date_updated || "").localeCompare(a.date_updated || "") || a.sid.localeCompare(b.sid));
+  clear(tbody);
+  if (!shown.length) {
+    tbody.append(el("tr", {}, el("td", { colspan: 6, class: "muted" }, flows.length
+      ? `No flow matches “${filter.elements.q.value.trim()}”.`
+      : "No flows yet: create one, or import a JSON file exported from Twilio Studio.")));
+  }
+  for (const flow of shown) tbody.append(row(flow));
+}
+
+filter.addEventListener("input", render);
+filter.addEventListener("submit", (event) => event.preventDefault());
 
 function showProblems(title, errors) {
   clear(importErrors);
