@@ -297,7 +297,8 @@ FLOWS_BODY = """
 </div></div>
 <div id="import-errors" class="problems" hidden></div>
 <form id="flow-filter" class="inline filters" role="search"><label>Search
-<input type="search" name="q" autocomplete="off" spellcheck="false" placeholder="Name or FW…"></label>
+<input type="search" name="q" autocomplete="off" spellcheck="false"
+placeholder="Name or FW…"></label>
 <label>Sort by <select name="sort"><option value="updated">last change, newest first</option>
 <option value="name">name, A to Z</option></select></label></form>
 <div class="table-wrap"><table id="flows" class="list"><caption class="sr">Your flows</caption>

@@ -79,7 +79,8 @@ def list_executions(
     if created_to:
         query = query.where(executions.c.date_created <= created_to)
     if contact:
-        query = query.where(executions.c.contact_channel_address.icontains(contact, autoescape=True))
+        address = executions.c.contact_channel_address
+        query = query.where(address.icontains(contact, autoescape=True))
     return read_window(conn, query, executions.c.id, window, descending=True)
 
 

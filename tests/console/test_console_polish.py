@@ -198,7 +198,9 @@ def test_active_link_contact_search_and_zoned_times(console: Console) -> None:
 
 
 def test_flows_list_search_and_sort(console: Console) -> None:
-    sids = {name: console.create_flow(name, MINIMAL_DEFINITION) for name in ("beta", "Alpha", "gamma")}
+    sids = {
+        name: console.create_flow(name, MINIMAL_DEFINITION) for name in ("beta", "Alpha", "gamma")
+    }
     console.sign_in()
     page = console.page
     names = page.locator("#flows tbody tr[data-sid] td:first-child > a")
