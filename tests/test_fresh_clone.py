@@ -59,11 +59,18 @@ def readme_commands() -> tuple[str, str]:
 def _hidden_env(home: Path) -> dict[str, str]:
     """The environment of a fresh machine: no venv, no PostgreSQL, no Chromium."""
     chromium = {"chromium", "chromium-browser", "google-chrome"}
-    path = [
-        d
-        for d in os.environ.get("PATH", "/usr/bin:/bin").split(os.pathsep)
-        if d and not any((Path(d) / name).exists() for name in chromium)
-    ]
+    path = []
+    for i, d in enumerate(os.environ.get("PATH", "/usr/bin:/bin").split(os.pathsep)):
+        folder = Path(d)
+        if d and any((folder / name).exists() for name in chromium):
+            # The same folder without the browser: symlinks to everything else in it.
+            mirror = home / f"path-{i}"
+            mirror.mkdir()
+            for entry in folder.iterdir():
+                if entry.name not in chromium:
+                    (mirror / entry.name).symlink_to(entry)
+            d = str(mirror)
+        path.append(d)
     env = {
         k: v
         for k, v in os.environ.items()
