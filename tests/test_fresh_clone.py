@@ -35,7 +35,8 @@ from tests.conftest import free_port
 ROOT = Path(__file__).resolve().parents[1]
 INNER = "FLOWYARD_FRESH_CLONE_INNER"
 SELECTION = [
-    "tests/api/test_health.py",  # real servers, SQLite and PostgreSQL variants
+    "tests/api/test_health.py",  # real servers
+    "tests/api/test_errors.py",  # the server fixture: SQLite and PostgreSQL variants
     "tests/console/test_console_alerts.py",  # browser tests
     "tests/engine/test_engine_golden.py",  # tests/data: SaraAlert flow and recordings
     "tests/cli/test_validate_diff.py",  # a flow with no license found: stays in ../shared
@@ -137,7 +138,7 @@ def test_readme_commands_work_on_a_fresh_clone(tmp_path: Path) -> None:
     out = result.stdout + result.stderr
     print(f"second command: {time.monotonic() - started:.0f} s\n{out[-4000:]}")
     assert result.returncode == 0, out[-6000:]
-    summary = out.strip().splitlines()[-1]
+    summary = result.stdout.strip().splitlines()[-1]  # pip's warnings go to stderr
     assert "passed" in summary and "error" not in summary and "failed" not in summary, summary
 
     skips = [line for line in out.splitlines() if line.startswith("SKIPPED")]
