@@ -27,8 +27,8 @@ def test_copied_flows_match_their_manifest() -> None:
 
 
 def test_corpus_is_complete() -> None:
-    folder = shared_path("flows")
-    if folder.parent != SHARED:
+    folder = SHARED / "flows"
+    if not folder.is_dir():
         pytest.skip(f"{SHARED} is absent: only the {len(FLOW_FILES)} copied flows are here")
     files = {p.name for p in folder.glob("*.json")}
     assert len(files) == 41
