@@ -28,6 +28,9 @@ from twilio.rest import Client
 from flowyard.store import accounts, create_db_engine
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+DATA = (
+    Path(__file__).resolve().parent / "data"
+)  # the files of ../shared whose license allows a copy
 BACKENDS = os.environ.get("FLOWYARD_TEST_BACKENDS", "sqlite,postgresql").split(",")
 POSTGRES_ADMIN_URL = os.environ.get(
     "FLOWYARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -39,11 +42,24 @@ os.environ.pop("TWILIO_EDGE", None)
 
 
 def shared_path(*parts: str) -> Path:
-    """A file under ../shared, or a clean skip where that folder is absent."""
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is not available")
-    return path
+    """A file (or folder) from tests/data, else from ../shared, else a one-line skip.
+
+    tests/data holds the files whose license allows a copy (tests/data/README.md); the rest
+    (no license found, AGPL) are read from ../shared only."""
+    for root in (DATA, SHARED):
+        path = root.joinpath(*parts)
+        if path.exists():
+            return path
+    pytest.skip(f"{'/'.join(parts)} is in neither tests/data nor {SHARED} (not copied: license)")
+
+
+def corpus_flows() -> dict[str, Path]:
+    """Every real flow by file name: tests/data/flows first, ../shared/flows for the rest."""
+    found: dict[str, Path] = {}
+    for root in (DATA, SHARED):
+        for path in sorted((root / "flows").glob("*.json")):
+            found.setdefault(path.name, path)
+    return dict(sorted(found.items()))
 
 
 def free_port() -> int:

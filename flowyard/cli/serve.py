@@ -45,8 +45,12 @@ def prepare_metrics_dir(workers: int) -> str | None:
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8000,
+    host: Annotated[
+        str, typer.Option(envvar="FLOWYARD_HOST", help="Interface to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(envvar="FLOWYARD_PORT", help="TCP port to listen on.")
+    ] = 8000,
     database_url: DatabaseUrl = None,
     workers: Annotated[
         int, typer.Option(help="Worker processes (use PostgreSQL or SQLite WAL to share).")

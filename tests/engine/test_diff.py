@@ -9,7 +9,7 @@ import random
 import pytest
 
 from flowyard.engine.diff import DefinitionDiff, diff_definitions
-from tests.conftest import shared_path
+from tests.conftest import corpus_flows
 
 
 def _state(name, type_, transitions=(), x=0, y=0, **props):
@@ -207,7 +207,7 @@ def test_malformed_definitions_do_not_raise(junk):
 
 
 def test_corpus_flows_against_themselves_after_moves():
-    files = sorted(shared_path("flows").glob("*.json"))
+    files = list(corpus_flows().values())
     assert files
     for path in files:
         definition = json.loads(path.read_text())

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,26 +27,19 @@ from flowyard.engine import (
     start,
 )
 from flowyard.engine.testing import VirtualEnvironment
+from tests.conftest import shared_path
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 FLOW_SID = "<TWILLIO_STUDIO_FLOW>"
 
 
-def shared(*parts: str) -> Path:
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is not available")
-    return path
-
-
 def recording(name: str) -> dict[str, Any]:
-    data = json.loads(shared("golden", "saraalert", name).read_text())
+    data = json.loads(shared_path("golden", "saraalert", name).read_text())
     return data["interactions"][0]["body"]["context"]
 
 
 @pytest.fixture
 def sara() -> Flow:
-    text = shared("flows", "SaraAlert__SaraAlert__assessment_studio_flow.json").read_text()
+    text = shared_path("flows", "SaraAlert__SaraAlert__assessment_studio_flow.json").read_text()
     text = text.replace("FILL_WITH_CUSTOM_CALLBACK_URL", "https://sara.example.com/callback")
     return Flow.from_definition(json.loads(text), flow_sid=FLOW_SID, revision=1)
 

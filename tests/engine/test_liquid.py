@@ -5,13 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from pathlib import Path
 
 import pytest
 
 from flowyard.engine.liquid import Renderer, TemplateError, clock, render, stringify
-
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+from tests.conftest import shared_path
 
 CONTEXT = {
     "flow": {
@@ -186,9 +184,7 @@ def _strings(value):
     ],
 )
 def test_heavy_liquid_in_corpus_flows_parses(name):
-    path = SHARED / "flows" / name
-    if not path.exists():
-        pytest.skip(f"{path} is not available")
+    path = shared_path("flows", name)
     definition = json.loads(path.read_text())
     renderer = Renderer()
     broken = []

@@ -17,9 +17,9 @@ from flowyard.engine.specs import (
     events_for,
 )
 from flowyard.engine.validate import ValidationReport, validate_definition
+from tests.conftest import corpus_flows, shared_path
 
-FLOWS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "flows"
-CORPUS_FILES = sorted(FLOWS_DIR.glob("*.json")) if FLOWS_DIR.is_dir() else []
+CORPUS_FILES = list(corpus_flows().values())  # tests/data/flows, then ../shared/flows
 
 # Corpus flows judged invalid (Studio would have refused them): {filename: reason}, with the
 # exact errors expected for each in CORPUS_ERRORS. After reading every file none qualifies: the
@@ -695,7 +695,7 @@ def _corpus_params() -> list:
 @pytest.mark.parametrize("path", _corpus_params())
 def test_corpus_flow_has_no_errors(path: Path | None) -> None:
     if path is None:
-        pytest.skip(f"flow corpus not found at {FLOWS_DIR}")
+        pytest.skip("no corpus flow in tests/data/flows or ../shared/flows")
     report = validate_definition(json.loads(path.read_text(encoding="utf-8")))
     assert report.errors == CORPUS_ERRORS.get(path.name, []), INVALID_CORPUS_FLOWS.get(path.name)
     assert report.valid == (path.name not in INVALID_CORPUS_FLOWS)
@@ -708,9 +708,7 @@ def test_invalid_corpus_list_is_consistent() -> None:
 
 
 def test_corpus_dangling_next_is_reported_as_warning() -> None:
-    path = FLOWS_DIR / DANGLING_FLOW
-    if not path.is_file():
-        pytest.skip(f"{DANGLING_FLOW} not found in {FLOWS_DIR}")
+    path = shared_path("flows", DANGLING_FLOW)
     report = validate_definition(json.loads(path.read_text(encoding="utf-8")))
     assert report.valid
     dangling = [
