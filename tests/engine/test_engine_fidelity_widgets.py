@@ -318,7 +318,7 @@ def test_redirect_on_a_messaging_execution_carries_out_the_twiml_and_returns():
 def test_message_attributes_and_redirect_hops_are_followed():
     first = (
         '<Response><Message to="+15557770000" from="+15556660000">Psst</Message>'
-        "<Redirect method=\"GET\">/next</Redirect><Message>never</Message></Response>"
+        '<Redirect method="GET">/next</Redirect><Message>never</Message></Response>'
     )
     s = sms_redirect("60", (200, first), (200, APP_TWIML))
     s.text("hi")
