@@ -207,3 +207,27 @@ def test_redirect_on_a_message_carries_out_the_apps_twiml_and_returns(server, ap
     assert form["Body"] == ["hi"] and form["From"] == [CONTACT]
     params = {k: v[0] for k, v in form.items()}
     assert RequestValidator(token).validate(app_url, params, signature or "")
+
+
+def test_redirect_on_a_message_to_unparseable_twiml_fails_with_12100(server, app_url):
+    client = server.new_client()
+    sid, token = client.username, client.password
+    definition = flow(
+        state("away", "add-twiml-redirect", [go("return"), go("timeout"), go("fail")],
+              url=app_url, timeout="60"),
+        message="away",
+    )  # fmt: skip
+    flow_ = client.studio.v2.flows.create(
+        friendly_name="mf", status="published", definition=definition
+    )
+    _App.twiml = "<Response><Message>unclosed</Response>"
+    post_signed(
+        webhook_url(server.base_url, sid, flow_.sid), token, inbound_sms(CONTACT, NUMBER, "hi", sid)
+    )
+    (execution,) = client.studio.v2.flows(flow_.sid).executions.list()
+    wait_ended(client, flow_.sid, execution.sid)
+    steps = client.studio.v2.flows(flow_.sid).executions(execution.sid).steps.list()
+    assert steps[0].transitioned_from == "away" and steps[0].name == "fail"
+    codes = [a.error_code for a in client.monitor.v1.alerts.list()]
+    assert codes == ["12100"]
+    assert client.messages.list(to=CONTACT) == []
