@@ -20,6 +20,7 @@ from .state import ACTIVE, ENDED, ExecutionState, Frame, ServiceCall, Wait
 from .widgets import widget_for
 from .widgets.base import (
     Call,
+    End,
     EnterSubflow,
     Fail,
     Next,
@@ -283,6 +284,9 @@ class Run:
             return None, None
         if isinstance(outcome, EnterSubflow):
             return self.enter_subflow(source, outcome)
+        if isinstance(outcome, End):
+            self.finish("ENDED")
+            return None, None
         return self.fatal(
             EngineError("internal", f"unknown outcome {outcome!r}", None, source.name)
         )

@@ -10,7 +10,7 @@ from .model import Flow
 from .runner import resume
 from .state import ServiceCall
 
-# A service answers one kind of call (message, http, function, task).
+# A service answers one kind of call (message, http, function, task, twiml_fetch).
 Service = Callable[[ServiceCall], CallResult]
 
 

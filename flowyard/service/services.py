@@ -19,6 +19,7 @@ from flowyard.platform import (
     Platform,
     RecordingRequest,
     fake,
+    messaging_twiml,
 )
 from flowyard.platform.functions import Functions, load_mapping
 from flowyard.platform.http import HttpRequest, perform
@@ -33,7 +34,7 @@ ENDED_CALL = ("completed", "busy", "failed", "no-answer", "canceled")
 RINGING = ("queued", "initiated", "ringing")
 # Calls with effects outside this process whatever the platform; on ``local``, messages and
 # tasks are only records, stored with the sprint.
-ALWAYS_EXTERNAL = ("http", "function", "call", "recording")
+ALWAYS_EXTERNAL = ("http", "function", "call", "recording", messaging_twiml.KIND)
 
 
 class ServiceCalls:
@@ -85,6 +86,8 @@ class ServiceCalls:
             # Kept on the request: an alert for a failed call names the URL it went to.
             request["url"] = url
             return await self.serve(call, state, account_sid, unsaved)
+        elif call.kind == messaging_twiml.KIND:
+            outcome = await self._carry_out_twiml(request, state, account_sid)
         elif call.kind in ("http", "function"):
             # Studio signs its outbound calls, so apps that check X-Twilio-Signature accept them.
             with self.db.connect() as conn:
@@ -140,6 +143,47 @@ class ServiceCalls:
                 index=index,
             )
         )
+
+    def _signing_token(self, account_sid: str) -> str | None:
+        with self.db.connect() as conn:
+            account = account_store.get_account(conn, account_sid)
+        return account.auth_token if account else None
+
+    async def _carry_out_twiml(
+        self, request: dict[str, Any], state: engine.ExecutionState, account_sid: str
+    ) -> Outcome:
+        """A TwiML Redirect on a messaging execution: fetch the URL as Twilio would (signed,
+        through the outbound policy of ``self.http``) and send its ``<Message>`` verbs."""
+        token = self._signing_token(account_sid)
+        driver = messaging_twiml.carry_out(request, account_sid)
+        step = next(driver)
+        try:
+            while True:
+                if isinstance(step, messaging_twiml.Fetch):
+                    get = step.method == "GET"
+                    answer = await perform(
+                        self.http,
+                        HttpRequest(
+                            method=step.method,
+                            url=step.url,
+                            query=step.params if get else [],
+                            form=None if get else step.params,
+                            timeout=10.0,
+                            signing_token=token,
+                        ),
+                    )
+                else:
+                    answer = await self.platform.send_message(
+                        fake.message_request(
+                            step.request(),
+                            account_sid,
+                            state.execution_sid,
+                            self._status_callback(account_sid, state),
+                        )
+                    )
+                step = driver.send(answer)
+        except StopIteration as stop:
+            return stop.value
 
     def _twilio_credentials(self, account: Any) -> tuple[str, str] | None:
         """What "Authenticate with Twilio" sends: the real Twilio account's credentials on the

@@ -37,11 +37,12 @@ from flowyard.engine.testing import (
     inbound_sms,
     message_body,
 )
-from flowyard.platform import fake
+from flowyard.platform import Outcome, fake
+from flowyard.platform import messaging_twiml as mtwiml
 
 from .mocks import Mocks
 from .phone import HANGUP, WAIT, Input, Phone
-from .stubs import Stubs
+from .stubs import Stubs, fetch_call, fetcher
 
 CONTACT = "+15550001111"  # the person the flow talks to
 FLOW_NUMBER = "+15559990000"  # the flow's own number
@@ -335,6 +336,20 @@ class FlowRun:
                 result = self._serve(call)
             sprint = resume(self.flow, sprint.state, result, self.env)
 
+    def _twiml_fetch(self, call: ServiceCall) -> CallResult:
+        """A TwiML Redirect on a messaging execution: the widget's mocks answer each fetch,
+        each ``<Message>`` is sent (and heard by the contact) like a Send Message."""
+        answer = fetcher(lambda fetch: self.mocks(fetch_call(call.widget, fetch)))
+
+        def step(item: mtwiml.Step) -> Outcome:
+            if isinstance(item, mtwiml.Fetch):
+                return answer(item)
+            sent = self._serve(ServiceCall("message", call.widget, item.request()))
+            return Outcome(sent.ok, sent.data, sent.error)
+
+        outcome = mtwiml.drive(mtwiml.carry_out(call.request, ACCOUNT_SID), step)
+        return CallResult(ok=outcome.ok, data=outcome.data, error=outcome.error)
+
     def _serve(self, call: ServiceCall) -> CallResult:
         if call.kind == "message":
             result = self.stubs.message(call, self.state.execution_sid)
@@ -352,6 +367,8 @@ class FlowRun:
             return result
         if call.kind in ("http", "function"):
             return self.mocks(call)
+        if call.kind == mtwiml.KIND:
+            return self._twiml_fetch(call)
         if call.kind == "task":
             return self.stubs.task(call, self.state.execution_sid)
         if call.kind == "call":

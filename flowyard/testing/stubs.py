@@ -22,6 +22,7 @@ from flowyard.engine.testing import (
     unknown_function,
 )
 from flowyard.platform import CallRequest, ConversationMessageRequest, Outcome, fake
+from flowyard.platform import messaging_twiml as mtwiml
 from flowyard.platform.resources import message_outputs
 
 Responder = Callable[[ServiceCall], tuple[int, Any, str]]
@@ -143,12 +144,30 @@ class Stubs:
         )
         return self._keep(fake.place_call(placed, self.sids("CA"), self.clock.now()))
 
+    def twiml_fetch(self, call: ServiceCall, execution_sid: str = "") -> CallResult:
+        """A TwiML Redirect on a messaging execution, carried out as the server's host does:
+        each fetch is answered by ``respond`` (an ``http`` call of the same widget), each
+        ``<Message>`` is sent like a Send Message."""
+        self.calls.append(call)
+        answer = fetcher(lambda fetch: self.http(fetch_call(call.widget, fetch)))
+
+        def step(item: mtwiml.Step) -> Outcome:
+            if isinstance(item, mtwiml.Fetch):
+                return answer(item)
+            sent = self.message(ServiceCall("message", call.widget, item.request()), execution_sid)
+            # ``self.message`` kept the sent message's records already.
+            return Outcome(sent.ok, sent.data, sent.error)
+
+        outcome = mtwiml.drive(mtwiml.carry_out(call.request, self.account_sid), step)
+        return CallResult(ok=outcome.ok, data=outcome.data, error=outcome.error)
+
     def services(self) -> dict[str, Service]:
         return {
             "message": self.message,
             "http": self.http,
             "function": self.http,
             "task": self.task,
+            mtwiml.KIND: self.twiml_fetch,
         }
 
     def delivery_failure(
@@ -159,3 +178,28 @@ class Stubs:
         if not sent:
             raise ValueError("no message was sent to fail")
         return fake.delivery_callback(message_outputs(sent[-1]), execution_sid, status, error_code)
+
+
+def fetch_call(widget: str, fetch: mtwiml.Fetch) -> ServiceCall:
+    """A TwiML fetch as the ``http`` call a test's mocks and ``respond`` answer."""
+    get = fetch.method == "GET"
+    return ServiceCall(
+        "http",
+        widget,
+        {
+            "method": fetch.method,
+            "url": fetch.url,
+            "query": fetch.params if get else [],
+            "form": None if get else fetch.params,
+        },
+    )
+
+
+def fetcher(answer: Callable[[mtwiml.Fetch], CallResult]) -> Callable[[mtwiml.Fetch], Outcome]:
+    """Mocks answer with a ``CallResult``; the driver reads an ``Outcome``."""
+
+    def fetch(item: mtwiml.Fetch) -> Outcome:
+        result = answer(item)
+        return Outcome(result.ok, result.data, result.error)
+
+    return fetch

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from flowyard.engine import CallResult, Flow, Trigger, resume, start
-from flowyard.engine.testing import VirtualEnvironment
+from flowyard.engine.testing import ACCOUNT_SID, VirtualEnvironment
 from flowyard.engine.widgets.base import WIDGETS
 from flowyard.testing import Response
 from flowyard.testing.flows import load_flow
@@ -273,12 +273,119 @@ def test_redirect_with_timeout_0_hands_the_call_over_and_ends():
     assert run.path == ["Trigger", "away"]
 
 
-def test_redirect_on_a_messaging_execution_fails():
+RETURN_URL = f"https://webhooks.twilio.com/v1/Accounts/{ACCOUNT_SID}/Flows/{FLOW_SID}"
+APP_TWIML = (
+    "<Response><Message>Hi from the app</Message>"
+    f"<Redirect>{RETURN_URL}?FlowEvent=return&amp;order=42</Redirect></Response>"
+)
+
+
+def sms_redirect(timeout: str, *answers: tuple[int, str]) -> Session:
+    """A messaging execution entering the redirect; the app's URL answers ``answers`` in
+    turn (the last one repeats)."""
     failed = state("failed", "set-variables", [go("next")], variables=[])
     back = state("back", "set-variables", [go("next")], variables=[])
-    s = Session(definition(redirect("60"), back, failed, message="away"))
+    fetched: list[Any] = []
+
+    def respond(call: Any) -> tuple[int, str, str]:
+        fetched.append(call)
+        status, body = answers[min(len(fetched), len(answers)) - 1]
+        return status, body, "application/xml"
+
+    env = VirtualEnvironment()
+    stubs = Stubs(env.clock, respond=respond)
+    s = Session(definition(redirect(timeout), back, failed, message="away"), env, stubs)
+    s.fetched = fetched  # type: ignore[attr-defined]
+    return s
+
+
+def test_redirect_on_a_messaging_execution_carries_out_the_twiml_and_returns():
+    s = sms_redirect("60", (200, APP_TWIML))
+    s.text("hi")
+    assert s.path()[-2:] == [("away", "return", "back"), ("back", "next", "Ended")]
+    assert s.context["widgets"]["away"] == {"order": "42"}
+    (sent,) = s.stubs.records
+    assert sent[1]["body"] == "Hi from the app"
+    assert sent[1]["to"] == "+15550001111" and sent[1]["from_"] == "+15559990000"
+    (fetch,) = s.fetched  # type: ignore[attr-defined]
+    assert fetch.request["method"] == "POST" and fetch.request["url"] == (
+        "https://app.example.test/twiml"
+    )
+    form = dict(fetch.request["form"])
+    assert form["Body"] == "hi" and form["From"] == "+15550001111"
+
+
+def test_message_attributes_and_redirect_hops_are_followed():
+    first = (
+        '<Response><Message to="+15557770000" from="+15556660000">Psst</Message>'
+        '<Redirect method="GET">/next</Redirect><Message>never</Message></Response>'
+    )
+    s = sms_redirect("60", (200, first), (200, APP_TWIML))
+    s.text("hi")
+    assert s.path()[1][:2] == ("away", "return")
+    bodies = [(row["to"], row["from_"], row["body"]) for _, row in s.stubs.records]
+    assert bodies == [
+        ("+15557770000", "+15556660000", "Psst"),
+        ("+15550001111", "+15559990000", "Hi from the app"),
+    ]
+    second = s.fetched[1].request  # type: ignore[attr-defined]
+    assert second["method"] == "GET" and second["url"] == "https://app.example.test/next"
+
+
+def test_redirect_timeout_0_on_messaging_ends_after_the_twiml():
+    s = sms_redirect("0", (200, "<Response><Message>Bye</Message></Response>"))
+    s.text("hi")
+    assert s.state.status == "ended" and s.state.ended_reason == "ENDED"
+    assert [p[0] for p in s.path()] == ["Trigger"]
+    assert [row["body"] for _, row in s.stubs.records] == ["Bye"]
+
+
+def test_redirect_on_messaging_without_return_waits_for_its_timeout():
+    s = sms_redirect("60", (200, "<Response><Message>Later</Message></Response>"))
+    s.text("hi")
+    assert s.state.status == "active" and s.state.wait is not None
+    s.reply("anything?")  # a message is not a return
+    assert s.state.status == "active"
+    s.timeout()
+    assert s.path()[-1][:2] == ("away", "timeout")
+    assert s.context["widgets"]["away"] == {}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "code"),
+    [
+        (500, APP_TWIML, 11200),
+        (200, "not xml <", 12100),
+        (200, "<Response><Say>voice only</Say></Response>", 12100),
+        (200, '<!DOCTYPE r [<!ENTITY a "x">]><Response>&a;</Response>', 12100),
+    ],
+)
+def test_redirect_on_messaging_fails_on_bad_answers(status, body, code):
+    s = sms_redirect("60", (status, body))
     s.text("hi")
     assert s.path()[-2:] == [("away", "fail", "failed"), ("failed", "next", "Ended")]
+    (error,) = [e for e in s.errors if e.widget == "away"]
+    assert error.code == code
+    assert s.stubs.records == []
+
+
+def test_redirect_loops_are_bounded():
+    loop = "<Response><Redirect>https://app.example.test/twiml</Redirect></Response>"
+    s = sms_redirect("60", (200, loop))
+    s.text("hi")
+    assert s.path()[1][:2] == ("away", "fail")
+    assert len(s.fetched) == 6  # type: ignore[attr-defined]
+
+
+def test_flowyard_test_mocks_answer_the_redirect_fetch():
+    failed = state("failed", "set-variables", [go("next")], variables=[])
+    back = state("back", "set-variables", [go("next")], variables=[])
+    mocks = Mocks().add("away", Response(200, APP_TWIML, "text/xml"))
+    run = FlowRun(definition(redirect("60"), back, failed, message="away"), mocks=mocks)
+    run.message("hi")
+    assert run.path[-2:] == ["away", "back"]
+    assert run.widget("away") == {"order": "42"}
+    assert [m.body for m in run.sent] == ["Hi from the app"]
 
 
 def test_testing_tools_expire_an_execution_waiting_on_a_call_at_30_days():

@@ -76,7 +76,13 @@ class EnterSubflow:
     parameters: dict[str, Any]
 
 
-Outcome = Next | Call | Park | Fail | EnterSubflow
+@dataclass(slots=True)
+class End:
+    """End the execution where it stands, with no step out of the widget (``ENDED``, as
+    when ended through the API): a TwiML Redirect with ``timeout: 0`` hands over for good."""
+
+
+Outcome = Next | Call | Park | Fail | EnterSubflow | End
 Signal = Reply | Timeout | DeliveryFailure
 
 # -- what a widget sees -----------------------------------------------------------------------
