@@ -23,7 +23,7 @@ from tests.e2e.parity import (
     plain,
     through_server,
 )
-from tests.engine.test_engine_corpus import CHILDREN, FILES, FLOWS, REPLIES, SUBFLOW_SID, load
+from tests.engine.test_engine_corpus import CHILDREN, CORPUS, FILES, REPLIES, SUBFLOW_SID, load
 from tests.flows import flow, go, state
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -85,7 +85,7 @@ def _corpus_scripts() -> list[Any]:
         definition = json.loads(path.read_text())
         types = {state["type"] for state in definition["states"]}
         child = CHILDREN.get(path.name)
-        subflows = {SUBFLOW_SID: json.loads((FLOWS / child).read_text())} if child else {}
+        subflows = {SUBFLOW_SID: json.loads(CORPUS[child].read_text())} if child else {}
         for event in ("incomingMessage", "incomingRequest"):
             if not events.get(event):
                 continue
@@ -154,7 +154,7 @@ def test_parity_covers_the_examples_and_the_corpus():
     """Every case is compared but those left out for a reason: voice (tests/voice compares
     it), a moved virtual clock (the server's timers run on the wall clock), a placed call."""
     if not FILES:
-        pytest.skip(f"{FLOWS} is not available")
+        pytest.skip("no corpus flow is available (tests/data/flows, ../shared/flows)")
     LEFT_OUT.clear()
     examples, corpus = _example_scripts(), _corpus_scripts()
     assert len(examples) >= 5 and len(corpus) >= 20
