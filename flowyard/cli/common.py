@@ -36,6 +36,16 @@ def sqlite_file(url: str) -> Path | None:
     return Path(url.removeprefix("sqlite:///").split("?", 1)[0])
 
 
+def masked_url(url: str) -> str:
+    """A database URL fit to show: its password, in the URL or its query, as ``***``."""
+    import sqlalchemy as sa
+
+    parsed = sa.make_url(url)
+    if "password" in parsed.query:
+        parsed = parsed.update_query_dict({"password": "***"})
+    return parsed.render_as_string(hide_password=True)
+
+
 def open_database(database_url: str | None, *, create: bool = True) -> tuple[Settings, sa.Engine]:
     """Settings from the environment and options, and a migrated database. ``create=False``
     (commands that only read): a SQLite file that does not exist is an error, not a new

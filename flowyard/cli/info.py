@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Annotated
 
 import typer
 
-from flowyard.cli.common import DatabaseUrl, sqlite_file
-
-
-def masked(url: str) -> str:
-    """A database URL without its password."""
-    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
+from flowyard.cli.common import DatabaseUrl, masked_url, sqlite_file
 
 
 def info(
@@ -31,7 +25,7 @@ def info(
     path = sqlite_file(settings.database_url)
     facts = {
         "version": version("flowyard"),
-        "database": masked(settings.database_url),
+        "database": masked_url(settings.database_url),
         "database_exists": path.exists() if path is not None else None,
         "data_directory": str(user_data_path("flowyard")),
         "platform": settings.platform,

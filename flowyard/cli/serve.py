@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from flowyard import logs
-from flowyard.cli.common import DatabaseUrl, open_database
+from flowyard.cli.common import DatabaseUrl, masked_url, open_database
 from flowyard.cli.errors import UserError
 from flowyard.config import Settings
 
@@ -175,6 +175,4 @@ def describe_database(url: str) -> str:
         if name != ":memory:" and not name.startswith("file:"):
             name = str(Path(name).resolve())
         return f"SQLite {name}"
-    if "password" in parsed.query:
-        parsed = parsed.update_query_dict({"password": "***"})
-    return parsed.render_as_string(hide_password=True)
+    return masked_url(url)

@@ -1,4 +1,5 @@
-"""A local HTTP endpoint for flows' HTTP widgets: answers 200 text/plain and records calls."""
+"""Local HTTP endpoints for tests: ``serving_http`` runs any handler on a free port; the
+``http_stub`` answers 200 text/plain and records calls."""
 
 from __future__ import annotations
 
@@ -26,12 +27,19 @@ class Recorder(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def http_stub() -> Iterator[tuple[str, list[tuple[str, str, bytes]]]]:
-    """Yield the stub's base URL and the list its calls are appended to."""
-    handler = type("StubHandler", (Recorder,), {"calls": []})
+def serving_http(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+    """Serve ``handler`` on 127.0.0.1 in a thread; yield its port, shut it down after."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}/callback", handler.calls
+        yield server.server_port
     finally:
         server.shutdown()
+
+
+@contextmanager
+def http_stub() -> Iterator[tuple[str, list[tuple[str, str, bytes]]]]:
+    """Yield the stub's base URL and the list its calls are appended to."""
+    handler = type("StubHandler", (Recorder,), {"calls": []})
+    with serving_http(handler) as port:
+        yield f"http://127.0.0.1:{port}/callback", handler.calls

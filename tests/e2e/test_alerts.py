@@ -6,10 +6,9 @@ fetches and deletes them, and every answer matches the Monitor spec."""
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
 import httpx
@@ -19,6 +18,7 @@ from twilio.base.exceptions import TwilioRestException
 from tests import spec
 from tests.conftest import BACKENDS, Server, serving
 from tests.e2e.helpers import wait_ended, webhook_url
+from tests.e2e.stub import serving_http
 from tests.flows import flow, go, state
 
 CONTACT, NUMBER = "+15550001111", "+15559990000"
@@ -43,10 +43,8 @@ class _Target(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def target() -> Iterator[int]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Target)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield httpd.server_address[1]
-    httpd.shutdown()
+    with serving_http(_Target) as port:
+        yield port
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -4,14 +4,14 @@ the SDK (issue 12; the engine-level tests are in tests/engine/test_liquid_studio
 from __future__ import annotations
 
 import base64
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from twilio.base.exceptions import TwilioRestException
 
 from tests.e2e.helpers import wait_ended, wait_messages
+from tests.e2e.stub import serving_http
 from tests.flows import flow, go, state
 
 CONTACT, NUMBER = "+15550007777", "+15559990000"
@@ -66,10 +66,8 @@ class _Recorder(BaseHTTPRequestHandler):
 def recorder() -> Iterator[tuple[int, list]]:
     seen: list[tuple[str, str | None]] = []
     handler = type("Recorder", (_Recorder,), {"seen": seen})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield httpd.server_address[1], seen
-    httpd.shutdown()
+    with serving_http(handler) as port:
+        yield port, seen
 
 
 def test_http_request_keeps_the_urls_query_and_authenticates_with_twilio(client, recorder):

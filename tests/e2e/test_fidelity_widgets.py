@@ -8,10 +8,9 @@ tests/voice/test_saraalert_voice_golden.py)."""
 from __future__ import annotations
 
 import json
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
 import pytest
@@ -19,6 +18,7 @@ from twilio.request_validator import RequestValidator
 
 from tests.conftest import BACKENDS, Server, serving
 from tests.e2e.helpers import inbound_sms, post_signed, wait_ended, wait_messages, webhook_url
+from tests.e2e.stub import serving_http
 from tests.flows import flow, go, state
 from tests.voice.helpers import call_flow
 
@@ -46,10 +46,8 @@ class _Function(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def function_url() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Function)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}/horoscope"
-    httpd.shutdown()
+    with serving_http(_Function) as port:
+        yield f"http://127.0.0.1:{port}/horoscope"
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -168,10 +166,8 @@ class _App(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def app_url() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _App)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}/twiml"
-    httpd.shutdown()
+    with serving_http(_App) as port:
+        yield f"http://127.0.0.1:{port}/twiml"
 
 
 def test_redirect_on_a_message_carries_out_the_apps_twiml_and_returns(server, app_url):
