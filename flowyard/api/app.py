@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from flowyard import console, logs
+from flowyard import console, heap, logs
 from flowyard.api import (
     alerts,
     calls,
@@ -44,6 +44,7 @@ from flowyard.service.event_delivery import Delivery
 from flowyard.service.retention import run_retention
 from flowyard.service.runtime import Runtime
 from flowyard.store import create_db_engine
+from flowyard.store.checkpoint import Checkpointer
 
 log = logging.getLogger("flowyard")
 
@@ -101,7 +102,7 @@ class _Unexpected:
 
 def create_app(settings: Settings) -> Starlette:
     """Build the application on an existing (migrated) database."""
-    db = create_db_engine(settings.database_url)
+    db = create_db_engine(settings.database_url, background_checkpoint=True)
     # Built before serving so a malformed FLOWYARD_HTTP_DENY/ALLOW stops the start.
     policy = OutboundPolicy.from_settings(settings.http_deny, settings.http_allow)
     metrics.enable(settings.metrics)
@@ -120,6 +121,10 @@ def create_app(settings: Settings) -> Starlette:
             if settings.retention_days > 0:
                 retain = run_retention(db, settings.retention_days)
                 background.append(asyncio.create_task(retain))
+            checkpointer = Checkpointer(db) if Checkpointer.applies(db) else None
+            if checkpointer is not None:
+                checkpointer.start()
+            heap.settle()  # after everything long-lived of the process exists
             try:
                 yield
             finally:
@@ -129,6 +134,8 @@ def create_app(settings: Settings) -> Starlette:
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
                 await runtime.shutdown()
+                if checkpointer is not None:
+                    checkpointer.stop()
                 app.state.health.reads.close()
                 metrics.process_exiting()
                 db.dispose()

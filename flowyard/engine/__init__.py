@@ -7,7 +7,7 @@ and schedules a ``Timeout`` for ``Sprint.wait.until``.
 """
 
 from .context import apply_patch
-from .environment import Environment, random_sid
+from .environment import Environment, fresh_sid
 from .io import (
     CallResult,
     DeliveryFailure,
@@ -50,7 +50,7 @@ __all__ = [
     "Wait",
     "apply_patch",
     "end",
-    "random_sid",
+    "fresh_sid",
     "resume",
     "run_until_wait",
     "start",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+
+from flowyard.sids import new_sid as fresh_sid
 
 if TYPE_CHECKING:
     from .model import Flow
@@ -14,11 +15,6 @@ if TYPE_CHECKING:
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def random_sid(prefix: str) -> str:
-    """A Twilio-shaped SID: two letters and 32 lower-case hex digits."""
-    return prefix + secrets.token_hex(16)
 
 
 def _no_subflows(flow_sid: str, revision_spec: str) -> Flow | None:
@@ -35,7 +31,7 @@ class Environment:
     """
 
     now: Callable[[], datetime] = _utcnow
-    new_sid: Callable[[str], str] = random_sid
+    new_sid: Callable[[str], str] = fresh_sid
     load_subflow: Callable[[str, str], Flow | None] = _no_subflows
     max_steps: int = 1000
     max_same_widget_in_a_row: int = 10

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .environment import Environment, _no_subflows, random_sid
+from .environment import Environment, _no_subflows, fresh_sid
 from .model import Flow
 from .state import ServiceCall
 from .widgets._messaging import content_preview
@@ -58,7 +58,7 @@ class VirtualEnvironment(Environment):
 
     def __post_init__(self) -> None:
         self.now = self.clock.now
-        if self.new_sid is random_sid:
+        if self.new_sid is fresh_sid:
             self.new_sid = CounterSids()
         if self.load_subflow is _no_subflows:
             self.load_subflow = self._load

@@ -414,3 +414,4 @@ class Host:
             await asyncio.gather(*late, return_exceptions=True)
         with write(self.db) as conn:
             inbox_store.release_all(conn, self.owner)
+        self.group.close()

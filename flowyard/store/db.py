@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+from flowyard.store.checkpoint import BACKSTOP_PAGES
 from flowyard.store.compiled import Compiled
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -33,8 +34,10 @@ def _json_dumps(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
-def create_db_engine(url: str) -> sa.Engine:
-    """An engine tuned for short inline queries: WAL SQLite or pooled PostgreSQL."""
+def create_db_engine(url: str, *, background_checkpoint: bool = False) -> sa.Engine:
+    """An engine tuned for short inline queries: WAL SQLite or pooled PostgreSQL.
+    ``background_checkpoint``: SQLite's log is checkpointed by a ``Checkpointer`` the caller
+    runs, so commits do not (see ``store/checkpoint.py``)."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = sa.create_engine(
@@ -53,6 +56,8 @@ def create_db_engine(url: str) -> sa.Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            if background_checkpoint:
+                cur.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
             cur.close()
 
         @sa.event.listens_for(engine, "begin")

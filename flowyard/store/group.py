@@ -1,14 +1,21 @@
-"""Group commit: the writes of many coroutines in one transaction.
+"""Group commit: the writes of many coroutines in one transaction, off the event loop.
 
 Each execution needs two commits (stored when accepted, then its sprint's outcome); under load
-many of them are ready in the same turn of the event loop. Committing those together costs one
-BEGIN and one COMMIT (one durable write) for all instead of one each.
+many of them are ready at once. Committing those together costs one BEGIN and one COMMIT (one
+durable write) for all instead of one each.
+
+The batch runs in a thread of its own while the event loop goes on serving requests and
+running sprints, which become the next batch: on PostgreSQL the loop used to sit idle for
+every round trip, and on SQLite it waited for the pages to be written. One batch is in flight
+at a time per process, so batches grow by themselves when the database is slow, and a
+writer never queues behind another writer of its own process.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -17,57 +24,76 @@ from flowyard.store.db import write
 
 T = TypeVar("T")
 Alone = Callable[[], Any] | None
+Work = tuple[Callable[[sa.Connection], Any], Alone]
 
 
 class GroupCommit:
-    """Run ``work(conn)`` callables in shared write transactions, one per event-loop turn."""
+    """Run ``work(conn)`` callables in shared write transactions, one batch at a time."""
 
     def __init__(self, db: sa.Engine, max_batch: int = 64) -> None:
         self.db = db
         self.max_batch = max_batch
         self._queue: list[tuple[Callable[[sa.Connection], Any], Alone, asyncio.Future[Any]]] = []
-        self._scheduled = False
+        self._busy = False  # a batch is being written, or its flush is scheduled
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="flowyard-commit")
 
     async def run(self, work: Callable[[sa.Connection], T], alone: Alone = None) -> T:
         """``work(conn)`` committed (with whatever else is ready now); its result, or its
-        exception as if it had run alone. ``work`` only writes: it may run twice (alone,
-        after a batch it was part of failed). ``alone()``: the same work committed by
-        itself without a transaction around it (one statement), used when nothing else is
-        ready; it returns None where it does not apply."""
+        exception as if it had run alone. ``work`` only writes, and may run in another
+        thread, and twice (alone, after a batch it was part of failed). ``alone()``: the
+        same work committed by itself without a transaction around it (one statement), used
+        when nothing else is ready; it returns None where it does not apply."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._queue.append((work, alone, future))
-        if not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self._flush)
+        if not self._busy:
+            self._busy = True
+            loop.call_soon(self._flush)  # what else this turn of the loop makes ready joins
         return await future
 
     def _flush(self) -> None:
         batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-        if self._queue:
-            asyncio.get_running_loop().call_soon(self._flush)
+        if not batch:
+            self._busy = False
+            return
+        loop = asyncio.get_running_loop()
+        written = loop.run_in_executor(self._thread, _commit, self.db, [w[:2] for w in batch])
+        written.add_done_callback(lambda done: self._settle(batch, done))
+
+    def _settle(self, batch: list[Any], done: asyncio.Future[list[Any]]) -> None:
+        outcomes = done.result()  # _commit itself does not raise
+        for (_work, _alone, future), (ok, value) in zip(batch, outcomes, strict=True):
+            if future.done():  # its coroutine was cancelled meanwhile
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+        self._flush()
+
+    def close(self) -> None:
+        """Stop the writing thread once what it was given is written."""
+        self._thread.shutdown(wait=True)
+
+
+def _commit(db: sa.Engine, batch: list[Work]) -> list[tuple[bool, Any]]:
+    """Each work's (ok, result or exception): all in one transaction when there are several;
+    alone, each in its own, when there is one or the shared transaction failed."""
+    if len(batch) > 1:
+        try:
+            with write(db) as conn:
+                return [(True, work(conn)) for work, _alone in batch]
+        except Exception:
+            pass  # each runs again alone below, so its own error is the one raised
+    outcomes: list[tuple[bool, Any]] = []
+    for work, alone in batch:
+        try:
+            result = alone() if alone is not None else None
+            if result is None:
+                with write(db) as conn:
+                    result = work(conn)
+        except Exception as exc:
+            outcomes.append((False, exc))
         else:
-            self._scheduled = False
-        if len(batch) > 1:
-            try:
-                with write(self.db) as conn:
-                    results = [work(conn) for work, _alone, _future in batch]
-            except Exception:
-                pass  # each runs again alone below, so its own error is the one raised
-            else:
-                for (_work, _alone, future), result in zip(batch, results, strict=True):
-                    if not future.done():
-                        future.set_result(result)
-                return
-        for work, alone, future in batch:
-            try:
-                result = alone() if alone is not None else None
-                if result is None:
-                    with write(self.db) as conn:
-                        result = work(conn)
-            except Exception as exc:
-                if not future.done():
-                    future.set_exception(exc)
-            else:
-                if not future.done():
-                    future.set_result(result)
+            outcomes.append((True, result))
+    return outcomes
