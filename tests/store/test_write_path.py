@@ -1,0 +1,116 @@
+"""The write path's parts: time-ordered SIDs, group commit off the event loop, SQLite's
+background checkpoint, the frozen heap."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import threading
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from flowyard import heap
+from flowyard.sids import SID_RE, new_sid
+from flowyard.store import create_db_engine, write
+from flowyard.store.checkpoint import Checkpointer
+from flowyard.store.group import GroupCommit
+
+
+def test_sids_are_well_formed_and_grow_with_time() -> None:
+    first = [new_sid("FT") for _ in range(1000)]
+    assert all(SID_RE.match(sid) for sid in first)
+    assert len(set(first)) == 1000  # 80 random bits after the millisecond
+    time.sleep(0.002)
+    later = new_sid("FT")
+    assert later > max(first)
+
+
+def _table(db: sa.Engine) -> sa.Table:
+    table = sa.Table(
+        "t", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True), sa.Column("v", sa.Text)
+    )
+    table.metadata.create_all(db)
+    return table
+
+
+def test_group_commit_writes_in_one_thread_off_the_loop(tmp_path: Path) -> None:
+    db = create_db_engine(f"sqlite:///{tmp_path / 'g.db'}")
+    table = _table(db)
+    group = GroupCommit(db)
+    threads: set[str] = set()
+
+    def insert(value: str):  # type: ignore[no-untyped-def]
+        def work(conn: sa.Connection) -> str:
+            threads.add(threading.current_thread().name)
+            if value == "bad":
+                conn.execute(table.insert(), {"id": 1, "v": "duplicate id"})
+            conn.execute(table.insert(), {"v": value})
+            return value
+
+        return work
+
+    async def main() -> list[object]:
+        return await asyncio.gather(
+            *(group.run(insert(v)) for v in ["a", "b", "bad", "c"]), return_exceptions=True
+        )
+
+    try:
+        with write(db) as conn:
+            conn.execute(table.insert(), {"id": 1, "v": "first"})
+        results = asyncio.run(main())
+    finally:
+        group.close()
+    # The batch failed as a whole (id 1 exists), so each ran alone: its own result or error.
+    assert results[:2] == ["a", "b"] and results[3] == "c"
+    assert isinstance(results[2], sa.exc.IntegrityError)
+    assert threads and all(name.startswith("flowyard-commit") for name in threads)
+    with db.connect() as conn:
+        values = sorted(conn.execute(sa.select(table.c.v)).scalars())
+    assert values == ["a", "b", "c", "first"]
+    db.dispose()
+
+
+def _file_pages(path: Path) -> int:
+    return path.stat().st_size // 4096
+
+
+def test_checkpointer_copies_the_log_into_the_database_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    db = create_db_engine(f"sqlite:///{path}", background_checkpoint=True)
+    table = _table(db)
+    with write(db) as conn:
+        conn.execute(table.insert(), [{"v": "x" * 2000} for _ in range(1000)])
+    # Far below the connections' backstop: without the thread the data stays in the log.
+    assert _file_pages(path) < 20
+    assert Checkpointer.applies(db)
+    checkpointer = Checkpointer(db, interval=0.05)
+    checkpointer.start()
+    try:
+        deadline = time.monotonic() + 30
+        while _file_pages(path) < 400 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        checkpointer.stop()
+    assert _file_pages(path) >= 400
+    assert not checkpointer._thread.is_alive()
+    db.dispose()
+
+
+def test_checkpointer_applies_to_sqlite_files_only() -> None:
+    memory = sa.create_engine("sqlite://")
+    assert not Checkpointer.applies(memory)
+    assert not Checkpointer.applies(sa.create_engine("postgresql+psycopg://x@127.0.0.1/y"))
+
+
+def test_settling_the_heap_freezes_what_exists_once() -> None:
+    if heap._settled:  # an app started in this process already did it
+        assert gc.get_freeze_count() > 0
+    else:
+        heap.settle()
+        assert gc.get_freeze_count() > 0
+    assert gc.get_threshold()[0] == heap.FIRST_GENERATION
+    frozen = gc.get_freeze_count()
+    heap.settle()
+    assert gc.get_freeze_count() == frozen
