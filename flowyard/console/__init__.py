@@ -14,6 +14,7 @@ from flowyard.console import (
     api_runs,
     assets,
     events_page,
+    outbox_pages,
     pages,
     simulator,
     simulator_call,
@@ -32,6 +33,7 @@ routes = [
     *api_runs.routes,
     *api_alerts.routes,
     *events_page.routes,
+    *outbox_pages.routes,
     *simulator.routes,
     *simulator_call.routes,
 ]

@@ -75,7 +75,11 @@ def _nav(sess: session.Session | None, flow_sid: str | None, current: str) -> st
             ("revisions", f"{base}/revisions", "Revisions"),
             ("executions", f"{base}/executions", "Executions"),
         ]
-    links.append(("event-streams", "/console/event-streams", "Event Streams"))
+    links += [
+        ("messages", "/console/messages", "Messages"),
+        ("calls", "/console/calls", "Calls"),
+        ("event-streams", "/console/event-streams", "Event Streams"),
+    ]
     items = "".join(
         f'<a href="{href}"{" aria-current=page" if key == current else ""}>{label}</a>'
         for key, href, label in links

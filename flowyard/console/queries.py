@@ -185,3 +185,18 @@ def last_alert_id(conn: sa.Connection, account_sid: str) -> int:
         sa.select(sa.func.max(alerts.c.id)).where(alerts.c.account_sid == account_sid)
     ).scalar()
     return int(value or 0)
+
+
+def flows_of_executions(
+    conn: sa.Connection, account_sid: str, execution_sids: Iterable[str | None]
+) -> dict[str, str]:
+    """The flow of each given execution of the account (absent when deleted or another's)."""
+    sids = sorted({sid for sid in execution_sids if sid})
+    if not sids:
+        return {}
+    rows = conn.execute(
+        sa.select(executions.c.sid, executions.c.flow_sid).where(
+            executions.c.account_sid == account_sid, executions.c.sid.in_(sids)
+        )
+    )
+    return {sid: flow_sid for sid, flow_sid in rows}
