@@ -45,6 +45,8 @@ _MODULES = {
         "inspector.js",
         "model.js",
         "trigger.js",
+        "minimap.js",
+        "search.js",
     ),
     "execution.js": ("canvas.js", "ports.js", "overlay.js", "jsontree.js", "alerts.js"),
 }

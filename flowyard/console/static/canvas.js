@@ -104,6 +104,7 @@ export class Canvas {
     clear(this.cards);
     for (const box of this.boxes.values()) this.cards.append(this.card(box));
     this.drawEdges();
+    this.root.dispatchEvent(new Event("layout")); // the minimap redraws its widgets
     this.apply();
     if (focusName) this.focus(focusName);
   }
@@ -197,6 +198,17 @@ export class Canvas {
   apply() {
     const { x, y, k } = this.view;
     this.viewport.setAttribute("transform", `translate(${x},${y}) scale(${k})`);
+    this.root.dispatchEvent(new Event("viewchange"));
+  }
+
+  // Puts a widget in the middle of the canvas, zooming in to a readable size if need be.
+  center(name, minZoom = 0.8) {
+    const box = this.boxes.get(name);
+    const rect = this.root.getBoundingClientRect();
+    if (!box || !rect.width) return;
+    const k = Math.max(this.view.k, minZoom);
+    this.view = { k, x: rect.width / 2 - (box.x + box.w / 2) * k, y: rect.height / 2 - (box.y + box.h / 2) * k };
+    this.apply();
   }
 
   zoomBy(factor, cx, cy) {
@@ -244,9 +256,7 @@ export class Canvas {
     const sx = box.x * this.view.k + this.view.x;
     const sy = box.y * this.view.k + this.view.y;
     if (sx < 0 || sy < 0 || sx + box.w * this.view.k > rect.width || sy + box.h * this.view.k > rect.height) {
-      this.view.x = rect.width / 2 - (box.x + box.w / 2) * this.view.k;
-      this.view.y = rect.height / 2 - (box.y + box.h / 2) * this.view.k;
-      this.apply();
+      this.center(name, 0);
     }
   }
 

@@ -3,6 +3,8 @@ import { api, clear, debounce, el, errorText, flowSid, parsePath, plural, toast 
 import { Canvas } from "./canvas.js";
 import { mountOverlay } from "./coverage.js";
 import { renderInspector } from "./inspector.js";
+import { mountMinimap } from "./minimap.js";
+import { mountSearch } from "./search.js";
 import { mountTriggerUrls } from "./trigger.js";
 import * as model from "./model.js";
 import SPECS from "./specs.js";
@@ -26,6 +28,9 @@ const canvas = new Canvas($("canvas-pane"), {
   onDisconnect: (from, port) => connect(from, port, ""),
   onDelete: (name) => removeWidget(name),
 });
+
+mountMinimap(canvas, $("canvas-pane"));
+mountSearch(canvas, $("canvas-pane"), { onPick: (name) => select(name) });
 
 const find = model.find;
 const names = () => model.names(ed.def);
