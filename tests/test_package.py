@@ -135,6 +135,8 @@ def test_installed_wheel_serves_console_and_migrates(
         assert login.status_code == 200
         assets = re.findall(r"/console/static/[\w./-]+\.(?:js|css)", login.text)
         assert assets, login.text[:500]
+        # The JSON tab's vendored CodeMirror bundle (a subfolder: its own package-data line).
+        assert "/console/static/vendor/codemirror.js" in assets, assets
         for asset in assets:
             fetched = httpx.get(f"{base}{asset.split('?')[0]}", timeout=10)
             assert fetched.status_code == 200 and fetched.content, asset

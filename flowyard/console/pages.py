@@ -47,6 +47,7 @@ _MODULES = {
         "trigger.js",
         "minimap.js",
         "search.js",
+        "jsontab.js",
     ),
     "execution.js": ("canvas.js", "ports.js", "overlay.js", "jsontree.js", "alerts.js"),
 }
@@ -345,7 +346,7 @@ aria-label="Coverage file">
 <aside id="palette" class="palette" aria-label="Add a widget"></aside>
 <section id="canvas-pane" class="pane" aria-label="Canvas"></section>
 <section id="json-pane" class="pane json-pane" hidden aria-label="JSON definition">
-<textarea id="json" spellcheck="false" aria-label="Flow definition JSON"></textarea>
+<div id="json" class="json-editor"></div>
 <p id="json-error" class="error" role="alert"></p></section>
 <aside id="side" class="side" aria-label="Details"></aside>
 </div>

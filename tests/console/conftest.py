@@ -116,6 +116,18 @@ def console(browser: Browser, server: Server) -> Iterator[Console]:
         context.close()
 
 
+def json_text(page: Page) -> str:
+    """The JSON tab's text (a CodeMirror editor, loaded on the tab's first opening)."""
+    page.wait_for_selector("#json[data-ready=true]")
+    return str(page.locator("#json").evaluate("e => e.value"))
+
+
+def fill_json(page: Page, text: str) -> None:
+    """Replace the JSON tab's text as typing would (select all, insert)."""
+    page.wait_for_selector("#json[data-ready=true]")
+    page.fill("#json .cm-content", text)
+
+
 def login_form(client: httpx.Client) -> str:
     """Open the sign-in page (sets its CSRF cookie) and return the form's token."""
     page = client.get("/console/login")

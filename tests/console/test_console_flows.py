@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from flowyard.engine.specs import WIDGET_SPECS
 from flowyard.store import accounts, create_db_engine
 from tests.conftest import MINIMAL_DEFINITION, shared_path
-from tests.console.conftest import Console
+from tests.console.conftest import Console, fill_json, json_text
 
 ASTROLOGY = "Eclairemoy__pride-astrology__studio_flow.json"
 
@@ -202,7 +202,7 @@ def test_json_editor_and_canvas_stay_in_sync(console: Console) -> None:
     console.open_flow(sid)
     page = console.page
     page.click("#tab-json")
-    text = json.loads(page.locator("#json").input_value())
+    text = json.loads(json_text(page))
     assert text["states"][0]["name"] == "Trigger"
     text["states"].append(
         {
@@ -213,7 +213,7 @@ def test_json_editor_and_canvas_stay_in_sync(console: Console) -> None:
         }
     )
     text["states"][0]["transitions"][0]["next"] = "greet"
-    page.fill("#json", json.dumps(text))
+    fill_json(page, json.dumps(text))
     page.click("#tab-canvas")
     expect(page.locator('.card[data-widget="greet"]')).to_have_count(1)
     expect(page.locator('path.edge[data-from="Trigger"][data-to="greet"]')).to_have_count(1)
@@ -224,10 +224,10 @@ def test_json_editor_and_canvas_stay_in_sync(console: Console) -> None:
     page.press('#side input[name="widget-name"]', "Enter")
     expect(page.locator('.card[data-widget="welcome"]')).to_have_count(1)
     page.click("#tab-json")
-    synced = json.loads(page.locator("#json").input_value())
+    synced = json.loads(json_text(page))
     assert synced["states"][1]["name"] == "welcome"
     assert synced["states"][0]["transitions"][0]["next"] == "welcome"
-    page.fill("#json", "{ not json")
+    fill_json(page, "{ not json")
     expect(page.locator("#json-error")).to_contain_text("Not valid JSON")
     console.shot("json-editor")
 
@@ -244,7 +244,7 @@ def test_keyboard_selects_and_moves_a_widget(console: Console) -> None:
     page.keyboard.press("Shift+ArrowRight")
     page.keyboard.press("ArrowDown")
     page.click("#tab-json")
-    offset = json.loads(page.locator("#json").input_value())["states"][0]["properties"]["offset"]
+    offset = json.loads(json_text(page))["states"][0]["properties"]["offset"]
     assert offset == {"x": 50, "y": 10}
 
 
@@ -428,7 +428,7 @@ def test_palette_pan_zoom_delete_widget_and_delete_flow(console: Console) -> Non
     page.click("#side button.danger >> text=Delete bye")
     expect(page.locator('.card[data-widget="bye"]')).to_have_count(0)
     page.click("#tab-json")
-    edited = json.loads(page.locator("#json").input_value())
+    edited = json.loads(json_text(page))
     assert [s["name"] for s in edited["states"]] == ["Trigger"]
     assert "next" not in edited["states"][0]["transitions"][0]
 

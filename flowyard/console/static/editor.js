@@ -3,6 +3,7 @@ import { api, clear, debounce, el, errorText, flowSid, parsePath, plural, toast 
 import { Canvas } from "./canvas.js";
 import { mountOverlay } from "./coverage.js";
 import { renderInspector } from "./inspector.js";
+import { jsonTab } from "./jsontab.js";
 import { mountMinimap } from "./minimap.js";
 import { mountSearch } from "./search.js";
 import { mountTriggerUrls } from "./trigger.js";
@@ -59,7 +60,7 @@ function refresh({ inspector = true, json = true, check = true } = {}) {
   if (ed.selected && !find(ed.def, ed.selected)) ed.selected = null;
   canvas.selected = ed.selected;
   canvas.setDefinition(ed.def);
-  if (json) $("json").value = JSON.stringify(ed.def, null, 2);
+  if (json) jsonView.sync();
   if (inspector) renderSide();
   if (check) validate();
 }
@@ -79,6 +80,15 @@ const validate = debounce(async () => {
   ed.report = report;
   showReport();
 }, 250);
+
+const jsonView = jsonTab({
+  host: $("json"), error: $("json-error"), definition: () => ed.def, report: () => ed.report,
+  apply: (parsed) => commit((def) => {
+    for (const key of Object.keys(def)) delete def[key];
+    Object.assign(def, parsed);
+    if (!Array.isArray(def.states)) def.states = [];
+  }, { fromJson: true, snapKey: "json" }),
+});
 
 function widgetProblems() {
   const map = new Map();
@@ -103,6 +113,7 @@ function problemMessages() {
 
 function showReport({ draw = true } = {}) {
   if (draw) canvas.setDecorations({ problems: problemMessages() });
+  jsonView.problems();
   const { errors, warnings } = ed.report;
   const summary = $("problem-summary");
   clear(summary).append(el("button", {
@@ -255,23 +266,7 @@ function renderProblems(body) {
     errors.map((e) => item("error", e)), warnings.map((w) => item("warning", w))));
 }
 
-// --- JSON editor, tabs, save, undo -------------------------------------------
-
-const jsonInput = debounce(() => {
-  let parsed;
-  try {
-    parsed = JSON.parse($("json").value);
-  } catch (error) {
-    $("json-error").textContent = `Not valid JSON: ${error.message}`;
-    return;
-  }
-  $("json-error").textContent = "";
-  commit((def) => {
-    for (const key of Object.keys(def)) delete def[key];
-    Object.assign(def, parsed);
-    if (!Array.isArray(def.states)) def.states = [];
-  }, { fromJson: true, snapKey: "json" });
-}, 400);
+// --- tabs, save, undo ----------------------------------------------------------
 
 function showPane(which) {
   const json = which === "json";
@@ -280,6 +275,7 @@ function showPane(which) {
   $("tab-canvas").setAttribute("aria-selected", String(!json));
   $("tab-json").setAttribute("aria-selected", String(json));
   if (!json) canvas.render();
+  else jsonView.open();
 }
 
 async function save(status, message) {
@@ -327,7 +323,6 @@ function undo(from, to) {
 function bind() {
   $("tab-canvas").addEventListener("click", () => showPane("canvas"));
   $("tab-json").addEventListener("click", () => showPane("json"));
-  $("json").addEventListener("input", () => jsonInput());
   $("toggle-sim").addEventListener("click", () => showTab(ed.sideTab === "simulator" ? "inspector" : "simulator"));
   mountOverlay({ canvas, definition: () => ed.def, select: (name) => {
     select(name);
@@ -347,7 +342,8 @@ function bind() {
   });
   document.addEventListener("keydown", (event) => {
     const mod = event.ctrlKey || event.metaKey;
-    const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName);
+    const target = event.composedPath()[0]; // inside the JSON editor's shadow root too
+    const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) || target.isContentEditable;
     if (mod && event.key.toLowerCase() === "s") {
       event.preventDefault();
       $("save").click();
