@@ -34,31 +34,33 @@ spellcheck="false" placeholder="+1555…"></label>
 <button type="submit">Filter</button></form>
 """
 
-MESSAGES_BODY = f"""
-<div class="page-head"><h1>Messages</h1></div>
-<p class="muted">What this account's flows sent on the local platform, and the messages
-contacts sent to them, newest first. The same list as <code>client.messages.list()</code>.</p>
-{_FILTERS}
-<div class="table-wrap"><table id="messages" class="list"><caption class="sr">Messages</caption>
-<thead><tr><th scope="col">Date</th><th scope="col">Direction</th><th scope="col">From</th>
-<th scope="col">To</th><th scope="col">Body</th><th scope="col">Status</th>
-<th scope="col">Execution</th></tr></thead>
-<tbody><tr><td colspan="7" class="muted">Loading…</td></tr></tbody></table></div>
-<button id="more" hidden>Load more</button>
-"""
 
-CALLS_BODY = f"""
-<div class="page-head"><h1>Calls</h1></div>
-<p class="muted">The calls this account's flows answered or placed on the local platform,
-newest first. The same list as <code>client.calls.list()</code>.</p>
-{_FILTERS}
-<div class="table-wrap"><table id="calls" class="list"><caption class="sr">Calls</caption>
-<thead><tr><th scope="col">Date</th><th scope="col">Direction</th><th scope="col">From</th>
-<th scope="col">To</th><th scope="col">Status</th><th scope="col">Duration</th>
-<th scope="col">Execution</th></tr></thead>
-<tbody><tr><td colspan="7" class="muted">Loading…</td></tr></tbody></table></div>
-<button id="more" hidden>Load more</button>
-"""
+def _list_body(title: str, intro: str, table: str, columns: tuple[str, ...]) -> str:
+    heads = "".join(f'<th scope="col">{name}</th>' for name in columns)
+    return (
+        f'<div class="page-head"><h1>{title}</h1></div><p class="muted">{intro}</p>{_FILTERS}'
+        f'<div class="table-wrap"><table id="{table}" class="list">'
+        f'<caption class="sr">{title}</caption><thead><tr>{heads}</tr></thead>'
+        f'<tbody><tr><td colspan="{len(columns)}" class="muted">Loading…</td></tr></tbody>'
+        '</table></div><button id="more" hidden>Load more</button>'
+    )
+
+
+MESSAGES_BODY = _list_body(
+    "Messages",
+    "What this account's flows sent on the local platform, and the messages contacts sent to "
+    "them, newest first. The same list as <code>client.messages.list()</code>.",
+    "messages",
+    ("Date", "Direction", "From", "To", "Body", "Status", "Execution"),
+)
+
+CALLS_BODY = _list_body(
+    "Calls",
+    "The calls this account's flows answered or placed on the local platform, newest first. "
+    "The same list as <code>client.calls.list()</code>.",
+    "calls",
+    ("Date", "Direction", "From", "To", "Status", "Duration", "Execution"),
+)
 
 
 def _page(title: str, body: str, script: str, current: str) -> Callable[..., Any]:

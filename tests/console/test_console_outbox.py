@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import httpx
-from playwright.sync_api import expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.conftest import MINIMAL_DEFINITION
 from tests.console.conftest import Console, http_sign_in
@@ -39,6 +39,14 @@ def _send(client: Any, flow_sid: str, to: str) -> str:
     return execution.sid
 
 
+def _open_from_nav(console: Console, name: str) -> tuple[Page, Locator]:
+    """Sign in, follow the top bar's link to the page, and return its table's rows."""
+    console.sign_in()
+    console.page.click(f"nav >> text={name}")
+    console.page.wait_for_url(f"{console.base}/{name.lower()}")
+    return console.page, console.page.locator(f"#{name.lower()} tbody tr")
+
+
 def test_messages_page_lists_this_accounts_messages_newest_first_as_text(
     console: Console,
 ) -> None:
@@ -59,11 +67,7 @@ def test_messages_page_lists_this_accounts_messages_newest_first_as_text(
     last = _send(mine, html.sid, BOB)
     wait_messages(mine, BOB, 1)
 
-    console.sign_in()
-    page = console.page
-    page.click("nav >> text=Messages")
-    page.wait_for_url(console.base + "/messages")
-    rows = page.locator("#messages tbody tr")
+    page, rows = _open_from_nav(console, "Messages")
     expect(rows).to_have_count(2)
     # Newest first; the other account's message never shows.
     expect(rows.nth(0).locator("td").nth(3)).to_have_text(BOB)
@@ -147,11 +151,7 @@ def test_calls_page_lists_this_accounts_calls_linked_to_executions(console: Cons
     ]
     wait_for(lambda: len(mine.calls.list()) == 2 or None)
 
-    console.sign_in()
-    page = console.page
-    page.click("nav >> text=Calls")
-    page.wait_for_url(console.base + "/calls")
-    rows = page.locator("#calls tbody tr")
+    page, rows = _open_from_nav(console, "Calls")
     expect(rows).to_have_count(2)
     expect(rows.nth(0).locator("td").nth(3)).to_have_text(CALLER)
     expect(rows.nth(0)).to_contain_text("outbound-api")

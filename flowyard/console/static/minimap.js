@@ -17,8 +17,7 @@ export function mountMinimap(canvas, host) {
     for (const b of canvas.boxes.values()) {
       minX = Math.min(minX, b.x); minY = Math.min(minY, b.y);
       maxX = Math.max(maxX, b.x + b.w); maxY = Math.max(maxY, b.y + b.h);
-      const cls = "minimap-card" + (b.state.name === canvas.selected ? " selected" : "");
-      cards.append(svg("rect", { class: cls, x: b.x, y: b.y, width: b.w, height: b.h, rx: 8 }));
+      cards.append(svg("rect", { class: "minimap-card", x: b.x, y: b.y, width: b.w, height: b.h, rx: 8 }));
     }
     box.hidden = !canvas.boxes.size;
     if (!canvas.boxes.size) return;
