@@ -12,7 +12,14 @@ from playwright.sync_api import Locator, Page, expect
 from tests.conftest import MINIMAL_DEFINITION
 from tests.console.conftest import Console, http_sign_in
 from tests.console.test_console_polish import _wide_definition
-from tests.e2e.helpers import wait_ended, wait_for, wait_messages
+from tests.e2e.helpers import (
+    inbound_sms,
+    post_signed,
+    wait_ended,
+    wait_for,
+    wait_messages,
+    webhook_url,
+)
 from tests.flows import go
 from tests.flows import state as widget
 
@@ -66,15 +73,23 @@ def test_messages_page_lists_this_accounts_messages_newest_first_as_text(
     )
     last = _send(mine, html.sid, BOB)
     wait_messages(mine, BOB, 1)
+    # A contact's message to the flow is stored too (inbound, no execution: the trigger
+    # has no incomingMessage transition, so none starts).
+    url = webhook_url(server.base_url, console.account_sid, hello.sid)
+    sms = inbound_sms(ANN, NUMBER, "Hi from Ann", console.account_sid)
+    assert post_signed(url, console.auth_token, sms).status_code == 200
 
     page, rows = _open_from_nav(console, "Messages")
-    expect(rows).to_have_count(2)
+    expect(rows).to_have_count(3)
     # Newest first; the other account's message never shows.
-    expect(rows.nth(0).locator("td").nth(3)).to_have_text(BOB)
-    expect(rows.nth(1).locator("td").nth(3)).to_have_text(ANN)
+    expect(rows.nth(0)).to_contain_text("Hi from Ann")
+    expect(rows.nth(0).locator("td").nth(1)).to_have_text("inbound")
+    expect(rows.nth(0).locator("td").nth(6)).to_have_text("")
+    expect(rows.nth(1).locator("td").nth(3)).to_have_text(BOB)
+    expect(rows.nth(2).locator("td").nth(3)).to_have_text(ANN)
     expect(page.locator("#messages")).not_to_contain_text("other account secret")
     # An HTML body is shown as the text it is: no element, no handler run.
-    expect(rows.nth(0).locator("td.body-text")).to_have_text(XSS)
+    expect(rows.nth(1).locator("td.body-text")).to_have_text(XSS)
     assert page.locator("#messages img").count() == 0
     assert page.evaluate("document.body.dataset.pwned") is None
     console.shot("messages")
@@ -85,6 +100,10 @@ def test_messages_page_lists_this_accounts_messages_newest_first_as_text(
     expect(rows.nth(0)).to_contain_text("Hello Ann")
     assert "to=%2B15550002001" in page.url
     page.fill("#filters input[name=to]", "")
+    page.fill("#filters input[name=from]", ANN)
+    page.click("#filters button[type=submit]")
+    expect(rows).to_have_count(1)
+    expect(rows.nth(0)).to_contain_text("Hi from Ann")
     page.fill("#filters input[name=from]", BOB)
     page.click("#filters button[type=submit]")
     expect(rows).to_have_count(1)
