@@ -203,8 +203,7 @@ export class Canvas {
 
   // Puts a widget in the middle of the canvas, zooming in to a readable size if need be.
   center(name, minZoom = 0.8) {
-    const box = this.boxes.get(name);
-    const rect = this.root.getBoundingClientRect();
+    const [box, rect] = [this.boxes.get(name), this.root.getBoundingClientRect()];
     if (!box || !rect.width) return;
     const k = Math.max(this.view.k, minZoom);
     this.view = { k, x: rect.width / 2 - (box.x + box.w / 2) * k, y: rect.height / 2 - (box.y + box.h / 2) * k };
@@ -253,11 +252,9 @@ export class Canvas {
     const box = this.boxes.get(name);
     const rect = this.root.getBoundingClientRect();
     if (!box || !rect.width) return;
-    const sx = box.x * this.view.k + this.view.x;
-    const sy = box.y * this.view.k + this.view.y;
-    if (sx < 0 || sy < 0 || sx + box.w * this.view.k > rect.width || sy + box.h * this.view.k > rect.height) {
-      this.center(name, 0);
-    }
+    const { x, y, k } = this.view;
+    const [sx, sy] = [box.x * k + x, box.y * k + y];
+    if (sx < 0 || sy < 0 || sx + box.w * k > rect.width || sy + box.h * k > rect.height) this.center(name, 0);
   }
 
   select(name) {

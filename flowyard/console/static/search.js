@@ -30,13 +30,16 @@ export function mountSearch(canvas, host, { onPick } = {}) {
     matches.slice(0, SHOWN).forEach((name, i) => {
       const state = canvas.states().find((s) => s.name === name);
       const spec = state && SPECS.widgets[state.type];
-      list.append(el("li", { role: "option", "aria-selected": String(i === current), dataset: { widget: name },
+      list.append(el("li", { role: "option", id: `search-option-${i}`, "aria-selected": String(i === current),
+        dataset: { widget: name },
         onpointerdown: (event) => { event.preventDefault(); go(i); } },
       el("strong", {}, name), " ", el("span", { class: "muted" }, spec ? spec.label : state.type)));
     });
     if (matches.length > SHOWN) list.append(el("li", { class: "muted" }, `and ${matches.length - SHOWN} more`));
     list.hidden = !input.value.trim();
     input.setAttribute("aria-expanded", String(!list.hidden));
+    if (current >= 0 && current < SHOWN) input.setAttribute("aria-activedescendant", `search-option-${current}`);
+    else input.removeAttribute("aria-activedescendant");
     status.textContent = input.value.trim()
       ? (matches.length ? `${current + 1} of ${matches.length}` : "no match") : "";
   };
