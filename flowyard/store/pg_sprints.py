@@ -1,7 +1,8 @@
 """PostgreSQL: a sprint's writes in one statement each (one round trip instead of four).
 
-On PostgreSQL every statement is a round trip with the event loop held (the driver is
-synchronous), and round trips were most of an execution's cost. Data-modifying CTEs run as one
+On PostgreSQL every statement is a round trip (the driver is synchronous; group commits wait
+in their own thread, other statements hold the event loop), and round trips were most of an
+execution's cost. Data-modifying CTEs run as one
 statement; rows come in one JSON parameter each (``json_populate_recordset``), serialised by
 orjson in C. SQLite keeps the plain statements: they are calls inside the process.
 """
