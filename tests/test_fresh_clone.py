@@ -81,6 +81,7 @@ def _hidden_env(home: Path) -> dict[str, str]:
     env.update(
         PATH=os.pathsep.join(path),
         XDG_DATA_HOME=str(home / "data"),
+        PYTEST_DEBUG_TEMPROOT=str(home),  # not the outer run's /tmp/pytest-of-<user>/
         FLOWYARD_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:1/test",
         FLOWYARD_TEST_CHROMIUM="",
         PIP_DISABLE_PIP_VERSION_CHECK="1",
