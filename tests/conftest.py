@@ -62,6 +62,22 @@ def corpus_flows() -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
+# Set by tests/test_fresh_clone.py for the suite it runs in a fresh clone.
+FRESH_CLONE_INNER = "FLOWYARD_FRESH_CLONE_INNER"
+NOT_IN_FRESH_CLONE = ("tests/test_fresh_clone.py", "tests/test_package.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Inside the fresh-clone run, leave out the tests that would clone again or build the wheel
+    again (deselected, not skipped: they are the outer run's)."""
+    if not os.environ.get(FRESH_CLONE_INNER):
+        return
+    dropped = [item for item in items if item.nodeid.startswith(NOT_IN_FRESH_CLONE)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

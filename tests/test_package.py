@@ -3,7 +3,8 @@
 The wheel is built from a copy of the sources, installed with ``--no-deps --no-index`` into a
 venv that borrows this machine's packages for the dependencies (so no network is needed for
 them), and run from outside the repository with PYTHONPATH unset: whatever it serves comes
-out of the wheel. Building needs the build backend (setuptools) from the package index.
+out of the wheel. Building needs the build backend from the package index: setuptools>=77 (the
+SPDX `license` string of PEP 639), newer than many machines' own.
 """
 
 from __future__ import annotations

@@ -121,7 +121,7 @@ def test_counters_add_up_across_two_workers(two_workers, tmp_path):
         created = list(pool.map(lambda job: create(*job), jobs))
         # Which worker accepts a connection is the kernel's choice: start a few more
         # quick ones until each worker has started some, so the sums below are of both.
-        for batch in range(10):
+        for batch in range(30):
             if min(started_per_process(shared, tmp_path / f"spread{batch}"), default=0):
                 break
             more = [(quick, f"+1555700{batch:02d}{i:02d}") for i in range(4)]
@@ -139,16 +139,23 @@ def test_counters_add_up_across_two_workers(two_workers, tmp_path):
     api_requests += 1
 
     for flow_sid, sid in [c for c in created if c[0] == asking]:  # they wait for a reply
-        wait_for(lambda f=flow_sid, s=sid: flows(f).executions(s).steps.list(limit=1))
+        wait_for(lambda f=flow_sid, s=sid: flows(f).executions(s).steps.list(limit=1), 60)
         assert flows(flow_sid).executions(sid).update(status="ended").status == "ended"
     for flow_sid, sid in created:
-        wait_for(lambda f=flow_sid, s=sid: flows(f).executions(s).fetch().status == "ended")
+        wait_for(lambda f=flow_sid, s=sid: flows(f).executions(s).fetch().status == "ended", 60)
     steps = 0
     for flow_sid, sid in created:
         steps += len(flows(flow_sid).executions(sid).steps.list())
         api_requests += 1
 
     everything = quick_total + FAILING + ENDED_BY_API
+
+    def counted() -> bool:  # a sprint's counters move just after its commit, which a fetch sees
+        samples = scrape(server)
+        ended = total(samples, "flowyard_executions_ended_total")
+        return ended == everything and total(samples, "flowyard_steps_total") == steps
+
+    wait_for(counted, 60)
     for _ in range(8):  # each scrape may be answered by either worker: all must agree
         samples = scrape(server)
         assert total(samples, "flowyard_executions_started_total") == everything
