@@ -80,6 +80,9 @@ class Host:
         self.services = ServiceCalls(db, settings, platform, http)
         self.flows = FlowCache(db, lifetime=settings.execution_lifetime)
         self.group = GroupCommit(db)
+        # New executions are what a request waits for: on PostgreSQL they are written beside
+        # the sprints' batches rather than behind them. SQLite has one writer at a time.
+        self.starts = self.group if db.dialect.name == "sqlite" else GroupCommit(db)
         self.subscribers = Subscribers(db)  # Event Streams: who listens, per account
         # Unique per process start: a restarted process does not inherit its old leases.
         self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -415,3 +418,5 @@ class Host:
         with write(self.db) as conn:
             inbox_store.release_all(conn, self.owner)
         self.group.close()
+        if self.starts is not self.group:
+            self.starts.close()

@@ -107,7 +107,7 @@ class Runtime(Host):
             try:
                 if conn is None:
                     start = {"row": row, "item": item, "call": call, "fresh": fresh}
-                    saved, item_id = await self.group.run(
+                    saved, item_id = await self.starts.run(
                         partial(insert_start, **start),
                         partial(insert_start_alone, self.db, **start),
                     )
