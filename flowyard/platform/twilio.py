@@ -19,6 +19,7 @@ from flowyard.platform import (
     CallRequest,
     CallUpdate,
     ConversationMessageRequest,
+    ConversationRequest,
     MessageRequest,
     Outcome,
     RecordingRequest,
@@ -32,6 +33,7 @@ from flowyard.platform.resources import (
     message_outputs,
 )
 from flowyard.platform.serverless import Serverless
+from flowyard.platform.twilio_conversations import attach_conversation
 from flowyard.store.clock import utcnow
 
 
@@ -121,6 +123,9 @@ class TwilioPlatform:
         return Outcome(
             True, conversation_message_outputs(row), records=(("conversation_message", row),)
         )
+
+    async def attach_conversation(self, request: ConversationRequest) -> Outcome:
+        return await attach_conversation(self._client, request)
 
     async def create_task(self, request: TaskRequest) -> Outcome:
         if not self._workspace:

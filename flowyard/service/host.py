@@ -61,7 +61,7 @@ UNSTORABLE = (sa.exc.DataError, sa.exc.IntegrityError)
 # What an execution that cannot go on is left with.
 BROKEN = {"status": "ended", "active_contact": None, "waiting_for": None, "wake_at": None}
 # Service calls the platform (Twilio, or the local one) answers, with its own error codes.
-PLATFORM_CALLS = ("message", "call", "task", "recording")
+PLATFORM_CALLS = ("message", "call", "task", "recording", "conversation")
 
 
 class LeaseLost(Exception):

@@ -166,6 +166,7 @@ def _record_conversation_message(
             "date_updated": now,
         },
     )  # fmt: skip
+    conversations.heard(conn, account_sid, params, now)
     return True
 
 

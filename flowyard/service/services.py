@@ -75,6 +75,8 @@ class ServiceCalls:
                     self._status_callback(account_sid, state),
                 )
             )
+        elif call.kind == "conversation":
+            outcome = await self._attach_conversation(request, state, account_sid)
         elif call.kind == "task":
             outcome = await self.platform.create_task(
                 fake.task_request(request, account_sid, state.execution_sid)
@@ -141,6 +143,24 @@ class ServiceCalls:
                 body=str(request.get("body") or ""),
                 attributes=request.get("attributes") or None,
                 index=index,
+            )
+        )
+
+    async def _attach_conversation(
+        self, request: dict[str, Any], state: engine.ExecutionState, account_sid: str
+    ) -> Outcome:
+        """Start or Resume Conversation: its messages come to the flow webhook, which gives
+        them to this execution (``Runtime.route_message``)."""
+        known, members = None, ()
+        sid = str(request.get("conversation_sid") or "")
+        if sid:
+            with self.db.connect() as conn:
+                known = conversations.get_conversation(conn, account_sid, sid)
+                members = tuple(conversations.participants(conn, account_sid, sid))
+        webhook = self.webhook_url(account_sid, state.flow_sid)
+        return await self.platform.attach_conversation(
+            fake.conversation_request(
+                request, account_sid, state.execution_sid, webhook, known, members
             )
         )
 

@@ -371,6 +371,8 @@ class FlowRun:
             return self._twiml_fetch(call)
         if call.kind == "task":
             return self.stubs.task(call, self.state.execution_sid)
+        if call.kind == "conversation":
+            return self.stubs.conversation(call, self.state.execution_sid)
         if call.kind == "call":
             return self._place_call(call)
         if call.kind == "answer":
