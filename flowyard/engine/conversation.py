@@ -54,3 +54,11 @@ def conversation_of(context: dict[str, Any]) -> str | None:
         return attached
     address = str(channel.get("address") or "")
     return address if _is_conversation_sid(address) else None
+
+
+def service_of(context: dict[str, Any], conversation_sid: str) -> str | None:
+    """The Conversation Service of the conversation a widget attached (``flow.channel``)."""
+    channel = (context.get("flow") or {}).get("channel") or {}
+    if channel.get("sid") != conversation_sid:
+        return None
+    return (channel.get("details") or {}).get("chat_service_sid") or None

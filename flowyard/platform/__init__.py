@@ -41,6 +41,8 @@ class ConversationMessageRequest:
     body: str
     attributes: str | None = None
     index: int = 0
+    # The conversation's service when known (one outside the default service needs it).
+    service_sid: str | None = None
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,9 @@ class TwilioPlatform:
         kwargs: dict[str, Any] = {"author": request.author, "body": request.body}
         if request.attributes:
             kwargs["attributes"] = request.attributes
-        messages = self._client.conversations.v1.conversations(request.conversation_sid).messages
+        api = self._client.conversations.v1
+        scope = api.services(request.service_sid) if request.service_sid else api
+        messages = scope.conversations(request.conversation_sid).messages
         try:
             message = await anyio.to_thread.run_sync(lambda: messages.create(**kwargs))
         except TwilioRestException as exc:

@@ -143,6 +143,7 @@ class ServiceCalls:
                 body=str(request.get("body") or ""),
                 attributes=request.get("attributes") or None,
                 index=index,
+                service_sid=request.get("conversation_service_sid") or None,
             )
         )
 
