@@ -128,3 +128,44 @@ def _resume(request: ConversationRequest, sid: Sids, now: datetime) -> Outcome:
         conversation, list(request.known_participants), update["webhook_sid"]
     )
     return Outcome(True, outputs, records=(("conversation_update", update),))
+
+
+def heard_rows(
+    account_sid: str, params: dict[str, Any], now: datetime
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The conversation and participant a contact's ``onMessageAdded`` tells of, as the
+    record keeps them the first time they are heard of (what Resume Conversation and the
+    Conversations resource then find): the server stores them, the test stubs keep them."""
+    sid = str(params["ConversationSid"])
+    conversation = {
+        "sid": sid,
+        "account_sid": account_sid,
+        "chat_service_sid": params.get("ChatServiceSid") or None,
+        "messaging_service_sid": params.get("MessagingServiceSid") or None,
+        "friendly_name": None,
+        "attributes": "{}",
+        "state": "active",
+        "timers": "{}",
+        "execution_sid": None,
+        "webhook_sid": None,
+        "date_created": now,
+        "date_updated": now,
+    }
+    member = str(params.get("ParticipantSid") or "")
+    if not member:
+        return conversation, None
+    author = str(params.get("Author") or "")
+    # An SMS/WhatsApp participant writes as its address, a chat one as its identity.
+    phone = author.startswith(("+", "whatsapp:"))
+    participant = {
+        "sid": member,
+        "account_sid": account_sid,
+        "conversation_sid": sid,
+        "identity": None if phone else author or None,
+        "address": author if phone else None,
+        "proxy_address": None,
+        "attributes": "{}",
+        "date_created": now,
+        "date_updated": now,
+    }
+    return conversation, participant

@@ -123,45 +123,11 @@ def _insert_new(conn: sa.Connection, table: sa.Table, values: dict[str, Any]) ->
     conn.execute(statement.on_conflict_do_nothing(index_elements=["account_sid", "sid"]))
 
 
-def heard(conn: sa.Connection, account_sid: str, params: dict[str, Any], now: Any) -> None:
-    """Record the conversation (and the participant) a webhook message came from, the first
-    time they are heard of: what Resume Conversation and the Conversations resource find."""
-    sid = str(params["ConversationSid"])
-    _insert_new(
-        conn,
-        conversations_table,
-        {
-            "sid": sid,
-            "account_sid": account_sid,
-            "chat_service_sid": params.get("ChatServiceSid") or None,
-            "messaging_service_sid": params.get("MessagingServiceSid") or None,
-            "friendly_name": None,
-            "attributes": "{}",
-            "state": "active",
-            "timers": "{}",
-            "execution_sid": None,
-            "webhook_sid": None,
-            "date_created": now,
-            "date_updated": now,
-        },
-    )
-    participant = str(params.get("ParticipantSid") or "")
-    if not participant:
-        return
-    author = str(params.get("Author") or "")
-    phone = author.startswith("+") or author.startswith("whatsapp:")
-    _insert_new(
-        conn,
-        participants_table,
-        {
-            "sid": participant,
-            "account_sid": account_sid,
-            "conversation_sid": sid,
-            "identity": None if phone else author or None,
-            "address": author if phone else None,
-            "proxy_address": None,
-            "attributes": "{}",
-            "date_created": now,
-            "date_updated": now,
-        },
-    )
+def heard(
+    conn: sa.Connection, conversation: dict[str, Any], participant: dict[str, Any] | None
+) -> None:
+    """Record a conversation (and participant) a webhook message came from, unless known
+    (``platform.fake_conversations.heard_rows`` builds them)."""
+    _insert_new(conn, conversations_table, conversation)
+    if participant is not None:
+        _insert_new(conn, participants_table, participant)

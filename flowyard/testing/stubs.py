@@ -99,27 +99,12 @@ class Stubs:
             self._heard_conversation(params)
 
     def _heard_conversation(self, params: dict[str, Any]) -> None:
-        # What ``store.conversations.heard`` records on the server.
-        sid = str(params["ConversationSid"])
-        now = self.clock.now()
-        self.conversations.setdefault(sid, {
-            "sid": sid, "account_sid": self.account_sid,
-            "chat_service_sid": params.get("ChatServiceSid") or None,
-            "messaging_service_sid": params.get("MessagingServiceSid") or None,
-            "friendly_name": None, "attributes": "{}", "state": "active", "timers": "{}",
-            "execution_sid": None, "webhook_sid": None, "date_created": now, "date_updated": now,
-        })  # fmt: skip
-        member = str(params.get("ParticipantSid") or "")
-        members = self.participants.setdefault(sid, [])
-        if member and all(row["sid"] != member for row in members):
-            author = str(params.get("Author") or "")
-            phone = author.startswith(("+", "whatsapp:"))
-            members.append({
-                "sid": member, "account_sid": self.account_sid, "conversation_sid": sid,
-                "identity": None if phone else author or None,
-                "address": author if phone else None, "proxy_address": None,
-                "attributes": "{}", "date_created": now, "date_updated": now,
-            })  # fmt: skip
+        # What the server's flow webhook records (``store.conversations.heard``).
+        found, member = fake_conversations.heard_rows(self.account_sid, params, self.clock.now())
+        self.conversations.setdefault(found["sid"], found)
+        members = self.participants.setdefault(found["sid"], [])
+        if member is not None and all(row["sid"] != member["sid"] for row in members):
+            members.append(member)
 
     def conversation(self, call: ServiceCall, execution_sid: str = "") -> CallResult:
         """Start/Resume Conversation, answered as the server's local platform answers."""

@@ -5,11 +5,8 @@ participant's signed webhook resumes the execution."""
 
 from __future__ import annotations
 
-import json
-import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import httpx
@@ -19,6 +16,7 @@ from twilio.request_validator import RequestValidator
 from flowyard.engine.widgets import resume_conversation, start_conversation
 from tests.conftest import start_server
 from tests.e2e.helpers import conversation_message, wait_ended, wait_steps, webhook_url
+from tests.e2e.stub import JsonHandler, serving_http
 from tests.engine.test_conversation_widgets import example
 
 SERVICE = "IS" + "0" * 31 + "1"
@@ -49,7 +47,7 @@ def _participant(conversation: str, address: str) -> dict:
     }  # fmt: skip
 
 
-class FakeConversations(BaseHTTPRequestHandler):
+class FakeConversations(JsonHandler):
     requests: list[tuple[str, str, dict[str, list[str]]]] = []
 
     def do_POST(self):
@@ -60,68 +58,55 @@ class FakeConversations(BaseHTTPRequestHandler):
         parts = self.path[len(base) :].strip("/").split("/") if self.path.startswith(base) else []
         if parts == [""]:
             sid = "CH" + uuid.uuid4().hex
-            self._answer(201, _conversation(sid, friendly_name=params["FriendlyName"][0]))
+            self.answer(201, _conversation(sid, friendly_name=params["FriendlyName"][0]))
         elif len(parts) == 1:
-            self._answer(200, _conversation(parts[0], attributes=params["Attributes"][0]))
+            self.answer(200, _conversation(parts[0], attributes=params["Attributes"][0]))
         elif parts[1] == "Participants":
             address = params["MessagingBinding.Address"][0]
-            self._answer(201, _participant(parts[0], address))
+            self.answer(201, _participant(parts[0], address))
         elif parts[1] == "Webhooks":
-            self._answer(201, {"sid": "WH" + uuid.uuid4().hex, "conversation_sid": parts[0],
+            self.answer(201, {"sid": "WH" + uuid.uuid4().hex, "conversation_sid": parts[0],
                                "target": params["Target"][0]})  # fmt: skip
         elif parts[1] == "Messages":
             posted = {"sid": "IM" + uuid.uuid4().hex, "index": 1, "author": "system",
                       "body": params["Body"][0], "conversation_sid": parts[0]}  # fmt: skip
-            self._answer(201, posted)
+            self.answer(201, posted)
         else:
-            self._answer(404, {"code": 20404, "message": "not found", "status": 404})
+            self.answer(404, {"code": 20404, "message": "not found", "status": 404})
 
     def do_GET(self):
         self.requests.append(("GET", self.path, {}))
         base = f"/v1/Services/{SERVICE}/Conversations/{EXISTING}"
         if self.path == base:
-            self._answer(200, _conversation(EXISTING))
+            self.answer(200, _conversation(EXISTING))
         elif self.path.startswith(f"{base}/Participants"):
             members = [_participant(EXISTING, CUSTOMER), _participant(EXISTING, "+15550005555")]
             meta = {"page": 0, "page_size": 50, "first_page_url": "https://x/p",
                     "previous_page_url": None, "url": "https://x/p", "next_page_url": None,
                     "key": "participants"}  # fmt: skip
-            self._answer(200, {"participants": members, "meta": meta})
+            self.answer(200, {"participants": members, "meta": meta})
         else:
-            self._answer(404, {"code": 20404, "message": "not found", "status": 404})
-
-    def _answer(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+            self.answer(404, {"code": 20404, "message": "not found", "status": 404})
 
 
 @pytest.fixture
 def twilio_server(tmp_path) -> Iterator:
     FakeConversations.requests = []
-    fake = ThreadingHTTPServer(("127.0.0.1", 0), FakeConversations)
-    threading.Thread(target=fake.serve_forever, daemon=True).start()
-    srv, proc = start_server(
-        f"sqlite:///{tmp_path / 'tw.db'}",
-        "sqlite",
-        {
-            "FLOWYARD_PLATFORM": "twilio",
-            "FLOWYARD_TWILIO_ACCOUNT_SID": ACCOUNT,
-            "FLOWYARD_TWILIO_AUTH_TOKEN": "real-token",
-            "FLOWYARD_TWILIO_API_URL": f"http://127.0.0.1:{fake.server_port}",
-            "FLOWYARD_PUBLIC_URL": "https://flows.example.test",
-        },
-    )
-    yield srv
-    proc.terminate()
-    proc.wait(10)
-    fake.shutdown()
+    with serving_http(FakeConversations) as port:
+        srv, proc = start_server(
+            f"sqlite:///{tmp_path / 'tw.db'}",
+            "sqlite",
+            {
+                "FLOWYARD_PLATFORM": "twilio",
+                "FLOWYARD_TWILIO_ACCOUNT_SID": ACCOUNT,
+                "FLOWYARD_TWILIO_AUTH_TOKEN": "real-token",
+                "FLOWYARD_TWILIO_API_URL": f"http://127.0.0.1:{port}",
+                "FLOWYARD_PUBLIC_URL": "https://flows.example.test",
+            },
+        )
+        yield srv
+        proc.terminate()
+        proc.wait(10)
 
 
 def test_start_conversation_through_the_conversations_api(twilio_server):
