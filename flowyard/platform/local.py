@@ -36,6 +36,12 @@ class LocalPlatform:
         # Resumes answer from the host's record of the conversation (``request.known``).
         return fake_conversations.attach(request, new_sid, utcnow())
 
+    async def detach_conversation(
+        self, account_sid: str, service_sid: str | None, conversation_sid: str, webhook_sid: str
+    ) -> Outcome:
+        # The local webhook is only a record: the host clears it.
+        return Outcome(True, {"Sid": webhook_sid})
+
     async def create_task(self, request: TaskRequest) -> Outcome:
         return fake.create_task(request, new_sid("WT"), utcnow())
 

@@ -33,7 +33,7 @@ from flowyard.platform.resources import (
     message_outputs,
 )
 from flowyard.platform.serverless import Serverless
-from flowyard.platform.twilio_conversations import attach_conversation
+from flowyard.platform.twilio_conversations import attach_conversation, detach_conversation
 from flowyard.store.clock import utcnow
 
 
@@ -128,6 +128,11 @@ class TwilioPlatform:
 
     async def attach_conversation(self, request: ConversationRequest) -> Outcome:
         return await attach_conversation(self._client, request)
+
+    async def detach_conversation(
+        self, account_sid: str, service_sid: str | None, conversation_sid: str, webhook_sid: str
+    ) -> Outcome:
+        return await detach_conversation(self._client, service_sid, conversation_sid, webhook_sid)
 
     async def create_task(self, request: TaskRequest) -> Outcome:
         if not self._workspace:

@@ -38,6 +38,23 @@ async def attach_conversation(client: Client, request: ConversationRequest) -> O
         return Outcome(False, {}, f"Conversations API unreachable: {exc}", UNREACHABLE)
 
 
+async def detach_conversation(
+    client: Client, service_sid: str | None, conversation_sid: str, webhook_sid: str
+) -> Outcome:
+    """The execution ended: remove the webhook its widget registered, as Studio does."""
+    api = client.conversations.v1
+    scope = api.services(service_sid) if service_sid else api
+    webhook = scope.conversations(conversation_sid).webhooks(webhook_sid)
+    try:
+        await _run(webhook.delete)
+    except TwilioRestException as exc:
+        if exc.status != 404:  # already gone is what was wanted
+            return Outcome(False, {}, exc.msg, exc.code)
+    except Exception as exc:
+        return Outcome(False, {}, f"Conversations API unreachable: {exc}", UNREACHABLE)
+    return Outcome(True, {"Sid": webhook_sid})
+
+
 def _run(work: Any) -> Any:
     return anyio.to_thread.run_sync(work)
 

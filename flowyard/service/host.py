@@ -172,6 +172,9 @@ class Host:
             await self.services.pull_back(
                 row.account_sid, row.flow_sid, sid, ended=row.status != "active"
             )
+        if row.status != "active" and self.platform.name != "local":
+            # Locally a webhook is only a record, and the flow webhook ignores an ended one.
+            await self.services.release_conversations(row.account_sid, sid)
         return more
 
     async def _apply(self, row: Any, item: Item, *, release: bool) -> tuple[Any, bool, bool]:

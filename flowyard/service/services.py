@@ -165,6 +165,24 @@ class ServiceCalls:
             )
         )
 
+    async def release_conversations(self, account_sid: str, execution_sid: str) -> None:
+        """The execution ended: remove the webhooks its Start/Resume Conversation registered
+        (Studio does), so the conversations stop posting to the flow."""
+        with self.db.connect() as conn:
+            attached = conversations.with_webhook(conn, account_sid, execution_sid)
+        for row in attached:
+            outcome = await self.platform.detach_conversation(
+                account_sid, row.chat_service_sid, row.sid, row.webhook_sid
+            )
+            if not outcome.ok:
+                log.warning("webhook %s of %s not removed: %s", row.webhook_sid, row.sid,
+                            outcome.error)  # fmt: skip
+                continue
+            with write(self.db) as conn:
+                conversations.update_conversation(
+                    conn, account_sid, row.sid, {"webhook_sid": None, "date_updated": utcnow()}
+                )
+
     def _signing_token(self, account_sid: str) -> str | None:
         with self.db.connect() as conn:
             account = account_store.get_account(conn, account_sid)

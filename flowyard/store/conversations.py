@@ -91,6 +91,15 @@ def update_conversation(
     )
 
 
+def with_webhook(conn: sa.Connection, account_sid: str, execution_sid: str) -> list[Any]:
+    """The conversations attached to an execution whose webhook is still registered."""
+    c = conversations_table.c
+    query = sa.select(conversations_table).where(
+        c.execution_sid == execution_sid, c.account_sid == account_sid, c.webhook_sid.isnot(None)
+    )
+    return list(conn.execute(query))
+
+
 def participants(conn: sa.Connection, account_sid: str, conversation_sid: str) -> list[Any]:
     """Every participant, in the order they joined."""
     c = participants_table.c

@@ -206,6 +206,7 @@ conversations = sa.Table(
     sa.Column("date_updated", sa.DateTime, nullable=False),
     sa.UniqueConstraint("account_sid", "sid", name="uq_conversations_account_sid"),
     sa.Index("ix_conversations_date", "date_created"),
+    sa.Index("ix_conversations_execution", "execution_sid"),
 )
 
 conversation_participants = sa.Table(

@@ -15,7 +15,13 @@ from twilio.request_validator import RequestValidator
 
 from flowyard.engine.widgets import resume_conversation, start_conversation
 from tests.conftest import start_server
-from tests.e2e.helpers import conversation_message, wait_ended, wait_steps, webhook_url
+from tests.e2e.helpers import (
+    conversation_message,
+    wait_ended,
+    wait_for,
+    wait_steps,
+    webhook_url,
+)
 from tests.e2e.stub import JsonHandler, serving_http
 from tests.engine.test_conversation_widgets import example
 
@@ -73,6 +79,11 @@ class FakeConversations(JsonHandler):
             self.answer(201, posted)
         else:
             self.answer(404, {"code": 20404, "message": "not found", "status": 404})
+
+    def do_DELETE(self):
+        self.requests.append(("DELETE", self.path, {}))
+        self.send_response(204)
+        self.end_headers()
 
     def do_GET(self):
         self.requests.append(("GET", self.path, {}))
@@ -153,6 +164,10 @@ def test_start_conversation_through_the_conversations_api(twilio_server):
     assert answer.status_code == 200
     done = wait_ended(client, flow.sid, execution.sid)
     assert done.context["widgets"]["ask"]["inbound"]["Body"] == "yes"
+    # Ended: the webhook the widget registered is removed, as Studio removes its own.
+    webhook = done.context["widgets"]["start"]["webhook_sid"]
+    removed = ("DELETE", f"{base}/{sid}/Webhooks/{webhook}")
+    wait_for(lambda: removed in [(m, p) for m, p, _ in FakeConversations.requests])
 
 
 def test_resume_conversation_through_the_conversations_api(twilio_server):
@@ -166,11 +181,14 @@ def test_resume_conversation_through_the_conversations_api(twilio_server):
     )
     done = wait_ended(client, flow.sid, execution.sid)
     base = f"/v1/Services/{SERVICE}/Conversations/{EXISTING}"
+    webhook = done.context["widgets"]["resume"]["webhook_sid"]
+    wait_for(lambda: len(FakeConversations.requests) == 5)
     assert [(m, p.split("?")[0]) for m, p, _ in FakeConversations.requests] == [
         ("POST", base),  # the attributes replaced (the update answers the Conversation)
         ("GET", f"{base}/Participants"),
         ("POST", f"{base}/Webhooks"),
         ("POST", f"{base}/Messages"),
+        ("DELETE", f"{base}/Webhooks/{webhook}"),  # the execution ended
     ]
     assert FakeConversations.requests[0][2]["Attributes"] == ['{"resumed": true}']
     resumed = done.context["widgets"]["resume"]["conversation"]

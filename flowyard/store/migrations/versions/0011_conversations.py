@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("account_sid", "sid", name="uq_conversations_account_sid"),
     )
     op.create_index("ix_conversations_date", "conversations", ["date_created"])
+    op.create_index("ix_conversations_execution", "conversations", ["execution_sid"])
     op.create_table(
         "conversation_participants",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
