@@ -15,6 +15,7 @@ from flowyard.engine.testing import conversation_message
 from flowyard.engine.validate import validate_definition
 from flowyard.engine.widgets import resume_conversation, start_conversation
 from flowyard.testing.run import CONTACT, FlowRun
+from flowyard.testing.suite import run_paths
 
 SERVICE = "IS" + "0" * 31 + "1"
 HEARD = "CH" + "e" * 32
@@ -181,3 +182,30 @@ def test_resume_replaces_attributes_and_filters() -> None:
     run.rest({"conversation": HEARD})
     assert run.widget("resume")["conversation"]["attributes"] == '{"resumed": true}'
     assert run.stubs.calls[0].request["filters"] == ["onMessageAdded", "onMessageUpdated"]
+
+
+def test_start_conversation_in_a_flowyard_test_file(tmp_path) -> None:
+    """The example as a ``flowyard test`` file: REST start, the contact answers in the
+    conversation, expectations on the path and the conversation's outputs."""
+    (tmp_path / "start.json").write_text(json.dumps(example(start_conversation)))
+    case = {
+        "flow": "start.json",
+        "trigger": {"rest": {"parameters": {"order": "3"}}},
+        "steps": [
+            {"expect": {"waiting_at": "ask", "sent": ["Is order 3 right?"]}},
+            {"reply": "yes"},
+            {
+                "expect": {
+                    "path": ["start", "ask"],
+                    "status": "ended",
+                    "widgets": {
+                        "start": {"conversation.friendly_name": "Order 3"},
+                        "ask": {"inbound.Body": "yes", "outbound.Author": "system"},
+                    },
+                }
+            },
+        ],
+    }
+    (tmp_path / "start.test.json").write_text(json.dumps(case))
+    (result,) = run_paths([tmp_path])
+    assert result.passed, result.failure
