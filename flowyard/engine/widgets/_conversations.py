@@ -9,12 +9,36 @@ fields left out, as Studio records them). Studio merges the same data into ``flo
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import conversation
 from ..io import CallResult
-from .base import Next, Outcome, WidgetRun
+from .base import Call, Next, Outcome, Widget, WidgetRun
 
 KIND = "conversation"
 FAILED = "failed"
+
+
+class ConversationWidget(Widget):
+    """Start or Resume: refuse a second conversation, ask the host with ``request``, and
+    take ``success_event`` (or ``failed``) with what it answered."""
+
+    failure_event = FAILED
+    success_event = ""
+
+    def request(self, run: WidgetRun) -> dict[str, Any] | Next:
+        """The rendered ``conversation`` call, or ``failed`` for properties that cannot work."""
+        raise NotImplementedError
+
+    def enter(self, run: WidgetRun) -> Outcome:
+        refused = already_attached(run)
+        if refused is not None:
+            return refused
+        request = self.request(run)
+        return request if isinstance(request, Next) else Call(KIND, request)
+
+    def on_result(self, run: WidgetRun, result: CallResult) -> Outcome:
+        return attached(run, result, self.success_event)
 
 
 def already_attached(run: WidgetRun) -> Next | None:

@@ -35,10 +35,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..io import CallResult
 from ..specs.base import ARRAY, OFFSET, STRING, PropertySpec, WidgetSpec, text
-from ._conversations import FAILED, KIND, already_attached, attached
-from .base import Call, Next, Outcome, Widget, WidgetRun, register
+from ._conversations import FAILED, ConversationWidget
+from .base import Next, WidgetRun, register
 
 RESUMED = "resumed"
 DEFAULT_FILTERS = ("onMessageAdded",)
@@ -73,27 +72,20 @@ def _filters(run: WidgetRun) -> list[str]:
 
 
 @register
-class ResumeConversation(Widget):
+class ResumeConversation(ConversationWidget):
     type = SPEC.type
-    failure_event = FAILED
+    success_event = RESUMED
 
-    def enter(self, run: WidgetRun) -> Outcome:
-        refused = already_attached(run)
-        if refused is not None:
-            return refused
+    def request(self, run: WidgetRun) -> dict[str, Any] | Next:
         service = run.prop("conversation_service_sid").strip()
         sid = run.prop("conversation_sid").strip()
         if not service or not sid:
             missing = "conversation_sid" if service else "conversation_service_sid"
             return Next(FAILED, {}, error=run.error("invalid_conversation", f"no {missing}"))
-        request: dict[str, Any] = {
+        return {
             "action": "resume",
             "service_sid": service,
             "conversation_sid": sid,
             "filters": _filters(run),
             "attributes": run.prop("attributes").strip(),
         }
-        return Call(KIND, request)
-
-    def on_result(self, run: WidgetRun, result: CallResult) -> Outcome:
-        return attached(run, result, RESUMED)

@@ -43,10 +43,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..io import CallResult
 from ..specs.base import ARRAY, OBJECT, OFFSET, PropertySpec, WidgetSpec, text
-from ._conversations import FAILED, KIND, already_attached, attached
-from .base import Call, Next, Outcome, Widget, WidgetRun, register
+from ._conversations import FAILED, ConversationWidget
+from .base import Next, WidgetRun, register
 
 CREATED = "created"
 
@@ -119,20 +118,17 @@ def _timers(run: WidgetRun) -> dict[str, str]:
 
 
 @register
-class StartConversation(Widget):
+class StartConversation(ConversationWidget):
     type = SPEC.type
-    failure_event = FAILED
+    success_event = CREATED
 
-    def enter(self, run: WidgetRun) -> Outcome:
-        refused = already_attached(run)
-        if refused is not None:
-            return refused
+    def request(self, run: WidgetRun) -> dict[str, Any] | Next:
         service = run.prop("conversation_service_sid").strip()
         participant = _participant(run)
         if not service or isinstance(participant, str):
             message = participant if isinstance(participant, str) else "no Conversation service"
             return Next(FAILED, {}, error=run.error("invalid_participant", message))
-        request: dict[str, Any] = {
+        return {
             "action": "start",
             "service_sid": service,
             "friendly_name": run.prop("friendly_name").strip(),
@@ -141,7 +137,3 @@ class StartConversation(Widget):
             "timers": _timers(run),
             "participant": participant,
         }
-        return Call(KIND, request)
-
-    def on_result(self, run: WidgetRun, result: CallResult) -> Outcome:
-        return attached(run, result, CREATED)
