@@ -65,7 +65,7 @@ def document(version: int | str) -> dict[str, Any]:
 def _version_of(template: str) -> int | str:
     if template.startswith("/v1/Alerts"):
         return "monitor_v1"
-    if template.startswith("/v1/Conversations"):
+    if template.startswith(("/v1/Conversations", "/v1/Services/{ChatServiceSid}/Conversations")):
         return "conversations_v1"
     if template.startswith(("/v1/Sinks", "/v1/Subscriptions", "/v1/Types", "/v1/Schemas")):
         return "events_v1"

@@ -4,7 +4,9 @@ A step's ``patch`` holds only what the step changed:
 
 * ``"context"``: a whole new context (entering or leaving a subflow swaps contexts);
 * ``"widgets"``: ``{name: outputs}``, each replacing that widget's entry;
-* ``"variables"``: ``{key: value}``, merged into ``flow.variables``.
+* ``"variables"``: ``{key: value}``, merged into ``flow.variables``;
+* ``"channel"``: ``{key: value}``, merged into ``flow.channel`` (Start/Resume Conversation
+  make the conversation the execution's channel).
 
 ``apply_patch`` applies them in that order, so for every execution
 ``base_context`` + patches of steps 1..n == the context after step n. The live
@@ -52,6 +54,11 @@ def apply_in_place(
         merged_vars = dict(flow.get("variables") or {})
         merged_vars.update(variables)
         flow["variables"] = merged_vars
+        context["flow"] = flow
+    channel = patch.get("channel")
+    if channel:
+        flow = dict(context.get("flow") or {})
+        flow["channel"] = {**(flow.get("channel") or {}), **channel}
         context["flow"] = flow
 
 

@@ -255,6 +255,8 @@ class Run:
             patch: dict[str, Any] = {"widgets": {source.name: outcome.outputs or {}}}
             if outcome.variables:
                 patch["variables"] = outcome.variables
+            if outcome.channel:
+                patch["channel"] = outcome.channel
             match = None
             if outcome.transition is not None:
                 target = outcome.transition.next

@@ -41,6 +41,33 @@ class ConversationMessageRequest:
     body: str
     attributes: str | None = None
     index: int = 0
+    # The conversation's service when known (one outside the default service needs it).
+    service_sid: str | None = None
+
+
+@dataclass(frozen=True)
+class ConversationRequest:
+    """Start Conversation (``action="start"``: create one with ``participant``) or Resume
+    Conversation (``"resume"``: attach to ``conversation_sid``) for an execution, with a
+    webhook for ``filters`` to ``webhook_url`` so the conversation's messages reach the flow.
+
+    ``known`` and ``known_participants`` are the host's record of the conversation to resume
+    (the local platform answers from them; Twilio has its own)."""
+
+    account_sid: str
+    execution_sid: str
+    action: str
+    service_sid: str
+    webhook_url: str
+    filters: tuple[str, ...] = ("onMessageAdded",)
+    conversation_sid: str = ""
+    friendly_name: str = ""
+    attributes: str = ""
+    messaging_service_sid: str = ""
+    timers: dict[str, str] = field(default_factory=dict)
+    participant: dict[str, str] = field(default_factory=dict)
+    known: Any = None
+    known_participants: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,6 +142,12 @@ class Platform(Protocol):
     async def send_message(self, request: MessageRequest) -> Outcome: ...
 
     async def send_conversation_message(self, request: ConversationMessageRequest) -> Outcome: ...
+
+    async def attach_conversation(self, request: ConversationRequest) -> Outcome: ...
+
+    async def detach_conversation(
+        self, account_sid: str, service_sid: str | None, conversation_sid: str, webhook_sid: str
+    ) -> Outcome: ...
 
     async def create_task(self, request: TaskRequest) -> Outcome: ...
 

@@ -18,6 +18,7 @@ from flowyard.engine.widgets._messaging import content_preview
 from flowyard.platform import (
     CallRequest,
     ConversationMessageRequest,
+    ConversationRequest,
     MessageRequest,
     Outcome,
     TaskRequest,
@@ -250,4 +251,31 @@ def task_request(request: dict[str, Any], account_sid: str, execution_sid: str) 
         attributes=request.get("attributes") or "{}",
         priority=request.get("priority"),
         timeout=request.get("timeout"),
+    )
+
+
+def conversation_request(
+    request: dict[str, Any],
+    account_sid: str,
+    execution_sid: str,
+    webhook_url: str,
+    known: Any = None,
+    known_participants: tuple[Any, ...] = (),
+) -> ConversationRequest:
+    """Start/Resume Conversation's rendered request as the Conversations API receives it."""
+    return ConversationRequest(
+        account_sid=account_sid,
+        execution_sid=execution_sid,
+        action=str(request.get("action") or "start"),
+        service_sid=str(request.get("service_sid") or ""),
+        webhook_url=webhook_url,
+        filters=tuple(request.get("filters") or ("onMessageAdded",)),
+        conversation_sid=str(request.get("conversation_sid") or ""),
+        friendly_name=str(request.get("friendly_name") or ""),
+        attributes=str(request.get("attributes") or ""),
+        messaging_service_sid=str(request.get("messaging_service_sid") or ""),
+        timers=dict(request.get("timers") or {}),
+        participant=dict(request.get("participant") or {}),
+        known=known,
+        known_participants=known_participants,
     )

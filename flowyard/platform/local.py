@@ -8,11 +8,13 @@ from flowyard.platform import (
     CallRequest,
     CallUpdate,
     ConversationMessageRequest,
+    ConversationRequest,
     MessageRequest,
     Outcome,
     RecordingRequest,
     TaskRequest,
     fake,
+    fake_conversations,
 )
 from flowyard.platform.calls import recording_outputs
 from flowyard.sids import new_sid
@@ -29,6 +31,16 @@ class LocalPlatform:
 
     async def send_conversation_message(self, request: ConversationMessageRequest) -> Outcome:
         return fake.send_conversation_message(request, new_sid("IM"), utcnow())
+
+    async def attach_conversation(self, request: ConversationRequest) -> Outcome:
+        # Resumes answer from the host's record of the conversation (``request.known``).
+        return fake_conversations.attach(request, new_sid, utcnow())
+
+    async def detach_conversation(
+        self, account_sid: str, service_sid: str | None, conversation_sid: str, webhook_sid: str
+    ) -> Outcome:
+        # The local webhook is only a record: the host clears it.
+        return Outcome(True, {"Sid": webhook_sid})
 
     async def create_task(self, request: TaskRequest) -> Outcome:
         return fake.create_task(request, new_sid("WT"), utcnow())

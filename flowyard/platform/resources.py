@@ -130,3 +130,93 @@ def conversation_message_resource(row: Any, base: str) -> dict[str, Any]:
         },
         "content_sid": None,
     }
+
+
+def _get(row: Any) -> Any:
+    return row.get if isinstance(row, dict) else row._mapping.get
+
+
+def conversation_resource(row: Any, base: str, *, scoped: bool = False) -> dict[str, Any]:
+    """The Conversations v1 Conversation resource (the service-scoped one when ``scoped``)."""
+    get = _get(row)
+    sid = get("sid")
+    path = (
+        f"/v1/Services/{get('chat_service_sid')}/Conversations" if scoped else "/v1/Conversations"
+    )
+    url = f"{base}{path}/{sid}"
+    return {
+        "account_sid": get("account_sid"),
+        "chat_service_sid": get("chat_service_sid"),
+        "messaging_service_sid": get("messaging_service_sid"),
+        "sid": sid,
+        "friendly_name": get("friendly_name"),
+        "unique_name": None,
+        "attributes": get("attributes") or "{}",
+        "state": get("state"),
+        "date_created": _iso(get("date_created")),
+        "date_updated": _iso(get("date_updated")),
+        "timers": orjson.loads(get("timers") or "{}"),
+        "url": url,
+        "links": {
+            "participants": f"{url}/Participants",
+            "messages": f"{url}/Messages",
+            "webhooks": f"{url}/Webhooks",
+        },
+        "bindings": None,
+    }
+
+
+def participant_resource(
+    row: Any, base: str, *, chat_service_sid: str | None = None
+) -> dict[str, Any]:
+    """The Conversations v1 Participant resource; service-scoped with ``chat_service_sid``."""
+    get = _get(row)
+    conversation = get("conversation_sid")
+    scope = f"/v1/Services/{chat_service_sid}" if chat_service_sid else "/v1"
+    address = get("address")
+    resource = {
+        "account_sid": get("account_sid"),
+        "conversation_sid": conversation,
+        "sid": get("sid"),
+        "identity": get("identity"),
+        "attributes": get("attributes") or "{}",
+        "messaging_binding": (
+            {"type": _binding_type(address), "address": address,
+             "proxy_address": get("proxy_address")}
+            if address else None
+        ),
+        "role_sid": None,
+        "date_created": _iso(get("date_created")),
+        "date_updated": _iso(get("date_updated")),
+        "url": f"{base}{scope}/Conversations/{conversation}/Participants/{get('sid')}",
+        "last_read_message_index": None,
+        "last_read_timestamp": None,
+    }  # fmt: skip
+    if chat_service_sid:
+        resource["chat_service_sid"] = chat_service_sid
+    return resource
+
+
+def _binding_type(address: str) -> str:
+    return "whatsapp" if address.startswith("whatsapp:") else "sms"
+
+
+def attached_outputs(
+    conversation: Any, participants: list[Any], webhook_sid: str | None
+) -> dict[str, Any]:
+    """What Start/Resume Conversation record (``widgets.<name>``): the Conversation and its
+    participants as the Conversations API answers them, null fields left out, and the
+    ``onMessageAdded`` webhook's SID."""
+    found = _non_null(conversation_resource(conversation, CONVERSATIONS_API))
+    found["participants"] = [
+        _non_null(participant_resource(row, CONVERSATIONS_API)) for row in participants
+    ]
+    return {"conversation": found, "webhook_sid": webhook_sid}
+
+
+# The host the widgets' resource URLs name, wherever the conversation lives.
+CONVERSATIONS_API = "https://conversations.twilio.com"
+
+
+def _non_null(resource: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in resource.items() if value is not None}

@@ -19,6 +19,7 @@ from flowyard.platform import (
     CallRequest,
     CallUpdate,
     ConversationMessageRequest,
+    ConversationRequest,
     MessageRequest,
     Outcome,
     RecordingRequest,
@@ -32,6 +33,7 @@ from flowyard.platform.resources import (
     message_outputs,
 )
 from flowyard.platform.serverless import Serverless
+from flowyard.platform.twilio_conversations import attach_conversation, detach_conversation
 from flowyard.store.clock import utcnow
 
 
@@ -104,7 +106,9 @@ class TwilioPlatform:
         kwargs: dict[str, Any] = {"author": request.author, "body": request.body}
         if request.attributes:
             kwargs["attributes"] = request.attributes
-        messages = self._client.conversations.v1.conversations(request.conversation_sid).messages
+        api = self._client.conversations.v1
+        scope = api.services(request.service_sid) if request.service_sid else api
+        messages = scope.conversations(request.conversation_sid).messages
         try:
             message = await anyio.to_thread.run_sync(lambda: messages.create(**kwargs))
         except TwilioRestException as exc:
@@ -121,6 +125,14 @@ class TwilioPlatform:
         return Outcome(
             True, conversation_message_outputs(row), records=(("conversation_message", row),)
         )
+
+    async def attach_conversation(self, request: ConversationRequest) -> Outcome:
+        return await attach_conversation(self._client, request)
+
+    async def detach_conversation(
+        self, account_sid: str, service_sid: str | None, conversation_sid: str, webhook_sid: str
+    ) -> Outcome:
+        return await detach_conversation(self._client, service_sid, conversation_sid, webhook_sid)
 
     async def create_task(self, request: TaskRequest) -> Outcome:
         if not self._workspace:

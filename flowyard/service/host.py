@@ -61,7 +61,7 @@ UNSTORABLE = (sa.exc.DataError, sa.exc.IntegrityError)
 # What an execution that cannot go on is left with.
 BROKEN = {"status": "ended", "active_contact": None, "waiting_for": None, "wake_at": None}
 # Service calls the platform (Twilio, or the local one) answers, with its own error codes.
-PLATFORM_CALLS = ("message", "call", "task", "recording")
+PLATFORM_CALLS = ("message", "call", "task", "recording", "conversation")
 
 
 class LeaseLost(Exception):
@@ -175,6 +175,9 @@ class Host:
             await self.services.pull_back(
                 row.account_sid, row.flow_sid, sid, ended=row.status != "active"
             )
+        if row.status != "active" and self.platform.name != "local":
+            # Locally a webhook is only a record, and the flow webhook ignores an ended one.
+            await self.services.release_conversations(row.account_sid, sid)
         return more
 
     async def _apply(self, row: Any, item: Item, *, release: bool) -> tuple[Any, bool, bool]:

@@ -19,6 +19,7 @@ import orjson
 import sqlalchemy as sa
 
 from flowyard.engine import conversation
+from flowyard.platform import fake_conversations
 from flowyard.service import inputs
 from flowyard.service.runtime import Runtime
 from flowyard.sids import new_sid
@@ -166,6 +167,7 @@ def _record_conversation_message(
             "date_updated": now,
         },
     )  # fmt: skip
+    conversations.heard(conn, *fake_conversations.heard_rows(account_sid, params, now))
     return True
 
 

@@ -78,6 +78,13 @@ def store_records(conn: sa.Connection, records: list[tuple[str, dict[str, Any]]]
             outbox.insert_task(conn, row)
         elif kind == "conversation_message":
             conversations.insert_message(conn, row)
+        elif kind == "conversation":
+            conversations.insert_conversation(conn, row)
+        elif kind == "conversation_participant":
+            conversations.insert_participant(conn, row)
+        elif kind == "conversation_update":
+            values = {k: v for k, v in row.items() if k not in ("account_sid", "sid")}
+            conversations.update_conversation(conn, row["account_sid"], row["sid"], values)
         elif kind == "call":
             call_store.insert_call(conn, row)
         elif kind == "recording":

@@ -27,10 +27,10 @@ from flowyard.service.host import Host, log
 from flowyard.service.inputs import Item
 from flowyard.service.persistence import insert_start, insert_start_alone
 from flowyard.sids import new_sid
+from flowyard.store import conversations, write
 from flowyard.store import executions as store
 from flowyard.store import flows as flow_store
 from flowyard.store import inbox as inbox_store
-from flowyard.store import write
 from flowyard.store.clock import precise_now
 
 
@@ -214,10 +214,21 @@ class Runtime(Host):
 
         A Conversations message belongs to the conversation's execution: the one active
         execution is per conversation (replies from any participant resume it), and starts
-        ``incomingConversationMessage`` with the author as the contact."""
+        ``incomingConversationMessage`` with the author as the contact. A conversation a
+        Start/Resume Conversation attached to an execution belongs to that one; once it
+        ended, its messages start nothing (Studio removes the webhook at the end)."""
         if conversation.is_message(params):
             event, key = "incomingConversationMessage", str(params["ConversationSid"])
             contact = str(params.get("Author") or "")
+            attached = conversations.get_conversation(conn, account_sid, key)
+            if attached is not None and attached.execution_sid:
+                execution = store.get_execution(conn, account_sid, flow_sid, attached.execution_sid)
+                if execution is None or execution.status != "active":
+                    log.info("conversation %s: its execution %s is over; message ignored",
+                             key, attached.execution_sid)  # fmt: skip
+                    return None
+                self.enqueue(conn, execution.sid, inputs.REPLY, {"params": params})
+                return execution.sid, None, None
         else:
             event, contact = "incomingMessage", params.get("From", "")
             key = contact

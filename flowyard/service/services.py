@@ -75,6 +75,8 @@ class ServiceCalls:
                     self._status_callback(account_sid, state),
                 )
             )
+        elif call.kind == "conversation":
+            outcome = await self._attach_conversation(request, state, account_sid)
         elif call.kind == "task":
             outcome = await self.platform.create_task(
                 fake.task_request(request, account_sid, state.execution_sid)
@@ -141,8 +143,45 @@ class ServiceCalls:
                 body=str(request.get("body") or ""),
                 attributes=request.get("attributes") or None,
                 index=index,
+                service_sid=request.get("conversation_service_sid") or None,
             )
         )
+
+    async def _attach_conversation(
+        self, request: dict[str, Any], state: engine.ExecutionState, account_sid: str
+    ) -> Outcome:
+        """Start or Resume Conversation: its messages come to the flow webhook, which gives
+        them to this execution (``Runtime.route_message``)."""
+        known, members = None, ()
+        sid = str(request.get("conversation_sid") or "")
+        if sid:
+            with self.db.connect() as conn:
+                known = conversations.get_conversation(conn, account_sid, sid)
+                members = tuple(conversations.participants(conn, account_sid, sid))
+        webhook = self.webhook_url(account_sid, state.flow_sid)
+        return await self.platform.attach_conversation(
+            fake.conversation_request(
+                request, account_sid, state.execution_sid, webhook, known, members
+            )
+        )
+
+    async def release_conversations(self, account_sid: str, execution_sid: str) -> None:
+        """The execution ended: remove the webhooks its Start/Resume Conversation registered
+        (Studio does), so the conversations stop posting to the flow."""
+        with self.db.connect() as conn:
+            attached = conversations.with_webhook(conn, account_sid, execution_sid)
+        for row in attached:
+            outcome = await self.platform.detach_conversation(
+                account_sid, row.chat_service_sid, row.sid, row.webhook_sid
+            )
+            if not outcome.ok:
+                log.warning("webhook %s of %s not removed: %s", row.webhook_sid, row.sid,
+                            outcome.error)  # fmt: skip
+                continue
+            with write(self.db) as conn:
+                conversations.update_conversation(
+                    conn, account_sid, row.sid, {"webhook_sid": None, "date_updated": utcnow()}
+                )
 
     def _signing_token(self, account_sid: str) -> str | None:
         with self.db.connect() as conn:

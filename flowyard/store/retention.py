@@ -2,7 +2,8 @@
 
 Executions go with their steps and waiting resumes, counted from their start, once ended (an
 execution still active is ended by its lifetime first). Messages (SMS and conversation),
-tasks, calls, recordings and alerts go by their own date. Each batch is one short transaction,
+tasks, calls, recordings and alerts go by their own date; conversations and participants
+by their last update. Each batch is one short transaction,
 so serving never waits long behind it, and two processes deleting at once only find less.
 """
 
@@ -17,6 +18,8 @@ from flowyard.store.tables import (
     alerts,
     calls,
     conversation_messages,
+    conversation_participants,
+    conversations,
     executions,
     inbox,
     messages,
@@ -30,6 +33,9 @@ BATCH = 200
 _DATED = (
     (messages, messages.c.date_created),
     (conversation_messages, conversation_messages.c.date_created),
+    # A conversation (and who is in it) stays while it is still being resumed.
+    (conversations, conversations.c.date_updated),
+    (conversation_participants, conversation_participants.c.date_updated),
     (tasks_table, tasks_table.c.date_created),
     (calls, calls.c.date_created),
     (recordings, recordings.c.date_created),

@@ -186,6 +186,47 @@ conversation_messages = sa.Table(
     sa.Index("ix_conversation_messages_date", "date_created"),
 )
 
+# Conversations the flows talk in: created by Start Conversation, or first heard of on the
+# flow webhook; ``execution_sid`` is the execution a Start/Resume Conversation attached.
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sid", sa.String(34), nullable=False),
+    sa.Column("account_sid", sa.String(34), nullable=False),
+    sa.Column("chat_service_sid", sa.String(34), nullable=True),
+    sa.Column("messaging_service_sid", sa.String(34), nullable=True),
+    sa.Column("friendly_name", sa.String(256), nullable=True),
+    sa.Column("attributes", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("timers", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("execution_sid", sa.String(34), nullable=True),
+    sa.Column("webhook_sid", sa.String(34), nullable=True),
+    sa.Column("date_created", sa.DateTime, nullable=False),
+    sa.Column("date_updated", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("account_sid", "sid", name="uq_conversations_account_sid"),
+    sa.Index("ix_conversations_date", "date_created"),
+    sa.Index("ix_conversations_execution", "execution_sid"),
+)
+
+conversation_participants = sa.Table(
+    "conversation_participants",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sid", sa.String(34), nullable=False),
+    sa.Column("account_sid", sa.String(34), nullable=False),
+    sa.Column("conversation_sid", sa.String(34), nullable=False),
+    sa.Column("identity", sa.String(255), nullable=True),
+    sa.Column("address", sa.String(255), nullable=True),
+    sa.Column("proxy_address", sa.String(255), nullable=True),
+    sa.Column("attributes", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("date_created", sa.DateTime, nullable=False),
+    sa.Column("date_updated", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("account_sid", "sid", name="uq_conversation_participants_sid"),
+    sa.Index("ix_conversation_participants_conversation", "account_sid", "conversation_sid", "id"),
+    sa.Index("ix_conversation_participants_date", "date_created"),
+)
+
 tasks = sa.Table(
     "tasks",
     metadata,

@@ -109,8 +109,13 @@ class Phone:
             if given.kind == "digits":
                 return self.callback(action or "keypress", Digits=given.value)
             if given.kind == "speech":
+                # What Twilio posts for a speech result (the SaraAlert recording), as the
+                # server-side caller (``testing.caller``) posts it.
                 return self.callback(
-                    action or "keypress", SpeechResult=given.value, Confidence="0.92"
+                    action or "keypress",
+                    SpeechResult=given.value,
+                    Confidence="0.91833675",
+                    Language="en-US",
                 )
             return None  # silence: Twilio goes on to the next verb
         if tag == "redirect":
@@ -127,6 +132,10 @@ class Phone:
         self._hear(verb)
         if action:
             extra = {**_OUTCOMES.get(tag, {}), **self.outcomes.get(tag, {})}
+            if tag == "dial":  # the child call Twilio placed, as the server-side caller says
+                extra.setdefault("DialCallSid", "CA" + uuid.uuid4().hex)
+            elif tag == "enqueue":
+                extra.setdefault("QueueSid", "QU" + uuid.uuid4().hex)
             if tag == "record":
                 sid = "RE" + uuid.uuid4().hex
                 extra |= {

@@ -371,6 +371,8 @@ class FlowRun:
             return self._twiml_fetch(call)
         if call.kind == "task":
             return self.stubs.task(call, self.state.execution_sid)
+        if call.kind == "conversation":
+            return self.stubs.conversation(call, self.state.execution_sid)
         if call.kind == "call":
             return self._place_call(call)
         if call.kind == "answer":
@@ -385,7 +387,13 @@ class FlowRun:
             to, from_ = result.data["To"], result.data["From"]
             self.phone = Phone.inbound(to, from_, ACCOUNT_SID, result.data["Sid"])
             self.phone.heard = self.heard
-            self.phone.params |= {"Direction": "outbound-api", "From": from_, "To": to}
+            self.phone.params |= {
+                "Direction": "outbound-api",
+                "From": from_,
+                "To": to,
+                "Called": to,
+                "Caller": from_,
+            }
         return result
 
     def _answer_placed(self) -> CallResult:
@@ -397,6 +405,8 @@ class FlowRun:
         result = self.phone.callback("", **params)
         if params["CallStatus"] != "in-progress":
             self.phone = None  # the call never connected
+        else:  # every later request of the call carries how it was answered, as on the server
+            self.phone.params |= {k: v for k, v in params.items() if k != "CallStatus"}
         return result
 
     def _next_timer(self) -> float | None:

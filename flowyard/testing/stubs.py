@@ -21,7 +21,13 @@ from flowyard.engine.testing import (
     function_url,
     unknown_function,
 )
-from flowyard.platform import CallRequest, ConversationMessageRequest, Outcome, fake
+from flowyard.platform import (
+    CallRequest,
+    ConversationMessageRequest,
+    Outcome,
+    fake,
+    fake_conversations,
+)
 from flowyard.platform import messaging_twiml as mtwiml
 from flowyard.platform.resources import message_outputs
 
@@ -61,6 +67,10 @@ class Stubs:
         self.fail_messages: str | None = None
         # The next message index of each conversation (inbound messages count too).
         self.conversation_index: Counter[str] = Counter()
+        # Conversations (and their participants) as the server's local platform records
+        # them: created by Start Conversation, or heard of in a contact's message.
+        self.conversations: dict[str, dict[str, Any]] = {}
+        self.participants: dict[str, list[dict[str, Any]]] = {}
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -86,6 +96,37 @@ class Stubs:
             index = str(params.get("Index") or "")
             taken = int(index) if index.isdigit() else self.conversation_index[sid]
             self.conversation_index[sid] = max(self.conversation_index[sid], taken + 1)
+            self._heard_conversation(params)
+
+    def _heard_conversation(self, params: dict[str, Any]) -> None:
+        # What the server's flow webhook records (``store.conversations.heard``).
+        found, member = fake_conversations.heard_rows(self.account_sid, params, self.clock.now())
+        self.conversations.setdefault(found["sid"], found)
+        members = self.participants.setdefault(found["sid"], [])
+        if member is not None and all(row["sid"] != member["sid"] for row in members):
+            members.append(member)
+
+    def conversation(self, call: ServiceCall, execution_sid: str = "") -> CallResult:
+        """Start/Resume Conversation, answered as the server's local platform answers."""
+        self.calls.append(call)
+        sid = str(call.request.get("conversation_sid") or "")
+        request = fake.conversation_request(
+            call.request,
+            self.account_sid,
+            execution_sid,
+            webhook_url="",  # no webhook: replies reach the in-process execution directly
+            known=self.conversations.get(sid),
+            known_participants=tuple(self.participants.get(sid, ())),
+        )
+        outcome = fake_conversations.attach(request, self.sids, self.clock.now())
+        for kind, row in outcome.records:
+            if kind == "conversation":
+                self.conversations[row["sid"]] = dict(row)
+            elif kind == "conversation_participant":
+                self.participants.setdefault(row["conversation_sid"], []).append(dict(row))
+            elif kind == "conversation_update":
+                self.conversations[row["sid"]].update(row)
+        return self._keep(outcome)
 
     def _conversation_message(self, request: dict[str, Any], execution_sid: str) -> CallResult:
         """A message posted into a conversation, as the Conversations API answers it."""
@@ -167,6 +208,7 @@ class Stubs:
             "http": self.http,
             "function": self.http,
             "task": self.task,
+            "conversation": self.conversation,
             mtwiml.KIND: self.twiml_fetch,
         }
 

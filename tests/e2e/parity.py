@@ -24,6 +24,7 @@ from flowyard.engine.testing import inbound_sms
 from flowyard.platform import fake
 from flowyard.testing import CONTACT, FLOW_NUMBER, FlowRun, Mocks
 from tests.e2e.helpers import post_signed, wait_for, webhook_url
+from tests.e2e.parity_voice import VOICE, Callee, caller_answers, caller_outcomes
 
 HTTP_TYPES = ("make-http-request", "run-function")
 REFUSED = "http://127.0.0.1:9/refused"  # nothing listens: a mocked network error
@@ -44,6 +45,11 @@ class Script:
     subflows: dict[str, dict[str, Any]] = field(default_factory=dict)  # flow SID -> definition
     # Corpus flows: reply to every Send & Wait with these, in turn, while one is waiting.
     replies: list[str] = field(default_factory=list)
+    # How each call the flow places ends (``fake.CALL_OUTCOMES``), in order; answered by a
+    # person once the list runs out (as ``FlowRun`` does).
+    placed: list[str] = field(default_factory=list)
+    # A call trigger's Dial/Enqueue... outcomes, as a test file's ``call.outcomes``.
+    outcomes: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 class Answers:
@@ -131,6 +137,7 @@ class Outcome:
     status: str
     marks: list[int]  # steps taken after the trigger and after each action
     actions: list[tuple[str, Any]] = field(default_factory=list)  # what the contact did
+    placed: list[int] = field(default_factory=list)  # calls placed by then, at each mark
 
 
 def in_process(script: Script, answers: Answers, sids: dict[str, str]) -> Outcome:
@@ -145,22 +152,37 @@ def in_process(script: Script, answers: Answers, sids: dict[str, str]) -> Outcom
     }
     definition = routed(script.definition, base, script.mocks, sids)
     flow = Flow.from_definition(definition, flow_sid="FW" + "e" * 32, revision=1)
-    run = FlowRun(flow, mocks=Mocks(allow_network=True), subflows=subflows)
+    run = FlowRun(
+        flow, mocks=Mocks(allow_network=True), subflows=subflows, placed_calls=script.placed
+    )
     kind, value = script.trigger
     if kind == "message":
         run.message(value)
+    elif kind == "call":
+        run.call(from_=CONTACT, to=FLOW_NUMBER, outcomes=script.outcomes)
     else:
         run.rest(value.get("parameters") or {}, to=value.get("to", CONTACT))
-    marks, done = [len(run.steps)], []
+
+    def placed() -> int:
+        return sum(1 for call in run.calls if call.kind == "call")
+
+    marks, done, calls = [len(run.steps)], [], [placed()]
     for action, arg in actions(script, run):
         done.append((action, arg))
         if action == "reply":
             run.reply(arg)
-        else:
+        elif action == "fail_delivery":
             run.fail_delivery(arg)
+        elif action == "advance":
+            run.advance(arg)
+        elif action in ("silence", "hangup"):
+            getattr(run, action)()
+        else:  # digits, speech
+            getattr(run, action)(arg)
         marks.append(len(run.steps))
+        calls.append(placed())
     path = [(s.transitioned_from, s.name, s.transitioned_to) for s in run.steps]
-    return Outcome(path, run.context, run.status, marks, done)
+    return Outcome(path, run.context, run.status, marks, done, calls)
 
 
 def actions(script: Script, run: FlowRun) -> Iterator[tuple[str, Any]]:
@@ -196,16 +218,25 @@ def through_server(
     url = webhook_url(server.base_url, client.username, flow.sid)
     kind, value = script.trigger
     contact = value.get("to", CONTACT) if kind == "rest" else CONTACT
-    if kind == "message":
+    callee = Callee(server, client, script.placed)
+    if kind == "call":
+        # The caller's whole part at once: Twilio's requests follow the TwiML.
+        callee.voice.call(flow.sid, CONTACT, FLOW_NUMBER, answers=caller_answers(local.actions),
+                          outcomes=caller_outcomes(script.outcomes))  # fmt: skip
+        (execution,) = wait_for(lambda: flows(flow.sid).executions.list(), interval=0.02)
+    elif kind == "message":
         _post(url, client, inbound_sms(value, CONTACT, FLOW_NUMBER))
         (execution,) = wait_for(lambda: flows(flow.sid).executions.list(), interval=0.02)
     else:
         execution = flows(flow.sid).executions.create(
             to=contact, from_=FLOW_NUMBER, parameters=value.get("parameters") or {}
         )
-    for (action, arg), count in zip(local.actions, local.marks, strict=False):
+    callee.drive(local.placed[0])
+    for index, ((action, arg), count) in enumerate(zip(local.actions, local.marks, strict=False)):
         wait_steps(client, flow.sid, execution.sid, count, timeout=15)
-        if action == "reply":
+        if action in VOICE or action == "advance":
+            pass  # the call played it already; the server's timer fires on the wall clock
+        elif action == "reply":
             _post(url, client, inbound_sms(arg, contact, FLOW_NUMBER))
         else:
             (last, *_) = client.messages.list(to=contact, limit=1)
@@ -218,6 +249,7 @@ def through_server(
             }
             params = fake.delivery_callback(outbound, execution.sid, arg)
             _post(f"{url}?executionSid={execution.sid}", client, params)
+        callee.drive(local.placed[index + 1])
     wait_steps(client, flow.sid, execution.sid, local.marks[-1], timeout=15)
     handle = flows(flow.sid).executions(execution.sid)
     if local.status == "ended":

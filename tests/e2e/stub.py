@@ -1,8 +1,10 @@
 """Local HTTP endpoints for tests: ``serving_http`` runs any handler on a free port; the
-``http_stub`` answers 200 text/plain and records calls."""
+``http_stub`` answers 200 text/plain and records calls; ``JsonHandler`` is the base of
+stand-ins for JSON APIs (Twilio's)."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +23,21 @@ class Recorder(BaseHTTPRequestHandler):
         self.end_headers()
 
     do_GET = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class JsonHandler(BaseHTTPRequestHandler):
+    """A quiet handler with ``answer(status, body)`` for JSON bodies."""
+
+    def answer(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def log_message(self, *args: object) -> None:
         pass

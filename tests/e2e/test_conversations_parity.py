@@ -8,6 +8,8 @@ from typing import Any
 
 from flowyard.engine import Flow, Reply
 from flowyard.engine.context import apply_patch
+from flowyard.engine.widgets import start_conversation
+from flowyard.testing import FLOW_NUMBER, FlowRun
 from flowyard.testing.session import Session
 from tests.e2e.helpers import (
     conversation_message,
@@ -19,6 +21,7 @@ from tests.e2e.helpers import (
     webhook_url,
 )
 from tests.e2e.test_conversations import BOT
+from tests.engine.test_conversation_widgets import example
 
 CUSTOMER = "+15550004444"
 _SID = re.compile(r"\b([A-Z]{2})[0-9a-f]{32}\b")
@@ -74,3 +77,33 @@ def test_in_process_and_server_agree(server, client):
                      (3, "Hi +15550004444, sales or support?"),
                      (5, f"Sales it is ({conversation})")]  # fmt: skip
     assert [m["body"] for m in session.stubs.messages] == [body for _, body in posts]
+
+
+def test_start_conversation_in_process_and_server_agree(server, client):
+    """Start Conversation's example: the conversation it creates, the question posted into
+    it and the answer that resumes it give the same steps and context both ways."""
+    definition = example(start_conversation)
+    local = FlowRun(Flow.from_definition(definition, flow_sid="FW" + "e" * 32, revision=1))
+    local.rest({"order": "5"}, to=CUSTOMER)
+    local.reply("yes")
+    assert local.status == "ended"
+
+    flow_ = client.studio.v2.flows.create(friendly_name="s", status="published",
+                                          definition=definition)  # fmt: skip
+    execution = client.studio.v2.flows(flow_.sid).executions.create(
+        to=CUSTOMER, from_=FLOW_NUMBER, parameters={"order": "5"}
+    )
+    wait_steps(client, flow_.sid, execution.sid, 2)
+    context = client.studio.v2.flows(flow_.sid).executions(execution.sid).execution_context()
+    conversation = context.fetch().context["flow"]["channel"]["sid"]
+    url = webhook_url(server.base_url, client.username, flow_.sid)
+    # The participant's answer, at the index the stubs gave it (after the flow's question).
+    answer = conversation_message(conversation, CUSTOMER, "yes", client.username, 1)
+    del answer["ChatServiceSid"]  # the in-process reply carries none (nor does the flow read it)
+    assert post_signed(url, client.password, answer).status_code == 200
+    done = wait_ended(client, flow_.sid, execution.sid)
+    steps = list(reversed(client.studio.v2.flows(flow_.sid).executions(execution.sid).steps.list()))
+    assert [(s.transitioned_from, s.name, s.transitioned_to) for s in steps] == [
+        (s.transitioned_from, s.name, s.transitioned_to) for s in local.steps
+    ]
+    assert _plain(done.context) == _plain(local.context)

@@ -5,11 +5,10 @@ See studio-runtime.md 2.4, 2.5, 2.17, 2.21 and 2.22.
 
 from __future__ import annotations
 
+from ..widgets import resume_conversation, start_conversation
 from .base import (
-    ARRAY,
     GET_POST,
     INTEGER,
-    OBJECT,
     OFFSET,
     STRING,
     PropertySpec,
@@ -128,52 +127,9 @@ SEND_TO_AUTO_PILOT = WidgetSpec(
     ),
 )
 
-# The three widgets below are described only by Twilio's agent-skill catalogue, so shapes that
-# source leaves open accept every plausible JSON type.
-START_CONVERSATION = WidgetSpec(
-    "start-conversation",
-    "Start Conversation",
-    "conversations",
-    "Creates a Conversation with participants (REST-triggered flows only).",
-    events=("created", "failed"),
-    properties=(
-        text("conversation_service_sid", "Conversation service", "IS... SID.", required=True),
-        PropertySpec(
-            "participants",
-            "Participants",
-            "Typed list of participants to add.",
-            kinds=(ARRAY,),
-            required=True,
-        ),
-        text("friendly_name", "Friendly name"),
-        text("attributes", "Attributes", "JSON string."),
-        text("messaging_service_sid", "Messaging service", "MG... SID."),
-        PropertySpec("timers", "Timers", "Inactive / closed timers.", kinds=(OBJECT, ARRAY)),
-        OFFSET,
-    ),
-    rest_only=True,
-)
-
-RESUME_CONVERSATION = WidgetSpec(
-    "resume-conversation",
-    "Resume Conversation",
-    "conversations",
-    "Reattaches the flow to an existing Conversation (REST-triggered flows only).",
-    events=("resumed", "failed"),
-    properties=(
-        text("conversation_service_sid", "Conversation service", "IS... SID.", required=True),
-        text("conversation_sid", "Conversation", "CH... SID."),
-        PropertySpec(
-            "webhook_filters",
-            "Webhook filters",
-            "Events that reach the flow.",
-            kinds=(ARRAY, STRING),
-        ),
-        text("attributes", "Attributes", "JSON string."),
-        OFFSET,
-    ),
-    rest_only=True,
-)
+# Start/Resume Conversation keep their spec beside their behaviour, in their widget modules.
+START_CONVERSATION = start_conversation.SPEC
+RESUME_CONVERSATION = resume_conversation.SPEC
 
 MESSAGING_WIDGETS: tuple[WidgetSpec, ...] = (
     SEND_MESSAGE,

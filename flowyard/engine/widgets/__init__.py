@@ -9,6 +9,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+# The spec table first: it reads the specs some widget modules keep beside their behaviour,
+# which needs every module it names whole before any widget module asks for the spec blocks.
+from .. import specs as _specs  # noqa: F401
 from .base import WIDGETS, Widget, register
 
 

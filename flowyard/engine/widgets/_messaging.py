@@ -72,6 +72,9 @@ def message_request(run: WidgetRun, *, to: str) -> dict[str, Any]:
     if conversation_sid and to in ("", contact_address(run), conversation_sid):
         request["conversation_sid"] = conversation_sid
         request["author"] = conversation.FLOW_AUTHOR
+        service = conversation.service_of(run.context, conversation_sid)
+        if service:  # a conversation outside the default service is posted to by its service
+            request["conversation_service_sid"] = service
     return request
 
 

@@ -37,6 +37,8 @@ class Next:
     outputs: dict[str, Any] | None = None
     variables: dict[str, Any] | None = None
     error: EngineError | None = None
+    # Merged into ``flow.channel`` (a conversation the widget attached the execution to).
+    channel: dict[str, Any] | None = None
     # A split names the exact ``match`` transition that won.
     transition: Transition | None = None
 
