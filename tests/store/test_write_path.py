@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import threading
 import time
 from pathlib import Path
@@ -25,6 +26,22 @@ def test_sids_are_well_formed_and_grow_with_time() -> None:
     time.sleep(0.002)
     later = new_sid("FT")
     assert later > max(first)
+
+
+def test_a_forked_process_draws_other_random_bits_than_its_parent() -> None:
+    new_sid("FT")  # the parent holds a block of random bytes now
+    read, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child only reports
+        os.write(write_end, new_sid("FT").encode())
+        os._exit(0)
+    os.close(write_end)
+    os.waitpid(child, 0)
+    theirs = os.read(read, 64).decode()
+    os.close(read)
+    ours = new_sid("FT")
+    assert SID_RE.match(theirs)
+    assert theirs[14:] != ours[14:]  # the 80 random bits after the time
 
 
 def _table(db: sa.Engine) -> sa.Table:
