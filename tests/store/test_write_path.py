@@ -17,6 +17,7 @@ from flowyard.sids import SID_RE, new_sid
 from flowyard.store import create_db_engine, write
 from flowyard.store.checkpoint import Checkpointer
 from flowyard.store.group import GroupCommit
+from flowyard.testing.mocks import run_sync
 
 
 def test_sids_are_well_formed_and_grow_with_time() -> None:
@@ -76,7 +77,7 @@ def test_group_commit_writes_in_one_thread_off_the_loop(tmp_path: Path) -> None:
     try:
         with write(db) as conn:
             conn.execute(table.insert(), {"id": 1, "v": "first"})
-        results = asyncio.run(main())
+        results = run_sync(main)
     finally:
         group.close()
     # The batch failed as a whole (id 1 exists), so each ran alone: its own result or error.
