@@ -24,6 +24,7 @@ from flowyard.api import (
     flows_v2,
     health,
     messages,
+    schemas,
     subscriptions,
     webhook,
 )
@@ -115,7 +116,7 @@ def create_app(settings: Settings) -> Starlette:
             app.state.sweeper = sweeper  # /readyz checks it runs
             background = [sweeper]
             # Event Streams: the outbox's events go to their sinks from every process.
-            delivery = Delivery(db, http, settings, runtime.owner)
+            delivery = Delivery(db, http, settings, runtime.owner, runtime.subscribers)
             background.append(asyncio.create_task(delivery.run(settings.timer_interval)))
             if settings.retention_days > 0:
                 retain = run_retention(db, settings.retention_days)
@@ -147,6 +148,7 @@ def create_app(settings: Settings) -> Starlette:
             *alerts.routes,
             *events.routes,
             *subscriptions.routes,
+            *schemas.routes,
             *console.routes,
         ],
         exception_handlers={

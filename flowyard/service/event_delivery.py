@@ -31,9 +31,10 @@ import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
 from flowyard.config import Settings
-from flowyard.service import metrics
-from flowyard.service.events import expand
+from flowyard.service import alerts, metrics
+from flowyard.service.events import Subscribers, expand
 from flowyard.store import accounts as account_store
+from flowyard.store import alerts as alert_store
 from flowyard.store import events as store
 from flowyard.store import write
 from flowyard.store.clock import precise_now, utcnow
@@ -80,9 +81,16 @@ class Delivery:
     """The delivery loop of one process."""
 
     def __init__(
-        self, db: sa.Engine, http: httpx.AsyncClient, settings: Settings, owner: str
+        self,
+        db: sa.Engine,
+        http: httpx.AsyncClient,
+        settings: Settings,
+        owner: str,
+        subscribers: Subscribers | None = None,
     ) -> None:
         self.db = db
+        # Who listens to the alert of a failing sink (the runtime's, to share its cache).
+        self.subscribers = subscribers or Subscribers(db)
         self.http = http
         self.owner = owner
         self.claim_seconds = settings.lease_seconds
@@ -143,6 +151,7 @@ class Delivery:
                 sent = sum(taken[r.id] - r.sent for r in rows)
                 now = utcnow()
                 was = status
+                raised = None
                 with write(self.db) as conn:
                     store.delivered(conn, done, partly)
                     if error is None:
@@ -153,6 +162,8 @@ class Delivery:
                         if failures >= self.fail_after and status != "failed":
                             status = "failed"
                             log.warning("sink %s failed %d times: %s", sid, failures, error)
+                            raised = alerts.sink_failed(sink.account_sid, sid, failures, error)
+                            self._alert(conn, raised)
                         delay = timedelta(seconds=backoff(failures, self.max_backoff))
                         outcome = {"failures": failures, "last_error": error}
                         outcome["retry_at"] = now + delay
@@ -167,6 +178,9 @@ class Delivery:
                     if not store.renew(conn, sid, self.owner, self._until(), outcome):
                         claimed = False  # another process took over: it carries on
                         return
+                if raised is not None:
+                    alerts.log_rows([raised])
+                    raised = None
                 metrics.events_delivered(sent, error is not None)
                 if error is not None or len(rows) < READ:
                     # Drained: what commits meanwhile waits for the next pass, in full
@@ -183,6 +197,12 @@ class Delivery:
                         store.release(conn, sid, self.owner, {})
                 except Exception:  # the claim runs out by itself
                     log.exception("could not release sink %s", sid)
+
+    def _alert(self, conn: sa.Connection, alert: dict[str, Any]) -> None:
+        """A Debugger alert (and its error event for the account's sinks) in ``conn``'s
+        transaction: with the status change it reports."""
+        alert_store.insert_alerts(conn, [alert])
+        store.insert_events(conn, self.subscribers.alert_rows(alert["account_sid"], [alert]))
 
     async def _send(
         self, config: dict[str, Any], token: str, rows: Sequence[Any]

@@ -128,6 +128,15 @@ class Subscribers:
         rows = outbox_rows(routes, row.account_sid, row.sid, events)
         return [*records, *(("event", r) for r in rows)] if rows else records
 
+    def alert_rows(self, account_sid: str, alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Outbox rows for alerts that belong to no execution (a refused flow webhook, a
+        failing sink), to store in the alerts' own transaction; none when nobody listens."""
+        routes = self.routes(account_sid)
+        if ERROR_LOGGED not in routes:
+            return []
+        now = _time()
+        return outbox_rows(routes, account_sid, None, [alert_event(a, now) for a in alerts])
+
 
 def outbox_rows(
     routes: dict[str, tuple[str, ...]], account_sid: str, execution_sid: str | None, events: list
@@ -258,7 +267,9 @@ def execution_data(row: Any, status: str, reason: str | None) -> dict[str, Any]:
 
 
 def alert_event(alert: dict[str, Any], time_: str | None = None) -> dict[str, Any]:
-    """ErrorLogs.Error for a Debugger alert; ``id`` is the alert's SID (NO…)."""
+    """ErrorLogs.Error for a Debugger alert; ``id`` is the alert's SID (NO…). An alert of a
+    flow is Studio's; one of a sink (``resource_sid`` DG…) is Event Streams'."""
+    flow = str(alert["resource_sid"] or "").startswith("FW")
     payload: dict[str, Any] = {
         "resource_sid": alert["resource_sid"],
         "service_sid": alert["resource_sid"],
@@ -282,7 +293,7 @@ def alert_event(alert: dict[str, Any], time_: str | None = None) -> dict[str, An
         "request_sid": None,
         "service_sid": alert["resource_sid"],
         "correlation_sid": alert["execution_sid"],
-        "product_name": "Studio",
+        "product_name": "Studio" if alert["execution_sid"] or flow else "Event Streams",
         "error_code": str(alert["error_code"]),
         "payload": orjson.dumps(payload).decode(),
     }
