@@ -24,13 +24,12 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import anyio
-import httpx
 import orjson
 import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
 from flowyard.config import Settings
+from flowyard.platform.sink_http import SinkClient
 from flowyard.service import alerts, metrics
 from flowyard.service.events import Subscribers, expand
 from flowyard.store import accounts as account_store
@@ -83,7 +82,7 @@ class Delivery:
     def __init__(
         self,
         db: sa.Engine,
-        http: httpx.AsyncClient,
+        http: SinkClient,
         settings: Settings,
         owner: str,
         subscribers: Subscribers | None = None,
@@ -101,9 +100,6 @@ class Delivery:
 
     async def run(self, interval: float) -> None:
         """Started with the app: every ``interval``, deliver to each sink that is due."""
-        # httpx's first request imports anyio's asyncio backend (0.1 s): pay it at start, not
-        # in the middle of the first delivery, between sprints.
-        await anyio.sleep(0)
         try:
             while True:
                 try:
@@ -122,6 +118,7 @@ class Delivery:
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self.http.aclose()
 
     def _until(self) -> Any:
         return precise_now() + timedelta(seconds=self.claim_seconds)
@@ -247,11 +244,11 @@ class Delivery:
     async def _post(self, config: dict[str, Any], token: str, body: bytes) -> str | None:
         url, headers = signed_request(config["destination"], body, token)
         try:
-            response = await self.http.request(
-                config.get("method", "POST"), url, content=body, headers=headers, timeout=TIMEOUT
+            status = await self.http.request(
+                config.get("method", "POST"), url, body, headers, TIMEOUT
             )
         except Exception as exc:  # refused, timed out, denied by the outbound policy...
             return f"{type(exc).__name__}: {exc}"[:500]
-        if 200 <= response.status_code < 300:
+        if 200 <= status < 300:
             return None
-        return f"HTTP {response.status_code} from the sink"
+        return f"HTTP {status} from the sink"
