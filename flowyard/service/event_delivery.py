@@ -19,7 +19,7 @@ import asyncio
 import hashlib
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -43,7 +43,9 @@ log = logging.getLogger("flowyard.events")
 # Outbox rows (a sprint's events each) read per round. Each round costs a read, a write
 # transaction and the requests: large rounds keep the first two small per event.
 READ = 500
-MAX_BATCH = 100  # events per request to a sink that asks for batches
+# A batch's body at most (Twilio: "batched events currently have a 64kB data limit"); an
+# event larger than that goes alone.
+MAX_BATCH_BYTES = 64 * 1024
 IN_FLIGHT = 8  # requests at once to one sink (different executions)
 TIMEOUT = 5.0  # seconds a sink has to answer (Twilio's own limit for webhook sinks)
 FIRST_BACKOFF = 1.0
@@ -67,6 +69,23 @@ def signed_request(destination: str, body: bytes, token: str) -> tuple[str, dict
         "User-Agent": "Flowyard-EventStreams/1.0",
     }
     return url, headers
+
+
+def batches(items: list[tuple[int, int, str]]) -> Iterator[list[tuple[int, int, str]]]:
+    """``items`` (row id, index, event) in order, cut into JSON arrays of at most
+    ``MAX_BATCH_BYTES`` (a character of an event is counted as its UTF-8 bytes at most)."""
+    chunk: list[tuple[int, int, str]] = []
+    size = 2  # the brackets
+    for item in items:
+        text = item[2]
+        length = len(text) if text.isascii() else len(text.encode())
+        if chunk and size + length + 1 > MAX_BATCH_BYTES:
+            yield chunk
+            chunk, size = [], 2
+        chunk.append(item)
+        size += length + 1
+    if chunk:
+        yield chunk
 
 
 def backoff(failures: int, cap: float) -> float:
@@ -213,9 +232,8 @@ class Delivery:
             for i, line in enumerate(row.event.split("\n")[row.sent :])
         ]
         if config.get("batch_events"):
-            for start in range(0, len(items), MAX_BATCH):
-                chunk = items[start : start + MAX_BATCH]
-                body = ("[" + ",".join(text for _, _, text in chunk) + "]").encode()
+            for chunk in batches(items):
+                body = b"[" + b",".join(text.encode() for _, _, text in chunk) + b"]"
                 error = await self._post(config, token, body)
                 if error is not None:
                     return taken, error

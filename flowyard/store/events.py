@@ -261,16 +261,20 @@ def release(conn: sa.Connection, sid: str, owner: str, values: dict[str, Any]) -
     )
 
 
+# Named tuples, not SQLAlchemy rows: delivery reads their fields for every event, and a
+# Row's attribute costs ~1 µs here (measured; a tuple's, 30 ns).
+_PENDING = Statement(
+    sa.select(event_outbox)
+    .where(event_outbox.c.sink_sid == sa.bindparam("sink"))
+    .order_by(event_outbox.c.id)
+    .limit(sa.bindparam("limit")),
+    "Pending",
+)
+
+
 def pending(conn: sa.Connection, sink_sid: str, limit: int) -> list[Any]:
     """The sink's oldest waiting events, in commit order."""
-    return list(
-        conn.execute(
-            sa.select(event_outbox)
-            .where(event_outbox.c.sink_sid == sink_sid)
-            .order_by(event_outbox.c.id)
-            .limit(limit)
-        )
-    )
+    return _PENDING.all(conn, {"sink": sink_sid, "limit": limit})
 
 
 def delivered(conn: sa.Connection, ids: Sequence[int], partly: dict[int, int]) -> None:

@@ -1,0 +1,125 @@
+"""The Event Streams HTTP client against real local HTTP/1.1 servers: kept-alive connections
+reused, a connection the sink closed replaced, chunked and unframed answers read, Basic auth
+from the URL, the outbound policy applied, errors named as httpx names them."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler
+
+import pytest
+
+from flowyard.platform.outbound import DestinationDenied, OutboundPolicy
+from flowyard.platform.sink_http import ConnectError, ReadTimeout, SinkClient
+from tests.e2e.stub import serving_http
+
+POLICY = OutboundPolicy.from_settings(None, None)
+
+
+class KeepAlive(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    seen: list[tuple[str, str, bytes, int, str | None]] = []
+    answer = "length"  # length | chunked | close | slow | drop (closes, said nothing)
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        port = self.client_address[1]
+        self.seen.append((self.command, self.path, body, port, self.headers.get("Authorization")))
+        self.send_response(202)
+        if self.answer == "chunked":
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n")
+        elif self.answer == "close":
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b"bye")
+            self.close_connection = True
+        else:
+            if self.answer == "slow":
+                threading.Event().wait(2)
+            self.close_connection = self.answer == "drop"
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _handler(answer: str) -> type[KeepAlive]:
+    return type("Handler", (KeepAlive,), {"seen": [], "answer": answer})
+
+
+def _post(client: SinkClient, url: str, body: bytes = b"[]", timeout: float = 10) -> int:
+    return asyncio.run(_send(client, url, body, timeout))
+
+
+async def _send(client: SinkClient, url: str, body: bytes, timeout: float) -> int:
+    try:
+        return await client.request("POST", url, body, {"X-Test": "1"}, timeout)
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.parametrize("answer", ["length", "chunked", "close"])
+def test_answers_are_read_and_kept_alive_connections_reused(answer):
+    handler = _handler(answer)
+    with serving_http(handler) as port:
+        client = SinkClient(POLICY)
+
+        async def three() -> list[int]:
+            try:
+                url = f"http://127.0.0.1:{port}/events?bodySHA256=ab%20c"
+                return [await client.request("POST", url, b"[1]", {}, 10) for _ in range(3)]
+            finally:
+                await client.aclose()
+
+        assert asyncio.run(three()) == [202, 202, 202]
+    assert [(m, p, b) for m, p, b, _, _ in handler.seen] == [
+        ("POST", "/events?bodySHA256=ab%20c", b"[1]")
+    ] * 3
+    ports = {port for *_, port, _ in handler.seen}
+    assert len(ports) == (3 if answer == "close" else 1)
+
+
+def test_a_connection_the_sink_closed_is_replaced():
+    handler = _handler("drop")  # keep-alive by HTTP/1.1's default, then closed
+    with serving_http(handler) as port:
+        client = SinkClient(POLICY)
+
+        async def three() -> list[int]:
+            try:
+                url = f"http://127.0.0.1:{port}/e"
+                first = await client.request("POST", url, b"a", {}, 10)
+                second = await client.request("POST", url, b"b", {}, 10)  # at once: closing
+                await asyncio.sleep(0.2)
+                return [first, second, await client.request("POST", url, b"c", {}, 10)]
+            finally:
+                await client.aclose()
+
+        assert asyncio.run(three()) == [202, 202, 202]
+    assert [b for _, _, b, _, _ in handler.seen] == [b"a", b"b", b"c"]
+
+
+def test_basic_auth_comes_from_the_url():
+    handler = _handler("length")
+    with serving_http(handler) as port:
+        assert _post(SinkClient(POLICY), f"http://us%40er:p%3Ass@127.0.0.1:{port}/x") == 202
+    expected = "Basic " + base64.b64encode(b"us@er:p:ss").decode()
+    assert handler.seen[0][4] == expected and handler.seen[0][1] == "/x"
+
+
+def test_errors_are_named_as_httpx_names_them():
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        closed = free.getsockname()[1]
+    with pytest.raises(ConnectError):
+        _post(SinkClient(POLICY), f"http://127.0.0.1:{closed}/")
+    with pytest.raises(DestinationDenied):
+        _post(SinkClient(POLICY), "http://169.254.169.254/latest/meta-data")
+    with serving_http(_handler("slow")) as port, pytest.raises(ReadTimeout):
+        _post(SinkClient(POLICY), f"http://127.0.0.1:{port}/", timeout=0.5)
