@@ -31,7 +31,8 @@ from twilio.request_validator import RequestValidator
 from flowyard.config import Settings
 from flowyard.platform.sink_http import SinkClient
 from flowyard.service import alerts, metrics
-from flowyard.service.events import Subscribers, expand
+from flowyard.service.event_lines import expand
+from flowyard.service.events import Subscribers
 from flowyard.store import accounts as account_store
 from flowyard.store import alerts as alert_store
 from flowyard.store import events as store
@@ -227,9 +228,11 @@ class Delivery:
         now (by row id), and the first error (None: all taken)."""
         taken = {row.id: row.sent for row in rows}
         items = [
-            (row.id, row.sent + i, expand(line, row.account_sid, row.execution_sid))
+            (row.id, row.sent + i, text)
             for row in rows
-            for i, line in enumerate(row.event.split("\n")[row.sent :])
+            for i, text in enumerate(
+                expand(row.event, row.account_sid, row.execution_sid, row.sent)
+            )
         ]
         if config.get("batch_events"):
             for chunk in batches(items):
