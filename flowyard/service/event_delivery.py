@@ -72,21 +72,37 @@ def signed_request(destination: str, body: bytes, token: str) -> tuple[str, dict
     return url, headers
 
 
-def batches(items: list[tuple[int, int, str]]) -> Iterator[list[tuple[int, int, str]]]:
-    """``items`` (row id, index, event) in order, cut into JSON arrays of at most
-    ``MAX_BATCH_BYTES`` (a character of an event is counted as its UTF-8 bytes at most)."""
-    chunk: list[tuple[int, int, str]] = []
+def _size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode())
+
+
+def batches(rows: Sequence[Any]) -> Iterator[tuple[str, list[tuple[int, int]]]]:
+    """The events of ``rows`` in order, as JSON arrays of at most ``MAX_BATCH_BYTES``; with
+    each, per row it reaches, ``(row id, events of the row taken once it is posted)``. A row
+    that fits is added whole (one join, no per-event bookkeeping); the row across a limit,
+    event by event."""
+    texts: list[str] = []
+    marks: list[tuple[int, int]] = []
     size = 2  # the brackets
-    for item in items:
-        text = item[2]
-        length = len(text) if text.isascii() else len(text.encode())
-        if chunk and size + length + 1 > MAX_BATCH_BYTES:
-            yield chunk
-            chunk, size = [], 2
-        chunk.append(item)
-        size += length + 1
-    if chunk:
-        yield chunk
+    for row in rows:
+        events = expand(row.event, row.account_sid, row.execution_sid, row.sent)
+        whole = ",".join(events)
+        length = _size(whole)
+        if size + length + 1 <= MAX_BATCH_BYTES:
+            texts.append(whole)
+            marks.append((row.id, row.sent + len(events)))
+            size += length + 1
+            continue
+        for taken, text in enumerate(events, row.sent + 1):
+            length = _size(text)
+            if texts and size + length + 1 > MAX_BATCH_BYTES:
+                yield "[" + ",".join(texts) + "]", marks
+                texts, marks, size = [], [], 2
+            texts.append(text)
+            marks.append((row.id, taken))
+            size += length + 1
+    if texts:
+        yield "[" + ",".join(texts) + "]", marks
 
 
 def backoff(failures: int, cap: float) -> float:
@@ -227,6 +243,13 @@ class Delivery:
         """Post the events of ``rows``; how many of each row's events the sink has taken
         now (by row id), and the first error (None: all taken)."""
         taken = {row.id: row.sent for row in rows}
+        if config.get("batch_events"):
+            for body, marks in batches(rows):
+                error = await self._post(config, token, body.encode())
+                if error is not None:
+                    return taken, error
+                taken.update(marks)  # in order: a row's last mark is what it has taken
+            return taken, None
         items = [
             (row.id, row.sent + i, text)
             for row in rows
@@ -234,15 +257,6 @@ class Delivery:
                 expand(row.event, row.account_sid, row.execution_sid, row.sent)
             )
         ]
-        if config.get("batch_events"):
-            for chunk in batches(items):
-                body = b"[" + b",".join(text.encode() for _, _, text in chunk) + b"]"
-                error = await self._post(config, token, body)
-                if error is not None:
-                    return taken, error
-                for row_id, index, _ in chunk:
-                    taken[row_id] = index + 1
-            return taken, None
         limit = asyncio.Semaphore(IN_FLIGHT)
         errors: list[str] = []
         execution_of = {row.id: row.execution_sid or ("id", row.id) for row in rows}
