@@ -8,8 +8,10 @@ import asyncio
 import base64
 import contextlib
 import socket
+import ssl
+import subprocess
 import threading
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -125,3 +127,28 @@ def test_errors_are_named_as_httpx_names_them():
         _post(SinkClient(POLICY), "http://169.254.169.254/latest/meta-data")
     with serving_http(_handler("slow")) as port, pytest.raises(ReadTimeout):
         _post(SinkClient(POLICY), f"http://127.0.0.1:{port}/", timeout=0.5)
+
+
+def test_https_with_the_sinks_certificate_checked(tmp_path):
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    handler = _handler("length")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"https://localhost:{server.server_port}/tls"
+        trusting = ssl.create_default_context(cafile=str(cert))
+        assert _post(SinkClient(POLICY, trusting), url) == 202
+        with pytest.raises(ConnectError):  # not trusted: the system's CAs never signed it
+            _post(SinkClient(POLICY), url)
+    finally:
+        server.shutdown()
+    assert [p for _, p, _, _, _ in handler.seen] == ["/tls"]
