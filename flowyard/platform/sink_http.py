@@ -116,13 +116,18 @@ class SinkClient:
         lines.append(f"Content-Length: {len(body)}")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         key = (target.secure, target.host, target.port)
+        phase = ["answer"]  # "connect" while a new connection is being made
         try:
             async with asyncio.timeout(timeout):
-                return await self._exchange(key, target, head + body)
+                return await self._exchange(key, target, head + body, phase)
         except TimeoutError:
+            if phase[0] == "connect":
+                raise ConnectTimeout(f"connecting to {target.host_header} timed out") from None
             raise ReadTimeout(f"{target.host_header} did not answer within {timeout:g} s") from None
 
-    async def _exchange(self, key: tuple[bool, str, int], target: Target, data: bytes) -> int:
+    async def _exchange(
+        self, key: tuple[bool, str, int], target: Target, data: bytes, phase: list[str]
+    ) -> int:
         idle = self._idle.setdefault(key, [])
         while idle:  # a kept-alive connection the sink may have closed meanwhile
             conn = idle.pop()
@@ -136,7 +141,9 @@ class SinkClient:
             except BaseException:
                 conn.close()  # timed out or cancelled mid-answer: never reused
                 raise
+        phase[0] = "connect"
         conn = await self._connect(target)
+        phase[0] = "answer"
         try:
             return await self._send(key, conn, data)
         except (OSError, asyncio.IncompleteReadError, _Stale) as exc:
