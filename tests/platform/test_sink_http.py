@@ -7,16 +7,25 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import re
 import socket
+import socketserver
 import ssl
 import subprocess
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from flowyard.platform.outbound import DestinationDenied, OutboundPolicy
-from flowyard.platform.sink_http import ConnectError, ReadTimeout, SinkClient
+from flowyard.platform.sink_http import (
+    MAX_BODY,
+    ConnectError,
+    ReadTimeout,
+    RemoteProtocolError,
+    SinkClient,
+)
 from tests.e2e.stub import serving_http
 
 POLICY = OutboundPolicy.from_settings(None, None)
@@ -152,3 +161,97 @@ def test_https_with_the_sinks_certificate_checked(tmp_path):
     finally:
         server.shutdown()
     assert [p for _, p, _, _, _ in handler.seen] == ["/tls"]
+
+
+class Scripted(socketserver.BaseRequestHandler):
+    """Answers every request with the same bytes, whatever they are; counts connections."""
+
+    answer = b""
+    close = False  # close the connection after answering
+    connections: list[int] = []
+
+    def handle(self) -> None:
+        self.connections.append(self.client_address[1])
+        stream = self.request.makefile("rb")
+        while True:
+            head = b""
+            while not head.endswith(b"\r\n\r\n"):
+                line = stream.readline()
+                if not line:
+                    return
+                head += line
+            stream.read(int(re.search(rb"content-length: *(\d+)", head, re.I)[1]))
+            with contextlib.suppress(OSError):
+                self.request.sendall(self.answer)
+            if self.close:
+                return
+
+
+@contextlib.contextmanager
+def scripted(answer: bytes, close: bool = False) -> Iterator[tuple[str, list[int]]]:
+    handler = type("Handler", (Scripted,), {"answer": answer, "close": close, "connections": []})
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/e", handler.connections
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _statuses(url: str, times: int) -> list[int]:
+    client = SinkClient(POLICY)
+
+    async def send() -> list[int]:
+        try:
+            return [await client.request("POST", url, b"[]", {}, 10) for _ in range(times)]
+        finally:
+            await client.aclose()
+
+    return asyncio.run(send())
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"",  # closed at once
+        b"garbage\r\n\r\n",
+        b"HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort",  # then closed
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * (MAX_BODY + 10),  # a head with no end
+        b"HTTP/1.1 200",  # then closed
+    ],
+)
+def test_a_malformed_answer_is_a_remote_protocol_error(answer):
+    with scripted(answer, close=True) as (url, _), pytest.raises(RemoteProtocolError):
+        _statuses(url, 1)
+
+
+def test_informational_answers_are_passed_over():
+    answer = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
+    with scripted(answer) as (url, connections):
+        assert _statuses(url, 2) == [202, 202]
+    assert len(connections) == 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (MAX_BODY + 1),  # never sent
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"%x\r\n%s\r\n" % (MAX_BODY + 1, b"a" * (MAX_BODY + 1)),  # and no last chunk
+        b"HTTP/1.1 200 OK\r\n\r\nuntil the connection ends",  # which it does not
+        b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+    ],
+)
+def test_a_long_or_last_answer_closes_the_connection(answer):
+    """The status is returned without reading what is not worth it, on a new connection next."""
+    with scripted(answer) as (url, connections):
+        assert _statuses(url, 2) == [200, 200]
+    assert len(connections) == 2
