@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per load run")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=3, help="runs without/with the batched sink")
+    parser.add_argument("--rounds", type=int, default=5, help="runs without/with the batched sink")
     parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL")
     parser.add_argument("--postgres-url", default=api.POSTGRES_ADMIN_URL)
     options = parser.parse_args(argv)

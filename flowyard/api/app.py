@@ -24,6 +24,7 @@ from flowyard.api import (
     flows_v2,
     health,
     messages,
+    schemas,
     subscriptions,
     webhook,
 )
@@ -38,6 +39,7 @@ from flowyard.console.headers import ConsoleHeaders
 from flowyard.errors import TwilioError, method_not_allowed, not_found, server_error
 from flowyard.platform.adapters import build_platform
 from flowyard.platform.outbound import OutboundPolicy, policy_client
+from flowyard.platform.sink_http import SinkClient
 from flowyard.service import metrics
 from flowyard.service.accounts import CredentialCache
 from flowyard.service.event_delivery import Delivery
@@ -116,7 +118,8 @@ def create_app(settings: Settings) -> Starlette:
             app.state.sweeper = sweeper  # /readyz checks it runs
             background = [sweeper]
             # Event Streams: the outbox's events go to their sinks from every process.
-            delivery = Delivery(db, http, settings, runtime.owner)
+            sinks = SinkClient(policy)
+            delivery = Delivery(db, sinks, settings, runtime.owner, runtime.subscribers)
             background.append(asyncio.create_task(delivery.run(settings.timer_interval)))
             if settings.retention_days > 0:
                 retain = run_retention(db, settings.retention_days)
@@ -154,6 +157,7 @@ def create_app(settings: Settings) -> Starlette:
             *alerts.routes,
             *events.routes,
             *subscriptions.routes,
+            *schemas.routes,
             *console.routes,
         ],
         exception_handlers={

@@ -27,6 +27,7 @@ from flowyard.service.messaging import Messaging
 from flowyard.service.voice import Voice, VoiceAnswer
 from flowyard.store import accounts as account_store
 from flowyard.store import alerts as alert_store
+from flowyard.store import events as event_store
 from flowyard.store import flows as flow_store
 from flowyard.store import receipts, write
 from flowyard.store.clock import utcnow
@@ -77,8 +78,12 @@ def _refuse(request: Request, url: str, reason: str) -> NoReturn:
             _last_refusal_alert.clear()
         _last_refusal_alert[key] = now
         alert = alerts.signature_refused(account_sid, flow_sid, url, rejections.REASONS[reason])
+        # Event Streams: its error event too, in the alert's transaction (it has no
+        # execution, so no order to keep with one).
+        events = request.app.state.runtime.subscribers.alert_rows(account_sid, [alert])
         with write(request.app.state.db) as conn:
             alert_store.insert_alerts(conn, [alert])
+            event_store.insert_events(conn, events)
         alerts.log_rows([alert])
     raise TwilioError(403, 20003, "Invalid X-Twilio-Signature for this request")
 

@@ -24,6 +24,12 @@ HTTP_RETRIEVAL = 11200  # Twilio: "HTTP retrieval failure"
 WORKFLOW_TIMED_OUT = 84001  # Twilio: "Workflow execution timed out"
 WORKFLOW_FAILED = 84002  # Twilio: "Workflow execution failed"
 SIGNATURE_REFUSED = 20003  # Twilio: "Authentication failed"
+# Event Streams: Twilio's codes for a sink's failed deliveries.
+SINK_FAILED = 91300  # "Event delivery to sink failed" (no more precise cause)
+SINK_REJECTED = 91305  # "Sink endpoint rejected the event" (4xx)
+SINK_SERVER_ERROR = 91306  # "Sink endpoint returned a server error" (5xx)
+SINK_UNREACHABLE = 91307  # "Could not connect to sink endpoint"
+SINK_TIMED_OUT = 91308  # "Sink endpoint did not respond in time"
 
 # Codes for engine errors that carry none of their own.
 CODES = {"expired": WORKFLOW_TIMED_OUT}
@@ -166,6 +172,33 @@ def signature_refused(
         f"flow webhook refused: {reason} (signature checked against {url})",
         flow_sid=flow_sid, method="POST", url=url,
     )  # fmt: skip
+
+
+def sink_code(error: str) -> int:
+    """Twilio's Event Streams code for a delivery's error (``event_delivery`` words them:
+    ``HTTP 503 from the sink``, ``ConnectError: …``, ``ReadTimeout: …``)."""
+    if error.startswith("HTTP 4"):
+        return SINK_REJECTED
+    if error.startswith("HTTP 5"):
+        return SINK_SERVER_ERROR
+    kind = error.partition(":")[0]
+    if "Timeout" in kind:
+        return SINK_TIMED_OUT
+    if "Connect" in kind or kind == "DestinationDenied":
+        return SINK_UNREACHABLE
+    return SINK_FAILED
+
+
+def sink_failed(account_sid: str, sink_sid: str, failures: int, error: str) -> dict[str, Any]:
+    """An Event Streams sink marked ``failed``: the alert names it (``resource_sid``)."""
+    code = sink_code(error)
+    row = _row(
+        account_sid, code, ERROR,
+        f"Event Streams sink {sink_sid} failed: {failures} deliveries in a row did not "
+        f"reach it; events wait and are retried (last error: {error})",
+    )  # fmt: skip
+    fields = {"Msg": row["message"], "ErrorCode": code, "LogLevel": "ERROR", "sinkSid": sink_sid}
+    return {**row, "resource_sid": sink_sid, "alert_text": urlencode(fields)}
 
 
 def log_rows(rows: list[dict[str, Any]]) -> None:

@@ -19,21 +19,22 @@ import asyncio
 import hashlib
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import anyio
-import httpx
 import orjson
 import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
 from flowyard.config import Settings
-from flowyard.service import metrics
-from flowyard.service.events import expand
+from flowyard.platform.sink_http import SinkClient
+from flowyard.service import alerts, metrics
+from flowyard.service.event_lines import expand
+from flowyard.service.events import Subscribers
 from flowyard.store import accounts as account_store
+from flowyard.store import alerts as alert_store
 from flowyard.store import events as store
 from flowyard.store import write
 from flowyard.store.clock import precise_now, utcnow
@@ -43,7 +44,9 @@ log = logging.getLogger("flowyard.events")
 # Outbox rows (a sprint's events each) read per round. Each round costs a read, a write
 # transaction and the requests: large rounds keep the first two small per event.
 READ = 500
-MAX_BATCH = 100  # events per request to a sink that asks for batches
+# A batch's body at most (Twilio: "batched events currently have a 64kB data limit"); an
+# event larger than that goes alone.
+MAX_BATCH_BYTES = 64 * 1024
 IN_FLIGHT = 8  # requests at once to one sink (different executions)
 TIMEOUT = 5.0  # seconds a sink has to answer (Twilio's own limit for webhook sinks)
 FIRST_BACKOFF = 1.0
@@ -69,6 +72,39 @@ def signed_request(destination: str, body: bytes, token: str) -> tuple[str, dict
     return url, headers
 
 
+def _size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode())
+
+
+def batches(rows: Sequence[Any]) -> Iterator[tuple[str, list[tuple[int, int]]]]:
+    """The events of ``rows`` in order, as JSON arrays of at most ``MAX_BATCH_BYTES``; with
+    each, per row it reaches, ``(row id, events of the row taken once it is posted)``. A row
+    that fits is added whole (one join, no per-event bookkeeping); the row across a limit,
+    event by event."""
+    texts: list[str] = []
+    marks: list[tuple[int, int]] = []
+    size = 2  # the brackets
+    for row in rows:
+        events = expand(row.event, row.account_sid, row.execution_sid, row.sent)
+        whole = ",".join(events)
+        length = _size(whole)
+        if size + length + 1 <= MAX_BATCH_BYTES:
+            texts.append(whole)
+            marks.append((row.id, row.sent + len(events)))
+            size += length + 1
+            continue
+        for taken, text in enumerate(events, row.sent + 1):
+            length = _size(text)
+            if texts and size + length + 1 > MAX_BATCH_BYTES:
+                yield "[" + ",".join(texts) + "]", marks
+                texts, marks, size = [], [], 2
+            texts.append(text)
+            marks.append((row.id, taken))
+            size += length + 1
+    if texts:
+        yield "[" + ",".join(texts) + "]", marks
+
+
 def backoff(failures: int, cap: float) -> float:
     """Seconds before the next attempt after ``failures`` failures in a row: doubling from one
     second, capped, with a little jitter so several sinks do not retry in step."""
@@ -80,9 +116,16 @@ class Delivery:
     """The delivery loop of one process."""
 
     def __init__(
-        self, db: sa.Engine, http: httpx.AsyncClient, settings: Settings, owner: str
+        self,
+        db: sa.Engine,
+        http: SinkClient,
+        settings: Settings,
+        owner: str,
+        subscribers: Subscribers | None = None,
     ) -> None:
         self.db = db
+        # Who listens to the alert of a failing sink (the runtime's, to share its cache).
+        self.subscribers = subscribers or Subscribers(db)
         self.http = http
         self.owner = owner
         self.claim_seconds = settings.lease_seconds
@@ -93,9 +136,6 @@ class Delivery:
 
     async def run(self, interval: float) -> None:
         """Started with the app: every ``interval``, deliver to each sink that is due."""
-        # httpx's first request imports anyio's asyncio backend (0.1 s): pay it at start, not
-        # in the middle of the first delivery, between sprints.
-        await anyio.sleep(0)
         try:
             while True:
                 try:
@@ -114,6 +154,7 @@ class Delivery:
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self.http.aclose()
 
     def _until(self) -> Any:
         return precise_now() + timedelta(seconds=self.claim_seconds)
@@ -143,6 +184,7 @@ class Delivery:
                 sent = sum(taken[r.id] - r.sent for r in rows)
                 now = utcnow()
                 was = status
+                raised = None
                 with write(self.db) as conn:
                     store.delivered(conn, done, partly)
                     if error is None:
@@ -153,6 +195,8 @@ class Delivery:
                         if failures >= self.fail_after and status != "failed":
                             status = "failed"
                             log.warning("sink %s failed %d times: %s", sid, failures, error)
+                            raised = alerts.sink_failed(sink.account_sid, sid, failures, error)
+                            self._alert(conn, raised)
                         delay = timedelta(seconds=backoff(failures, self.max_backoff))
                         outcome = {"failures": failures, "last_error": error}
                         outcome["retry_at"] = now + delay
@@ -167,6 +211,9 @@ class Delivery:
                     if not store.renew(conn, sid, self.owner, self._until(), outcome):
                         claimed = False  # another process took over: it carries on
                         return
+                if raised is not None:
+                    alerts.log_rows([raised])
+                    raised = None
                 metrics.events_delivered(sent, error is not None)
                 if error is not None or len(rows) < READ:
                     # Drained: what commits meanwhile waits for the next pass, in full
@@ -184,27 +231,32 @@ class Delivery:
                 except Exception:  # the claim runs out by itself
                     log.exception("could not release sink %s", sid)
 
+    def _alert(self, conn: sa.Connection, alert: dict[str, Any]) -> None:
+        """A Debugger alert (and its error event for the account's sinks) in ``conn``'s
+        transaction: with the status change it reports."""
+        alert_store.insert_alerts(conn, [alert])
+        store.insert_events(conn, self.subscribers.alert_rows(alert["account_sid"], [alert]))
+
     async def _send(
         self, config: dict[str, Any], token: str, rows: Sequence[Any]
     ) -> tuple[dict[int, int], str | None]:
         """Post the events of ``rows``; how many of each row's events the sink has taken
         now (by row id), and the first error (None: all taken)."""
         taken = {row.id: row.sent for row in rows}
-        items = [
-            (row.id, row.sent + i, expand(line, row.account_sid, row.execution_sid))
-            for row in rows
-            for i, line in enumerate(row.event.split("\n")[row.sent :])
-        ]
         if config.get("batch_events"):
-            for start in range(0, len(items), MAX_BATCH):
-                chunk = items[start : start + MAX_BATCH]
-                body = ("[" + ",".join(text for _, _, text in chunk) + "]").encode()
-                error = await self._post(config, token, body)
+            for body, marks in batches(rows):
+                error = await self._post(config, token, body.encode())
                 if error is not None:
                     return taken, error
-                for row_id, index, _ in chunk:
-                    taken[row_id] = index + 1
+                taken.update(marks)  # in order: a row's last mark is what it has taken
             return taken, None
+        items = [
+            (row.id, row.sent + i, text)
+            for row in rows
+            for i, text in enumerate(
+                expand(row.event, row.account_sid, row.execution_sid, row.sent)
+            )
+        ]
         limit = asyncio.Semaphore(IN_FLIGHT)
         errors: list[str] = []
         execution_of = {row.id: row.execution_sid or ("id", row.id) for row in rows}
@@ -227,11 +279,11 @@ class Delivery:
     async def _post(self, config: dict[str, Any], token: str, body: bytes) -> str | None:
         url, headers = signed_request(config["destination"], body, token)
         try:
-            response = await self.http.request(
-                config.get("method", "POST"), url, content=body, headers=headers, timeout=TIMEOUT
+            status = await self.http.request(
+                config.get("method", "POST"), url, body, headers, TIMEOUT
             )
         except Exception as exc:  # refused, timed out, denied by the outbound policy...
             return f"{type(exc).__name__}: {exc}"[:500]
-        if 200 <= response.status_code < 300:
+        if 200 <= status < 300:
             return None
-        return f"HTTP {response.status_code} from the sink"
+        return f"HTTP {status} from the sink"

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from flowyard.service import event_lines as lines
 from flowyard.service.alerts import more_info
 from flowyard.sids import new_sid
 from flowyard.store import events as store
@@ -124,21 +125,34 @@ class Subscribers:
         routes = self.routes(row.account_sid)
         if not routes:
             return records
-        events = sprint_events(row, started, values, steps, records)
-        rows = outbox_rows(routes, row.account_sid, row.sid, events)
+        head, events = sprint_events(row, started, values, steps, records)
+        rows = outbox_rows(routes, row.account_sid, row.sid, events, head)
         return [*records, *(("event", r) for r in rows)] if rows else records
+
+    def alert_rows(self, account_sid: str, alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Outbox rows for alerts that belong to no execution (a refused flow webhook, a
+        failing sink), to store in the alerts' own transaction; none when nobody listens."""
+        routes = self.routes(account_sid)
+        if ERROR_LOGGED not in routes:
+            return []
+        now = _time()
+        return outbox_rows(routes, account_sid, None, [alert_event(a, now) for a in alerts])
 
 
 def outbox_rows(
-    routes: dict[str, tuple[str, ...]], account_sid: str, execution_sid: str | None, events: list
+    routes: dict[str, tuple[str, ...]],
+    account_sid: str,
+    execution_sid: str | None,
+    events: list,
+    head: str | None = None,
 ) -> list[dict[str, Any]]:
-    """One outbox row per sink: the events of its subscribed types, in order, one JSON
-    document a line (a sprint's events cost one row, not one each). A line is a CloudEvent,
-    or a compact step (a string: ``expand`` makes the CloudEvent when it is delivered)."""
+    """One outbox row per sink: the events of its subscribed types, in order, one a line (a
+    sprint's events cost one row, not one each). An event is a CloudEvent (a dict), or a
+    compact line with its type (``event_lines``: ``head`` begins such a row)."""
     by_sink: dict[str, list[str]] = {}
     for event in events:
-        if isinstance(event, str):  # a compact step
-            sinks, body = routes.get(STEP_ENDED), event
+        if isinstance(event, tuple):  # (type, compact line)
+            sinks, body = routes.get(event[0]), event[1]
         else:
             sinks = routes.get(event["type"])
             body = orjson.dumps(event).decode() if sinks else ""  # never holds a newline
@@ -152,7 +166,7 @@ def outbox_rows(
             "account_sid": account_sid,
             "execution_sid": execution_sid,
             "count": len(bodies),
-            "event": "\n".join(bodies),
+            "event": "\n".join([head, *bodies] if head else bodies),
             "sent": 0,
             "attempts": 0,
             "date_created": now,
@@ -161,75 +175,42 @@ def outbox_rows(
     ]
 
 
-# A step.ended event as the outbox keeps it: ``"S <time> <flow_sid> <step_sid> <rest>"``,
-# ``rest`` the JSON members of its data after ``step_sid``. Steps are most of the events, and
-# their CloudEvents repeat long SIDs and constant fields: stored whole they tripled what a
-# sprint writes (the largest cost of Event Streams on SQLite). Expanding one is slicing and
-# formatting, no JSON parsing (delivery does it for every step of every execution).
-COMPACT_STEP = "S "
-_STEP_HEAD = '{"specversion":"1.0","type":"' + STEP_ENDED + '","source":"/v2/Flows/'
-_STEP_SCHEMA = f"{SCHEMAS}/{TYPES[STEP_ENDED].schema_id}/{TYPES[STEP_ENDED].version}"
-
-
-def compact_step(time_: str, flow_sid: str, step: dict[str, Any], date: str) -> str:
-    rest = orjson.dumps(
-        {
-            "parent_step_sid": step["parent_step_sid"],
-            "name": step["name"],
-            "transitioned_from": step["transitioned_from"],
-            "transitioned_to": step["transitioned_to"],
-            "date_created": date,
-        }
-    )
-    return f"{COMPACT_STEP}{time_} {flow_sid} {step['sid']} {rest[1:-1].decode()}"
-
-
-def expand(line: str, account_sid: str, execution_sid: str | None) -> str:
-    """An outbox line as the CloudEvent delivered (a stored CloudEvent as it is). A step's
-    ``id`` derives from its SID (``EZ`` + the same digits): unique, and the same on every
-    attempt, as receivers dedupe by it."""
-    if not line.startswith(COMPACT_STEP):
-        return line
-    _, time_, flow, step, rest = line.split(" ", 4)
-    execution = orjson.dumps(execution_sid).decode()  # a SID, or null (never for steps)
-    return (
-        f'{_STEP_HEAD}{flow}/Executions/{execution_sid}/Steps/{step}","id":"EZ{step[2:]}",'
-        f'"dataschema":"{_STEP_SCHEMA}","datacontenttype":"application/json",'
-        f'"time":"{time_}","data":{{"account_sid":"{account_sid}","flow_sid":"{flow}",'
-        f'"execution_sid":{execution},"step_sid":"{step}",{rest}}}}}'
-    )
-
-
 def sprint_events(
     row: Any,
     started: bool,
     values: dict[str, Any],
     steps: list[dict[str, Any]],
     records: list[tuple[str, dict[str, Any]]],
-) -> list[Any]:
-    """The sprint's events in order: CloudEvents, and steps in their compact form."""
-    source = f"/v2/Flows/{row.flow_sid}/Executions/{row.sid}"
+) -> tuple[str, list[Any]]:
+    """The sprint's events in order (alerts as CloudEvents, the execution's and its steps'
+    as compact lines with their type) and the header of their rows."""
     now = _time()  # one moment for the sprint's events: they are written together
     dates: dict[Any, str] = {}  # steps are stored in whole seconds: most share one
-    events = []
+    events: list[Any] = []
     if started:
-        data = execution_data(row, "active", None)
-        events.append(cloud_event(STARTED, source, data, time_=now))
-    alerts = [r for kind, r in records if kind == "alert"]
+        line = lines.execution_line(
+            "started", new_sid("EZ"), row, "active",
+            _time(row.date_created), _time(row.date_updated), None,
+        )  # fmt: skip
+        events.append((STARTED, line))
     by_step: dict[str | None, list[dict[str, Any]]] = {}
-    for alert in alerts:
-        by_step.setdefault(alert.get("step_sid"), []).append(alert)
+    for kind, record in records:
+        if kind == "alert":
+            by_step.setdefault(record.get("step_sid"), []).append(record)
     for step in steps:
         moment = step["date_created"]
         date = dates.get(moment) or dates.setdefault(moment, _time(moment))
-        events.append(compact_step(now, row.flow_sid, step, date))
+        events.append((STEP_ENDED, lines.step_line(step, date)))
         if by_step:  # most sprints raise no alert
             events.extend(alert_event(a, now) for a in by_step.pop(step["sid"], ()))
     events.extend(alert_event(a, now) for rest in by_step.values() for a in rest)
     if row.status == "active" and values.get("status") == "ended":
-        data = execution_data(row, "ended", _ended_reason(values))
-        events.append(cloud_event(ENDED, source, data, time_=now))
-    return events
+        line = lines.execution_line(
+            "ended", new_sid("EZ"), row, "ended",
+            _time(row.date_created), _time(utcnow()), _ended_reason(values),
+        )  # fmt: skip
+        events.append((ENDED, line))
+    return lines.header(now, row.flow_sid), events
 
 
 def _ended_reason(values: dict[str, Any]) -> str:
@@ -239,26 +220,10 @@ def _ended_reason(values: dict[str, Any]) -> str:
     return orjson.loads(state).get("ended_reason") or "FLOW_END"
 
 
-def execution_data(row: Any, status: str, reason: str | None) -> dict[str, Any]:
-    """Studio.FlowExecutionEvent's data."""
-    data = {
-        "execution_sid": row.sid,
-        "account_sid": row.account_sid,
-        "flow_sid": row.flow_sid,
-        "contact_channel_address": row.contact_channel_address,
-        "status": status,
-        "date_created": _time(row.date_created),
-        "date_updated": _time(utcnow() if status == "ended" else row.date_updated),
-        "started_by": row.initiated_by,
-        "flow_revision": row.flow_revision,
-    }
-    if reason:
-        data["ended_reason"] = reason
-    return data
-
-
 def alert_event(alert: dict[str, Any], time_: str | None = None) -> dict[str, Any]:
-    """ErrorLogs.Error for a Debugger alert; ``id`` is the alert's SID (NO…)."""
+    """ErrorLogs.Error for a Debugger alert; ``id`` is the alert's SID (NO…). An alert of a
+    flow is Studio's; one of a sink (``resource_sid`` DG…) is Event Streams'."""
+    flow = str(alert["resource_sid"] or "").startswith("FW")
     payload: dict[str, Any] = {
         "resource_sid": alert["resource_sid"],
         "service_sid": alert["resource_sid"],
@@ -282,7 +247,7 @@ def alert_event(alert: dict[str, Any], time_: str | None = None) -> dict[str, An
         "request_sid": None,
         "service_sid": alert["resource_sid"],
         "correlation_sid": alert["execution_sid"],
-        "product_name": "Studio",
+        "product_name": "Studio" if alert["execution_sid"] or flow else "Event Streams",
         "error_code": str(alert["error_code"]),
         "payload": orjson.dumps(payload).decode(),
     }

@@ -1,6 +1,7 @@
 """Event Streams storage: sinks, subscriptions and their types, and the outbox of events.
 
-The outbox holds one row per event and sink, in commit order. A process delivers to a sink
+The outbox holds one row per sprint and sink (its events one a line,
+``service.event_lines``), in commit order. A process delivers to a sink
 only while it holds the sink's claim (``claim``: one guarded ``UPDATE``, so the database
 decides between processes); a dead holder's claim runs out and another process takes over,
 sending again what was not deleted yet (at least once).
@@ -261,16 +262,26 @@ def release(conn: sa.Connection, sid: str, owner: str, values: dict[str, Any]) -
     )
 
 
-def pending(conn: sa.Connection, sink_sid: str, limit: int) -> list[Any]:
-    """The sink's oldest waiting events, in commit order."""
-    return list(
-        conn.execute(
-            sa.select(event_outbox)
-            .where(event_outbox.c.sink_sid == sink_sid)
-            .order_by(event_outbox.c.id)
-            .limit(limit)
+# Named tuples, not SQLAlchemy rows: delivery reads their fields for every event, and a
+# Row's attribute costs ~1 µs here (measured; a tuple's, 30 ns). Only what delivery reads:
+# a date is parsed on every row read.
+_PENDING = Statement(
+    sa.select(
+        *(
+            event_outbox.c[name]
+            for name in ("id", "account_sid", "execution_sid", "event", "count", "sent")
         )
     )
+    .where(event_outbox.c.sink_sid == sa.bindparam("sink"))
+    .order_by(event_outbox.c.id)
+    .limit(sa.bindparam("limit")),
+    "Pending",
+)
+
+
+def pending(conn: sa.Connection, sink_sid: str, limit: int) -> list[Any]:
+    """The sink's oldest waiting events, in commit order."""
+    return _PENDING.all(conn, {"sink": sink_sid, "limit": limit})
 
 
 def delivered(conn: sa.Connection, ids: Sequence[int], partly: dict[int, int]) -> None:

@@ -33,6 +33,7 @@ class Receiver:
     status: int = 200
     port: int = 0
     deliveries: list[Delivery] = field(default_factory=list)
+    hits: int = 0  # requests answered, whatever the status
     _httpd: ThreadingHTTPServer | None = None
 
     @property
@@ -51,6 +52,7 @@ class Receiver:
                 valid = RequestValidator(receiver.token).validate(url, body, signature)
                 if receiver.delay:
                     time.sleep(receiver.delay)
+                receiver.hits += 1
                 if receiver.status < 300:
                     receiver.deliveries.append(Delivery(url, dict(self.headers), body, valid))
                 self.send_response(receiver.status)
