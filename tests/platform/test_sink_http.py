@@ -26,6 +26,7 @@ from flowyard.platform.sink_http import (
     RemoteProtocolError,
     SinkClient,
 )
+from flowyard.testing.mocks import run_sync
 from tests.e2e.stub import serving_http
 
 POLICY = OutboundPolicy.from_settings(None, None)
@@ -68,7 +69,7 @@ def _handler(answer: str) -> type[KeepAlive]:
 
 
 def _post(client: SinkClient, url: str, body: bytes = b"[]", timeout: float = 10) -> int:
-    return asyncio.run(_send(client, url, body, timeout))
+    return run_sync(lambda: _send(client, url, body, timeout))
 
 
 async def _send(client: SinkClient, url: str, body: bytes, timeout: float) -> int:
@@ -91,7 +92,7 @@ def test_answers_are_read_and_kept_alive_connections_reused(answer):
             finally:
                 await client.aclose()
 
-        assert asyncio.run(three()) == [202, 202, 202]
+        assert run_sync(three) == [202, 202, 202]
     assert [(m, p, b) for m, p, b, _, _ in handler.seen] == [
         ("POST", "/events?bodySHA256=ab%20c", b"[1]")
     ] * 3
@@ -114,7 +115,7 @@ def test_a_connection_the_sink_closed_is_replaced():
             finally:
                 await client.aclose()
 
-        assert asyncio.run(three()) == [202, 202, 202]
+        assert run_sync(three) == [202, 202, 202]
     assert [b for _, _, b, _, _ in handler.seen] == [b"a", b"b", b"c"]
 
 
@@ -209,7 +210,7 @@ def _statuses(url: str, times: int) -> list[int]:
         finally:
             await client.aclose()
 
-    return asyncio.run(send())
+    return run_sync(send)
 
 
 @pytest.mark.parametrize(
