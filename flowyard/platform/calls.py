@@ -6,13 +6,47 @@ snake_case and RFC 2822 dates.
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+if TYPE_CHECKING:
+    from flowyard.platform import CallRequest
 
 
 def _rfc2822(value: Any) -> str | None:
     return format_datetime(value.replace(tzinfo=UTC)) if value is not None else None
+
+
+def placed_call_row(
+    request: CallRequest,
+    sid: str,
+    now: datetime,
+    *,
+    direction: str = "outbound-api",
+    from_: str | None = None,
+    to: str | None = None,
+    status: str = "queued",
+) -> dict[str, Any]:
+    """The row a placed call is stored as; ``from_``/``to`` default to the request's."""
+    return {
+        "sid": sid,
+        "account_sid": request.account_sid,
+        "flow_sid": None,
+        "execution_sid": request.execution_sid,
+        "direction": direction,
+        "from_": from_ or request.from_,
+        "to": to or request.to,
+        "status": status,
+        "answered_by": None,
+        "url": request.url,
+        "options": orjson.dumps(request.options).decode(),
+        "duration": None,
+        "date_created": now,
+        "date_updated": now,
+    }
 
 
 def call_outputs(row: dict[str, Any]) -> dict[str, Any]:

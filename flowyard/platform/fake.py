@@ -23,7 +23,7 @@ from flowyard.platform import (
     Outcome,
     TaskRequest,
 )
-from flowyard.platform.calls import call_outputs
+from flowyard.platform.calls import call_outputs, placed_call_row
 from flowyard.platform.resources import (
     content_columns,
     conversation_message_outputs,
@@ -156,22 +156,7 @@ def place_call(request: CallRequest, sid: str, now: datetime) -> Outcome:
         return refused("A 'To' phone number is required.", 21201)
     if not request.from_:
         return refused("A 'From' phone number is required.", 21213)
-    row = {
-        "sid": sid,
-        "account_sid": request.account_sid,
-        "flow_sid": None,
-        "execution_sid": request.execution_sid,
-        "direction": "outbound-api",
-        "from_": request.from_,
-        "to": request.to,
-        "status": "queued",
-        "answered_by": None,
-        "url": request.url,
-        "options": orjson.dumps(request.options).decode(),
-        "duration": None,
-        "date_created": now,
-        "date_updated": now,
-    }
+    row = placed_call_row(request, sid, now)
     return Outcome(True, call_outputs(row), records=(("call", row),))
 
 

@@ -25,7 +25,7 @@ from flowyard.platform import (
     RecordingRequest,
     TaskRequest,
 )
-from flowyard.platform.calls import call_outputs
+from flowyard.platform.calls import call_outputs, placed_call_row
 from flowyard.platform.fake import conversation_row
 from flowyard.platform.resources import (
     content_columns,
@@ -182,23 +182,15 @@ class TwilioPlatform:
             return Outcome(False, {}, exc.msg, exc.code)
         except Exception as exc:
             return Outcome(False, {}, f"Calls API unreachable: {exc}", 81012)
-        now = utcnow()
-        row = {
-            "sid": call.sid,
-            "account_sid": request.account_sid,
-            "flow_sid": None,
-            "execution_sid": request.execution_sid,
-            "direction": call.direction or "outbound-api",
-            "from_": call._from or request.from_,
-            "to": call.to or request.to,
-            "status": call.status or "queued",
-            "answered_by": None,
-            "url": request.url,
-            "options": orjson.dumps(request.options).decode(),
-            "duration": None,
-            "date_created": now,
-            "date_updated": now,
-        }
+        row = placed_call_row(
+            request,
+            call.sid,
+            utcnow(),
+            direction=call.direction or "outbound-api",
+            from_=call._from,
+            to=call.to,
+            status=call.status or "queued",
+        )
         return Outcome(True, call_outputs(row), records=(("call", row),))
 
     async def record_call(self, request: RecordingRequest) -> Outcome:
