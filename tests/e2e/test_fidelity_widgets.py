@@ -18,7 +18,7 @@ from twilio.request_validator import RequestValidator
 
 from tests.conftest import BACKENDS, Server, serving
 from tests.e2e.helpers import inbound_sms, post_signed, wait_ended, wait_messages, webhook_url
-from tests.e2e.stub import serving_http
+from tests.e2e.stub import JsonHandler, serving_http
 from tests.flows import flow, go, state
 from tests.voice.helpers import call_flow
 
@@ -27,21 +27,13 @@ ZS, ZE, ZH = "ZS" + "1" * 32, "ZE" + "2" * 32, "ZH" + "3" * 32
 TEMPLATE = "HX" + "4" * 32
 
 
-class _Function(BaseHTTPRequestHandler):
+class _Function(JsonHandler):
     seen: list[dict[str, list[str]]] = []
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         self.seen.append(parse_qs(self.rfile.read(length).decode()))
-        data = json.dumps({"horoscope": "bright"}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.answer(200, {"horoscope": "bright"})
 
 
 @pytest.fixture(scope="module")

@@ -5,16 +5,15 @@ Serverless API once, then from the cache."""
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
 
 from tests.conftest import start_server
 from tests.e2e.helpers import wait_ended
+from tests.e2e.stub import JsonHandler, serving_http
 from tests.flows import flow, go, state
 
 CONTACT, NUMBER = "+15550001212", "+15559990000"
@@ -23,7 +22,7 @@ TEMPLATE = "HX" + "5" * 32
 DOMAIN = "astro-1234-dev.twil.io"
 
 
-class FakeTwilio(BaseHTTPRequestHandler):
+class FakeTwilio(JsonHandler):
     """Messages.json (POST) and the Serverless reads (GET), recorded."""
 
     posted: list[dict[str, list[str]]] = []
@@ -34,7 +33,7 @@ class FakeTwilio(BaseHTTPRequestHandler):
         params = parse_qs(self.rfile.read(length).decode())
         self.posted.append(params)
         sid = "SM" + uuid.uuid4().hex
-        self._answer(201, {
+        self.answer(201, {
             "sid": sid, "account_sid": self.path.split("/")[3], "to": params["To"][0],
             "from": params.get("From", [None])[0], "body": "Hi Ann, your code is 42",
             "status": "queued", "num_segments": "1", "num_media": "0",
@@ -46,49 +45,36 @@ class FakeTwilio(BaseHTTPRequestHandler):
         self.gets.append(self.path)
         base = f"/v1/Services/{ZS}"
         if self.path == f"{base}/Environments/{ZE}":
-            self._answer(200, {
+            self.answer(200, {
                 "sid": ZE, "service_sid": ZS, "build_sid": ZB, "domain_name": DOMAIN,
                 "unique_name": "dev", "domain_suffix": "dev",
             })  # fmt: skip
         elif self.path == f"{base}/Builds/{ZB}":
             versions = [{"sid": "ZN1", "function_sid": ZH, "path": "/horoscope"}]
-            self._answer(200, {"sid": ZB, "service_sid": ZS, "function_versions": versions})
+            self.answer(200, {"sid": ZB, "service_sid": ZS, "function_versions": versions})
         else:
-            self._answer(404, {"code": 20404, "message": "not found", "status": 404})
-
-    def _answer(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+            self.answer(404, {"code": 20404, "message": "not found", "status": 404})
 
 
 @pytest.fixture
 def twilio_server(tmp_path) -> Iterator:
     FakeTwilio.posted, FakeTwilio.gets = [], []
-    fake = ThreadingHTTPServer(("127.0.0.1", 0), FakeTwilio)
-    threading.Thread(target=fake.serve_forever, daemon=True).start()
-    srv, proc = start_server(
-        f"sqlite:///{tmp_path / 'tw.db'}",
-        "sqlite",
-        {
-            "FLOWYARD_PLATFORM": "twilio",
-            "FLOWYARD_TWILIO_ACCOUNT_SID": "AC" + "2" * 32,
-            "FLOWYARD_TWILIO_AUTH_TOKEN": "real-token",
-            "FLOWYARD_TWILIO_API_URL": f"http://127.0.0.1:{fake.server_port}",
-            # The resolved Function host must not be reached from a test.
-            "FLOWYARD_HTTP_DENY": DOMAIN,
-        },
-    )
-    yield srv
-    proc.terminate()
-    proc.wait(10)
-    fake.shutdown()
+    with serving_http(FakeTwilio) as port:
+        srv, proc = start_server(
+            f"sqlite:///{tmp_path / 'tw.db'}",
+            "sqlite",
+            {
+                "FLOWYARD_PLATFORM": "twilio",
+                "FLOWYARD_TWILIO_ACCOUNT_SID": "AC" + "2" * 32,
+                "FLOWYARD_TWILIO_AUTH_TOKEN": "real-token",
+                "FLOWYARD_TWILIO_API_URL": f"http://127.0.0.1:{port}",
+                # The resolved Function host must not be reached from a test.
+                "FLOWYARD_HTTP_DENY": DOMAIN,
+            },
+        )
+        yield srv
+        proc.terminate()
+        proc.wait(10)
 
 
 def test_content_templates_and_functions_by_sids_on_the_twilio_platform(twilio_server):
