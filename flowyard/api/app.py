@@ -119,7 +119,9 @@ def create_app(settings: Settings) -> Starlette:
             background = [sweeper]
             # Event Streams: the outbox's events go to their sinks from every process.
             sinks = SinkClient(policy)
-            delivery = Delivery(db, sinks, settings, runtime.owner, runtime.subscribers)
+            delivery = Delivery(
+                db, sinks, settings, runtime.owner, runtime.group, runtime.subscribers
+            )
             background.append(asyncio.create_task(delivery.run(settings.timer_interval)))
             if settings.retention_days > 0:
                 retain = run_retention(db, settings.retention_days)

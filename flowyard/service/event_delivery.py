@@ -20,7 +20,9 @@ import hashlib
 import logging
 import random
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -38,6 +40,7 @@ from flowyard.store import alerts as alert_store
 from flowyard.store import events as store
 from flowyard.store import write
 from flowyard.store.clock import precise_now, utcnow
+from flowyard.store.group import GroupCommit
 
 log = logging.getLogger("flowyard.events")
 
@@ -112,6 +115,14 @@ def backoff(failures: int, cap: float) -> float:
     return delay * random.uniform(0.8, 1.0)
 
 
+@dataclass
+class _SinkState:
+    """A sink's failures in a row and status, as this claim has seen them."""
+
+    failures: int
+    status: str
+
+
 class Delivery:
     """The delivery loop of one process."""
 
@@ -121,9 +132,11 @@ class Delivery:
         http: SinkClient,
         settings: Settings,
         owner: str,
+        writer: GroupCommit,
         subscribers: Subscribers | None = None,
     ) -> None:
         self.db = db
+        self.writer = writer  # the runtime's group commit
         # Who listens to the alert of a failing sink (the runtime's, to share its cache).
         self.subscribers = subscribers or Subscribers(db)
         self.http = http
@@ -139,8 +152,7 @@ class Delivery:
         try:
             while True:
                 try:
-                    with self.db.connect() as conn:
-                        due = store.due_sinks(conn, precise_now())
+                    due = await asyncio.to_thread(self._due)  # off the requests' loop
                     for sid in due:
                         if sid not in self._busy:
                             self._busy.add(sid)
@@ -156,64 +168,50 @@ class Delivery:
             await asyncio.gather(*self._tasks, return_exceptions=True)
             await self.http.aclose()
 
+    def _due(self) -> list[str]:
+        with self.db.connect() as conn:
+            return store.due_sinks(conn, precise_now())
+
     def _until(self) -> Any:
         return precise_now() + timedelta(seconds=self.claim_seconds)
 
     async def deliver(self, sid: str) -> None:
         """Send what waits for sink ``sid`` while this process holds its claim."""
-        outcome: dict[str, Any] = {}
         claimed = False
         try:
-            with write(self.db) as conn:
-                sink = store.claim(conn, sid, self.owner, precise_now(), self._until())
+            now, until = precise_now(), self._until()
+            sink = await self.writer.run(
+                lambda conn: store.claim(conn, sid, self.owner, now, until)
+            )
             if sink is None:
                 return
             claimed = True
-            account = account_store.get_account(self.db, sink.account_sid)
+            account = await asyncio.to_thread(account_store.get_account, self.db, sink.account_sid)
             token = account.auth_token if account else None  # read per claim: rotations apply
             config = orjson.loads(sink.configuration)
-            failures, status = sink.failures, sink.status
+            state = _SinkState(sink.failures, sink.status)
             while True:
-                with self.db.connect() as conn:
-                    rows = store.pending(conn, sid, READ)
+                # Off the event loop: 500 rows are milliseconds of reading.
+                rows = await asyncio.to_thread(self._pending, sid)
                 if not rows or token is None:
                     break
                 taken, error = await self._send(config, token, rows)
-                done = [r.id for r in rows if taken[r.id] >= r.count]
-                partly = {r.id: taken[r.id] for r in rows if r.sent < taken[r.id] < r.count}
                 sent = sum(taken[r.id] - r.sent for r in rows)
-                now = utcnow()
-                was = status
+                was = state.status
                 raised = None
-                with write(self.db) as conn:
-                    store.delivered(conn, done, partly)
-                    if error is None:
-                        failures, status = 0, "active" if status == "failed" else status
-                        outcome = {"failures": 0, "last_error": None}
-                    else:
-                        failures += 1
-                        if failures >= self.fail_after and status != "failed":
-                            status = "failed"
-                            log.warning("sink %s failed %d times: %s", sid, failures, error)
-                            raised = alerts.sink_failed(sink.account_sid, sid, failures, error)
-                            self._alert(conn, raised)
-                        delay = timedelta(seconds=backoff(failures, self.max_backoff))
-                        outcome = {"failures": failures, "last_error": error}
-                        outcome["retry_at"] = now + delay
-                        store.attempted(conn, [r.id for r in rows if taken[r.id] < r.count])
-                    if status != was:
-                        # Only a change: Validate may have made the sink active meanwhile.
-                        outcome["status"] = status
-                    if sent:
-                        outcome["last_delivery"] = now
-                    outcome["date_updated"] = now
-                    # One UPDATE renews the claim and records the outcome.
-                    if not store.renew(conn, sid, self.owner, self._until(), outcome):
-                        claimed = False  # another process took over: it carries on
-                        return
+                if error is None:
+                    state.failures = 0
+                    state.status = "active" if was == "failed" else was
+                else:
+                    raised = self._failed(sink, state, error)
+                # The round's outcome joins the sprints' next group commit: no transaction of
+                # its own, and no wait for the write lock on the event loop.
+                round_ = partial(self._record, sid, rows, taken, state, was, error, sent, raised)
+                if not await self.writer.run(round_):
+                    claimed = False  # another process took over: it carries on
+                    return
                 if raised is not None:
                     alerts.log_rows([raised])
-                    raised = None
                 metrics.events_delivered(sent, error is not None)
                 if error is not None or len(rows) < READ:
                     # Drained: what commits meanwhile waits for the next pass, in full
@@ -230,6 +228,58 @@ class Delivery:
                         store.release(conn, sid, self.owner, {})
                 except Exception:  # the claim runs out by itself
                     log.exception("could not release sink %s", sid)
+
+    def _pending(self, sid: str) -> list[Any]:
+        with self.db.connect() as conn:
+            return store.pending(conn, sid, READ)
+
+    def _failed(self, sink: Any, state: _SinkState, error: str) -> dict[str, Any] | None:
+        """Count a failed round; the alert to raise when it makes the sink ``failed``."""
+        state.failures += 1
+        if state.failures < self.fail_after or state.status == "failed":
+            return None
+        state.status = "failed"
+        log.warning("sink %s failed %d times: %s", sink.sid, state.failures, error)
+        return alerts.sink_failed(sink.account_sid, sink.sid, state.failures, error)
+
+    def _record(
+        self,
+        sid: str,
+        rows: Sequence[Any],
+        taken: dict[int, int],
+        state: _SinkState,
+        was: str,
+        error: str | None,
+        sent: int,
+        raised: dict[str, Any] | None,
+        conn: sa.Connection,
+    ) -> bool:
+        """A round's outcome in ``conn``'s transaction: what the sink took leaves the outbox,
+        the sink's row is updated and its claim renewed (False: it was lost, nothing
+        changed)."""
+        now = utcnow()
+        outcome: dict[str, Any] = {"date_updated": now}
+        if state.status != was:  # only a change: Validate may have made it active meanwhile
+            outcome["status"] = state.status
+        if error is None:
+            outcome.update(failures=0, last_error=None)
+        else:
+            delay = timedelta(seconds=backoff(state.failures, self.max_backoff))
+            outcome.update(failures=state.failures, last_error=error, retry_at=now + delay)
+        if sent:
+            outcome["last_delivery"] = now
+        # One UPDATE renews the claim and records the outcome; first, so that a lost claim
+        # changes nothing.
+        if not store.renew(conn, sid, self.owner, self._until(), outcome):
+            return False
+        done = [r.id for r in rows if taken[r.id] >= r.count]
+        partly = {r.id: taken[r.id] for r in rows if r.sent < taken[r.id] < r.count}
+        store.delivered(conn, done, partly)
+        if error is not None:
+            store.attempted(conn, [r.id for r in rows if taken[r.id] < r.count])
+        if raised is not None:
+            self._alert(conn, raised)
+        return True
 
     def _alert(self, conn: sa.Connection, alert: dict[str, Any]) -> None:
         """A Debugger alert (and its error event for the account's sinks) in ``conn``'s

@@ -389,24 +389,36 @@ class Host:
         next_beat = next_prune = loop.time()
         while not self._stopping:
             try:
-                if self._held and loop.time() >= next_beat:
-                    _now, until = self._lease()
-                    with write(self.db) as conn:
-                        inbox_store.renew(conn, self.owner, sorted(self._held), until)
+                held = sorted(self._held) if self._held and loop.time() >= next_beat else []
+                prune = loop.time() >= next_prune
+                # In a thread: these queries (a renewal of hundreds of leases, say) would hold
+                # every request of the process while they wait for the database.
+                due = await asyncio.to_thread(self._sweep, held, prune)
+                if held:
                     next_beat = loop.time() + beat
-                with self.db.connect() as conn:
-                    due = inbox_store.runnable(conn, precise_now(), 100)
+                if prune:
+                    next_prune = loop.time() + 3600
                 for sid in due:
                     if sid not in self._held:
                         self.spawn(self.drive(sid))
-                if loop.time() >= next_prune:
-                    with write(self.db) as conn:
-                        receipts.prune(conn, utcnow() - timedelta(days=1))
-                    next_prune = loop.time() + 3600
                 self.swept_at = loop.time()
             except Exception:
                 log.exception("sweep failed")
             await asyncio.sleep(interval)
+
+    def _sweep(self, held: list[str], prune: bool) -> list[str]:
+        """Renew the leases of ``held``, prune old webhook receipts (``prune``); the
+        executions to drive."""
+        if held:
+            _now, until = self._lease()
+            with write(self.db) as conn:
+                inbox_store.renew(conn, self.owner, held, until)
+        with self.db.connect() as conn:
+            due = inbox_store.runnable(conn, precise_now(), 100)
+        if prune:
+            with write(self.db) as conn:
+                receipts.prune(conn, utcnow() - timedelta(days=1))
+        return due
 
     async def shutdown(self, grace: float = 10.0) -> None:
         """Stop taking work, let sprints in flight finish (up to ``grace`` seconds), cancel the
