@@ -1,13 +1,15 @@
 """Event Streams benchmark: server CPU per completed execution with and without a subscribed
 webhook sink, side by side in one run on one server.
 
-The same 10-widget flow as bench/engine.py runs under wrk load on one ``flowyard serve``:
-``--rounds`` times with no subscription then with a subscription to every Studio and alert
-event type on a sink that asks for batches (the verdict is the median per-round ratio); then
-once on a sink taking one event per request. A run with
-a sink counts until every execution ended *and* the outbox is empty (every event delivered).
-The receiver is another process (its CPU is not the server's). Target: delivery through a
-batched sink adds at most 15 % CPU per completed execution.
+The same 10-widget flow as bench/engine.py runs under wrk load on one ``flowyard serve``. A
+saturated run without a subscription sets the pace; then, at half that rate, ``--rounds``
+runs with a subscription to every Studio and alert event type on a sink that asks for
+batches alternate with runs without one, beginning and ending without. Each batched round's
+ratio is to the mean of the runs beside it; the verdict is their median. Last, one run on a
+sink taking one event per request. A run with a sink counts until every execution ended
+*and* the outbox is empty (every event delivered). The receiver is another process (its CPU
+is not the server's). Target: delivery through a batched sink adds at most 15 % CPU per
+completed execution.
 
     python bench/events.py [--duration S] [--connections N] [--rounds N] [--postgres]
 """
