@@ -239,6 +239,27 @@ def _counts(db: sa.Engine) -> tuple[int, int]:
     return counts.get("ended", 0), counts.get("active", 0)
 
 
+def pace(
+    server: api.Server,
+    db: sa.Engine,
+    flow_sid: str,
+    account: api.Account,
+    rate: float,
+    connections: int,
+    tmp: Path,
+) -> float:
+    """The delay (ms) each connection leaves between a response and its next request for
+    ``rate`` requests/s in all. A connection's cycle is that delay plus the request's own
+    time: a one-second probe measures the latter at about that rate (the saturated latency
+    would overshoot the rate by far)."""
+    delay = connections / rate * 1000
+    probe = create_load(server, flow_sid, account, f"p{round(rate)}", 1.0, connections, tmp, delay)
+    deadline = time.monotonic() + 30
+    while _counts(db)[1] and time.monotonic() < deadline:  # the probe's executions end first
+        time.sleep(0.05)
+    return max(0.0, delay - probe.p50)
+
+
 def completed_load(
     server: api.Server,
     db: sa.Engine,
@@ -305,9 +326,9 @@ def end_to_end(
         create_load(server, flow_sid, account, "1", 1.0, options.connections, tmp)  # warm-up
         result, completed, cpu_us = completed_load(server, db, flow_sid, account, "2", options, tmp)
         # Half the maximum rate, paced: the create request's latency when not saturated.
-        pace = options.connections / (completed / 2) * 1000 - result.p50
+        delay = pace(server, db, flow_sid, account, completed / 2, options.connections, tmp)
         half, half_completed, _ = completed_load(
-            server, db, flow_sid, account, "3", options, tmp, delay_ms=max(0.0, pace)
+            server, db, flow_sid, account, "3", options, tmp, delay_ms=delay
         )
         listing = httpx.get(
             f"{server.base}/v2/Flows/{flow_sid}/Executions", params={"status": "active"}, auth=auth
@@ -396,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{backend}, {_plural(workers)}: {result.completed:,.0f} completed/s "
                     f"({result.create.rps:,.0f} creates/s), create p50 {result.create.p50:.1f} "
                     f"ms p99 {result.create.p99:.1f} ms; at half rate "
-                    f"({result.half_completed:,.0f}/s) p99 {result.half.p99:.1f} ms; "
+                    f"({result.half.rps:,.0f} creates/s) p99 {result.half.p99:.1f} ms; "
                     f"{result.cpu_us:,.0f} us server CPU each, "
                     f"{result.create.errors} errors, {steps} steps each",
                     flush=True,

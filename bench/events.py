@@ -170,7 +170,7 @@ def run(
         # for reasons that are not delivery's.
         top = measure(server, db, flow_sid, account, "s", options, tmp)
         rows.append(("no subscription, saturated", *top[:2], None))
-        pace = max(0.0, options.connections / (top[0] / 2) * 1000 - top[2])
+        pace = engine.pace(server, db, flow_sid, account, top[0] / 2, options.connections, tmp)
         # Rounds alternate without and with the batched sink, beginning and ending without:
         # each round's ratio is to the mean of the runs just before and after it, which
         # cancels a drift of the machine or of the growing database.
