@@ -32,13 +32,10 @@ from flowyard import engine
 from flowyard.config import Settings
 from flowyard.platform import Platform
 from flowyard.service import alerts, inputs, metrics
-from flowyard.service.alerts import Problem
 from flowyard.service.events import Subscribers
 from flowyard.service.flow_cache import FlowCache
 from flowyard.service.inputs import Item
 from flowyard.service.persistence import (
-    ANSWER,
-    TWIML,
     commit_sprint,
     commit_sprint_alone,
     row_values,
@@ -53,15 +50,12 @@ from flowyard.store.group import GroupCommit
 
 log = logging.getLogger("flowyard.runtime")
 
-NO_CALL = "no call is in progress for this execution"
 # Errors of the database itself: the sprint is retried later (by this process or another);
 # any other exception while applying a resume would fail again, so it ends the execution.
 TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError)
 UNSTORABLE = (sa.exc.DataError, sa.exc.IntegrityError)
 # What an execution that cannot go on is left with.
 BROKEN = {"status": "ended", "active_contact": None, "waiting_for": None, "wake_at": None}
-# Service calls the platform (Twilio, or the local one) answers, with its own error codes.
-PLATFORM_CALLS = ("message", "call", "task", "recording", "conversation")
 
 
 class LeaseLost(Exception):
@@ -203,7 +197,7 @@ class Host:
                 else:
                     sprint = engine.resume(flow, state, decision.input, env)
             base = sprint.base_context  # set by start only: later sprints of _complete lack it
-            sprint, steps, records, problems = await self._complete(
+            sprint, steps, records, problems = await self.services.complete(
                 flow, sprint, row.account_sid, env, live=decision.live
             )
         except (asyncio.CancelledError, *TRANSIENT):
@@ -290,55 +284,6 @@ class Host:
         self, conn: sa.Connection, account_sid: str, flow_sid: str, params: dict[str, Any]
     ) -> tuple[str, Any, list[Item] | None] | None:
         raise NotImplementedError  # Runtime.route_message
-
-    async def _complete(
-        self,
-        flow: engine.Flow,
-        sprint: engine.Sprint,
-        account_sid: str,
-        env: engine.Environment,
-        *,
-        live: bool = False,
-    ) -> tuple[engine.Sprint, list[engine.Step], list[tuple[str, dict[str, Any]]], list[Problem]]:
-        """Answer every service call the engine asks for until it ends or waits.
-
-        Voice widgets wait for the call to come back: ``live`` means a call's request waits
-        for this sprint, so its TwiML goes out now; otherwise it goes out on the call's next
-        fetch, and without any call the widget fails. Returns the last sprint, every step,
-        the platform's records of what was sent, which the commit stores, and every error
-        with the request behind it.
-        """
-        steps = list(sprint.steps)
-        records: list[tuple[str, dict[str, Any]]] = []
-        problems = [Problem(error) for error in sprint.errors]
-        while (pending := sprint.pending) is not None:
-            kind = pending.kind
-            if kind == ANSWER or (
-                kind == TWIML and (live or self.services.has_call(sprint.state.execution_sid))
-            ):
-                break
-            code = None
-            if kind == TWIML:
-                result = engine.CallResult(ok=False, error=NO_CALL)
-            else:
-                outcome = await self.services.serve(pending, sprint.state, account_sid, records)
-                records.extend(outcome.records)
-                result = engine.CallResult(ok=outcome.ok, data=outcome.data, error=outcome.error)
-                # A refusal of the platform's carries its own code (21211 for a bad To...).
-                code = outcome.error_code if kind in PLATFORM_CALLS else None
-            sprint = engine.resume(flow, sprint.state, result, env)
-            steps.extend(sprint.steps)
-            request = pending.request
-            problems.extend(
-                Problem(
-                    error,
-                    method=request.get("method"),
-                    url=request.get("url"),
-                    platform_code=code if error.widget == pending.widget else None,
-                )
-                for error in sprint.errors
-            )
-        return sprint, steps, records, problems
 
     # -- waiting for what a drive did ------------------------------------------------------
 

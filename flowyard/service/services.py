@@ -23,6 +23,8 @@ from flowyard.platform import (
 )
 from flowyard.platform.functions import Functions, load_mapping
 from flowyard.platform.http import HttpRequest, perform
+from flowyard.service.alerts import Problem
+from flowyard.service.persistence import ANSWER, TWIML
 from flowyard.store import accounts as account_store
 from flowyard.store import calls as call_store
 from flowyard.store import conversations, write
@@ -31,6 +33,9 @@ from flowyard.store.clock import utcnow
 log = logging.getLogger("flowyard.runtime")
 
 ENDED_CALL = ("completed", "busy", "failed", "no-answer", "canceled")
+NO_CALL = "no call is in progress for this execution"
+# Service calls the platform (Twilio, or the local one) answers, with its own error codes.
+PLATFORM_CALLS = ("message", "call", "task", "recording", "conversation")
 RINGING = ("queued", "initiated", "ringing")
 # Calls with effects outside this process whatever the platform; on ``local``, messages and
 # tasks are only records, stored with the sprint.
@@ -324,3 +329,52 @@ class ServiceCalls:
         base = self.settings.public_url.rstrip("/")
         webhook = f"{base}/v1/Accounts/{account_sid}/Flows/{state.flow_sid}"
         return f"{webhook}?executionSid={state.execution_sid}"
+
+    async def complete(
+        self,
+        flow: engine.Flow,
+        sprint: engine.Sprint,
+        account_sid: str,
+        env: engine.Environment,
+        *,
+        live: bool = False,
+    ) -> tuple[engine.Sprint, list[engine.Step], list[tuple[str, dict[str, Any]]], list[Problem]]:
+        """Answer every service call the engine asks for until it ends or waits.
+
+        Voice widgets wait for the call to come back: ``live`` means a call's request waits
+        for this sprint, so its TwiML goes out now; otherwise it goes out on the call's next
+        fetch, and without any call the widget fails. Returns the last sprint, every step,
+        the platform's records of what was sent, which the commit stores, and every error
+        with the request behind it.
+        """
+        steps = list(sprint.steps)
+        records: list[tuple[str, dict[str, Any]]] = []
+        problems = [Problem(error) for error in sprint.errors]
+        while (pending := sprint.pending) is not None:
+            kind = pending.kind
+            if kind == ANSWER or (
+                kind == TWIML and (live or self.has_call(sprint.state.execution_sid))
+            ):
+                break
+            code = None
+            if kind == TWIML:
+                result = engine.CallResult(ok=False, error=NO_CALL)
+            else:
+                outcome = await self.serve(pending, sprint.state, account_sid, records)
+                records.extend(outcome.records)
+                result = engine.CallResult(ok=outcome.ok, data=outcome.data, error=outcome.error)
+                # A refusal of the platform's carries its own code (21211 for a bad To...).
+                code = outcome.error_code if kind in PLATFORM_CALLS else None
+            sprint = engine.resume(flow, sprint.state, result, env)
+            steps.extend(sprint.steps)
+            request = pending.request
+            problems.extend(
+                Problem(
+                    error,
+                    method=request.get("method"),
+                    url=request.get("url"),
+                    platform_code=code if error.widget == pending.widget else None,
+                )
+                for error in sprint.errors
+            )
+        return sprint, steps, records, problems
