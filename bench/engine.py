@@ -10,10 +10,12 @@ for the create request's p99. Beside them the bare Starlette + sqlite3 fetch of
 ``bench/api.py``, the machine's ceiling for one small request.
 
     python bench/engine.py [--quick] [--duration S] [--connections N] [--no-postgres]
-                           [--workers 1,2]
+                           [--workers 1,2] [--rounds N]
 
 Each backend is measured with every worker count of ``--workers`` (``flowyard serve
---workers N``; default one and two processes), each on a fresh database. "server CPU" is the
+--workers N``; default one and two processes), each on a fresh database; ``--rounds N`` does
+it all N times, configuration after configuration, and the table shows medians with their
+ranges (single runs on a shared machine move by a third). "server CPU" is the
 flowyard processes' own (not the database server's) per completed execution. Needs ``wrk``
 (apt-get install -y wrk). Targets: pure engine >= 20,000 steps/s; >= 1,000 completed/s on
 SQLite with one process and >= 1,200/s on PostgreSQL with two; create p99 <= 20 ms at half rate.
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -385,6 +388,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--postgres-url", default=api.POSTGRES_ADMIN_URL)
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure everything this many times, interleaved; the table shows medians",
+    )
+    parser.add_argument(
         "--workers",
         type=_worker_counts,
         default=[1, 2],
@@ -397,35 +406,42 @@ def main(argv: list[str] | None = None) -> int:
     account = api.Account("AC" + uuid.uuid4().hex, uuid.uuid4().hex)
     steps_per_s, _ = engine_core.measure(options.duration)
     print(f"pure engine: {steps_per_s:,.0f} steps/s", flush=True)
-    results: dict[tuple[str, int], Run] = {}
+    results: dict[tuple[str, int], list[Run]] = {}
+    bares: list[api.Result] = []
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         backends = [] if options.no_sqlite else ["sqlite"]
         backends += [] if options.no_postgres else ["postgresql"]
         flow: dict[str, Any] = {}
-        for backend in backends:
-            for workers in options.workers:
-                # A fresh database for every run: no run works on another's rows.
-                with contextlib.ExitStack() as stack:
-                    if backend == "sqlite":
-                        url = f"sqlite:///{tmp / f'engine-{workers}.db'}"
-                    else:
-                        url = stack.enter_context(api.postgres_database(options.postgres_url))
-                    result, steps, flow = end_to_end(backend, url, account, options, tmp, workers)
-                results[backend, workers] = result
-                print(
-                    f"{backend}, {_plural(workers)}: {result.completed:,.0f} completed/s "
-                    f"({result.create.rps:,.0f} creates/s), create p50 {result.create.p50:.1f} "
-                    f"ms p99 {result.create.p99:.1f} ms; at half rate "
-                    f"({result.half.rps:,.0f} creates/s) p99 {result.half.p99:.1f} ms; "
-                    f"{result.cpu_us:,.0f} us server CPU each, "
-                    f"{result.create.errors} errors, {steps} steps each",
-                    flush=True,
-                )
-        bare = bare_ceiling(flow, account, options, tmp)
-        print(f"bare fetch ceiling: {bare.rps:,.0f} req/s", flush=True)
-    print_table(steps_per_s, bare, results, options.workers)
-    return 1 if any(r.create.errors or r.half.errors for r in results.values()) else 0
+        # Rounds go through every configuration in turn, so that a slow spell of a shared
+        # machine falls on all of them rather than on one.
+        for round_ in range(options.rounds):
+            for backend in backends:
+                for workers in options.workers:
+                    # A fresh database for every run: no run works on another's rows.
+                    with contextlib.ExitStack() as stack:
+                        if backend == "sqlite":
+                            url = f"sqlite:///{tmp / f'engine-{workers}-{round_}.db'}"
+                        else:
+                            url = stack.enter_context(api.postgres_database(options.postgres_url))
+                        result, steps, flow = end_to_end(
+                            backend, url, account, options, tmp, workers
+                        )
+                    results.setdefault((backend, workers), []).append(result)
+                    print(
+                        f"{backend}, {_plural(workers)}: {result.completed:,.0f} completed/s "
+                        f"({result.create.rps:,.0f} creates/s), create p50 "
+                        f"{result.create.p50:.1f} ms p99 {result.create.p99:.1f} ms; at half "
+                        f"rate ({result.half.rps:,.0f} creates/s) p99 {result.half.p99:.1f} ms; "
+                        f"{result.cpu_us:,.0f} us server CPU each, "
+                        f"{result.create.errors} errors, {steps} steps each",
+                        flush=True,
+                    )
+            bares.append(bare_ceiling(flow, account, options, tmp))
+            print(f"bare fetch ceiling: {bares[-1].rps:,.0f} req/s", flush=True)
+    print_table(steps_per_s, bares, results, options.workers)
+    runs = [run for rounds in results.values() for run in rounds]
+    return 1 if any(r.create.errors or r.half.errors for r in runs) else 0
 
 
 def _target(backend: str, workers: int) -> float | None:
@@ -433,43 +449,55 @@ def _target(backend: str, workers: int) -> float | None:
     return {("sqlite", 1): 1_000, ("postgresql", 2): 1_200}.get((backend, workers))
 
 
+def _median(values: list[float], digits: str = ",.0f") -> tuple[float, str]:
+    """The median of ``values`` and how it is shown: alone, or with the range of a round."""
+    middle = statistics.median(values)
+    shown = format(middle, digits)
+    if len(values) > 1:
+        shown += f" ({format(min(values), digits)}-{format(max(values), digits)})"
+    return middle, shown
+
+
 def print_table(
     steps_per_s: float,
-    bare: api.Result,
-    results: dict[tuple[str, int], Run],
+    bares: list[api.Result],
+    results: dict[tuple[str, int], list[Run]],
     worker_counts: list[int],
 ) -> None:
+    bare, bare_shown = _median([b.rps for b in bares])
+    bare_p99 = statistics.median(b.p99 for b in bares)
     print()
     print(
         f"pure engine, 10-widget flow: {steps_per_s:,.0f} steps/s (>= {ENGINE_TARGET:,}: "
         f"{'PASS' if steps_per_s >= ENGINE_TARGET else 'FAIL'})"
     )
-    print(f"bare Starlette+sqlite3 fetch: {bare.rps:,.0f} req/s, p99 {bare.p99:.1f} ms (ceiling)")
+    print(f"bare Starlette+sqlite3 fetch: {bare_shown} req/s, p99 {bare_p99:.1f} ms (ceiling)")
+    if len(bares) > 1:
+        print(f"medians of {len(bares)} rounds (range in brackets)")
     print()
     print(
-        f"{'completed executions':<32} {'per s':>7} {'x bare':>7} {'CPU us':>7} "
-        f"{'create p99':>10} {'half-rate p99':>13}  target"
+        f"{'completed executions':<22} {'per s':>17} {'x bare':>6} {'CPU us':>7} "
+        f"{'create p99':>10} {'half-rate p99':>17}  target"
     )
     single = min(worker_counts)
-    for (backend, workers), run in results.items():
-        ratio = f"{run.completed / bare.rps:.2f}"
+    completed = {key: statistics.median(r.completed for r in runs) for key, runs in results.items()}
+    for (backend, workers), runs in results.items():
+        rate, rate_shown = _median([r.completed for r in runs])
+        half, half_shown = _median([r.half.p99 for r in runs], ".1f")
+        cpu = statistics.median(r.cpu_us for r in runs)
+        create_p99 = statistics.median(r.create.p99 for r in runs)
         scale = ""
-        if workers != single and (backend, single) in results:
-            scale = f", {run.completed / results[backend, single].completed:.2f}x {_plural(single)}"
+        if workers != single and (backend, single) in completed:
+            scale = f", {rate / completed[backend, single]:.2f}x {_plural(single)}"
         target = _target(backend, workers)
         verdicts = [
-            f"half-rate p99 <= {HALF_RATE_P99} ms: "
-            + ("PASS" if run.half.p99 <= HALF_RATE_P99 else "FAIL")
+            f"half-rate p99 <= {HALF_RATE_P99} ms: " + ("PASS" if half <= HALF_RATE_P99 else "FAIL")
         ]
         if target:
-            verdicts.insert(
-                0, f">= {target:,}/s: " + ("PASS" if run.completed >= target else "FAIL")
-            )
+            verdicts.insert(0, f">= {target:,}/s: " + ("PASS" if rate >= target else "FAIL"))
         print(
-            f"{backend + ', ' + _plural(workers):<32} {run.completed:>7,.0f} {ratio:>7} "
-            f"{run.cpu_us:>7,.0f} {run.create.p99:>10.1f} {run.half.p99:>13.1f}  "
-            + "; ".join(verdicts)
-            + scale
+            f"{backend + ', ' + _plural(workers):<22} {rate_shown:>17} {rate / bare:>6.2f} "
+            f"{cpu:>7,.0f} {create_p99:>10.1f} {half_shown:>17}  " + "; ".join(verdicts) + scale
         )
 
 
