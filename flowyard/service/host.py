@@ -37,8 +37,8 @@ from flowyard.service.flow_cache import FlowCache
 from flowyard.service.inputs import Item
 from flowyard.service.persistence import (
     commit_sprint,
-    commit_sprint_alone,
     row_values,
+    sprint_plan,
     step_rows,
 )
 from flowyard.service.services import ServiceCalls
@@ -256,7 +256,7 @@ class Host:
             "item_id": item.id,
         }
         saved, more = await self.group.run(
-            partial(commit_sprint, **sprint), partial(commit_sprint_alone, self.db, **sprint)
+            partial(commit_sprint, **sprint), partial(sprint_plan, self.db, **sprint)
         )
         if saved is None:
             raise LeaseLost(row.sid)

@@ -18,6 +18,7 @@ from flowyard.store import executions as store
 from flowyard.store import flows as flow_store
 from flowyard.store import inbox as inbox_store
 from flowyard.store.clock import utcnow
+from flowyard.store.db import Plan
 
 # Service calls that wait for Twilio to come back to the flow webhook (voice widgets).
 TWIML, ANSWER = "twiml", "answer"
@@ -181,23 +182,24 @@ def insert_start(
     return saved, item_id
 
 
-def commit_sprint_alone(db: sa.Engine, **sprint: Any) -> tuple[Any, bool] | None:
-    """:func:`commit_sprint` as one autocommitted statement (PostgreSQL, nothing but steps,
-    messages and outbox events to store): one round trip. None where that does not apply."""
+def sprint_plan(db: sa.Engine, **sprint: Any) -> Plan | None:
+    """:func:`commit_sprint` as one statement (PostgreSQL, nothing but steps, messages and
+    outbox events to store), committed alone or pipelined with others. None where that does
+    not apply."""
     records = sprint["records"]
     if db.dialect.name != "postgresql" or any(kind not in IN_ONE for kind, _ in records):
         return None
-    return pg_sprints.finish(
-        db, sprint["sid"], sprint["owner"], sprint["values"], release=sprint["release"],
+    return pg_sprints.finish_plan(
+        sprint["sid"], sprint["owner"], sprint["values"], release=sprint["release"],
         step_rows=sprint["steps"], item_id=sprint["item_id"],
         message_rows=[row for kind, row in records if kind == "message"],
         event_rows=[row for kind, row in records if kind == "event"],
     )  # fmt: skip
 
 
-def insert_start_alone(db: sa.Engine, **start: Any) -> tuple[Any, int] | None:
-    """:func:`insert_start` as one autocommitted statement (PostgreSQL, a cached flow row, no
-    call): one round trip. None where that does not apply."""
+def start_plan(db: sa.Engine, **start: Any) -> Plan | None:
+    """:func:`insert_start` as one statement (PostgreSQL, a cached flow row, no call). None
+    where that does not apply."""
     if db.dialect.name != "postgresql" or start["call"] is not None:
         return None
-    return pg_sprints.insert_start(db, start["row"], start["item"], start["fresh"])
+    return pg_sprints.start_plan(start["row"], start["item"], start["fresh"])

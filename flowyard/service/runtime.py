@@ -25,7 +25,7 @@ from flowyard.service import inputs, metrics
 from flowyard.service.executions import require_execution
 from flowyard.service.host import Host, log
 from flowyard.service.inputs import Item
-from flowyard.service.persistence import insert_start, insert_start_alone
+from flowyard.service.persistence import insert_start, start_plan
 from flowyard.sids import new_sid
 from flowyard.store import conversations, write
 from flowyard.store import executions as store
@@ -109,7 +109,7 @@ class Runtime(Host):
                     start = {"row": row, "item": item, "call": call, "fresh": fresh}
                     saved, item_id = await self.starts.run(
                         partial(insert_start, **start),
-                        partial(insert_start_alone, self.db, **start),
+                        partial(start_plan, self.db, **start),
                     )
                 else:
                     with conn.begin_nested():

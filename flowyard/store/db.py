@@ -260,6 +260,53 @@ class Statement:
         return _retrying(db, read)
 
 
+class Plan:
+    """One statement that does a unit of work by itself, and what its rows become: run in a
+    transaction, committed alone (one round trip), or sent with others (``pipelined``)."""
+
+    __slots__ = ("params", "result", "statement")
+
+    def __init__(
+        self, statement: Statement, params: Mapping[str, Any], result: Callable[[Any], Any]
+    ) -> None:
+        self.statement = statement
+        self.params = params
+        self.result = result  # the first row (or None) -> the work's result
+
+    def run(self, target: sa.Connection | sa.Engine) -> Any:
+        """In ``target``'s transaction, or (an engine) committed alone on PostgreSQL."""
+        if isinstance(target, sa.Engine):
+            rows = self.statement.commit_alone(target, self.params)
+        else:
+            rows = self.statement.all(target, self.params)
+        return self.result(rows[0] if rows else None)
+
+
+def pipelined(conn: sa.Connection, plans: Sequence[Plan]) -> list[Any]:
+    """``plans`` in ``conn``'s transaction (PostgreSQL), sent together in psycopg's pipeline
+    mode: one round trip for all instead of one each, while the writer holds the batch's
+    transaction open. Their results, in order."""
+    if not conn.in_transaction():
+        conn.begin()
+    driver = conn.connection.driver_connection
+    dbapi = conn.dialect.loaded_dbapi
+    compiled = [plan.statement._for(conn.dialect) for plan in plans]
+    try:
+        with driver.pipeline():
+            cursors = [
+                driver.execute(c.sql, c.make_args(plan.params))
+                for c, plan in zip(compiled, plans, strict=True)
+            ]
+        rows = [c.rows(cursor.fetchall()) for c, cursor in zip(compiled, cursors, strict=True)]
+    except dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(
+            "pipelined statements", None, exc, dbapi.Error, dialect=conn.dialect
+        ) from exc
+    return [
+        plan.result(found[0] if found else None) for plan, found in zip(plans, rows, strict=True)
+    ]
+
+
 def _cursor(conn: sa.Connection, sql: str, args: Any, *, many: bool = False) -> Any:
     if not conn.in_transaction():
         conn.begin()  # what conn.execute would do: reads of one block share a snapshot

@@ -20,11 +20,11 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from flowyard.store.db import write
+from flowyard.store.db import Plan, pipelined, write
 
 T = TypeVar("T")
-Alone = Callable[[], Any] | None
-Work = tuple[Callable[[sa.Connection], Any], Alone]
+Planner = Callable[[], Plan | None] | None
+Work = tuple[Callable[[sa.Connection], Any], Planner]
 
 
 class GroupCommit:
@@ -33,19 +33,20 @@ class GroupCommit:
     def __init__(self, db: sa.Engine, max_batch: int = 64) -> None:
         self.db = db
         self.max_batch = max_batch
-        self._queue: list[tuple[Callable[[sa.Connection], Any], Alone, asyncio.Future[Any]]] = []
+        self._queue: list[tuple[Callable[[sa.Connection], Any], Planner, asyncio.Future[Any]]] = []
         self._busy = False  # a batch is being written, or its flush is scheduled
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="flowyard-commit")
 
-    async def run(self, work: Callable[[sa.Connection], T], alone: Alone = None) -> T:
+    async def run(self, work: Callable[[sa.Connection], T], plan: Planner = None) -> T:
         """``work(conn)`` committed (with whatever else is ready now); its result, or its
         exception as if it had run alone. ``work`` only writes, and may run in another
-        thread, and twice (alone, after a batch it was part of failed). ``alone()``: the
-        same work committed by itself without a transaction around it (one statement), used
-        when nothing else is ready; it returns None where it does not apply."""
+        thread, and twice (alone, after a batch it was part of failed). ``plan()``: the same
+        work as one statement (``store.db.Plan``; None where that does not apply), committed
+        alone when nothing else is ready, and pipelined with the rest of a batch whose works
+        all have one (PostgreSQL)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.append((work, alone, future))
+        self._queue.append((work, plan, future))
         if not self._busy:
             self._busy = True
             loop.call_soon(self._flush)  # what else this turn of the loop makes ready joins
@@ -62,7 +63,7 @@ class GroupCommit:
 
     def _settle(self, batch: list[Any], done: asyncio.Future[list[Any]]) -> None:
         outcomes = done.result()  # _commit itself does not raise
-        for (_work, _alone, future), (ok, value) in zip(batch, outcomes, strict=True):
+        for (_work, _plan, future), (ok, value) in zip(batch, outcomes, strict=True):
             if future.done():  # its coroutine was cancelled meanwhile
                 continue
             if ok:
@@ -77,19 +78,25 @@ class GroupCommit:
 
 
 def _commit(db: sa.Engine, batch: list[Work]) -> list[tuple[bool, Any]]:
-    """Each work's (ok, result or exception): all in one transaction when there are several;
-    alone, each in its own, when there is one or the shared transaction failed."""
+    """Each work's (ok, result or exception): all in one transaction when there are several
+    (their statements sent together when each is one); alone, each in its own, when there is
+    one or the shared transaction failed."""
     if len(batch) > 1:
+        plans = [plan() if plan is not None else None for _work, plan in batch]
         try:
             with write(db) as conn:
-                return [(True, work(conn)) for work, _alone in batch]
+                if all(plans):
+                    return [(True, result) for result in pipelined(conn, plans)]  # type: ignore[arg-type]
+                return [(True, work(conn)) for work, _plan in batch]
         except Exception:
             pass  # each runs again alone below, so its own error is the one raised
     outcomes: list[tuple[bool, Any]] = []
-    for work, alone in batch:
+    for work, planner in batch:
         try:
-            result = alone() if alone is not None else None
-            if result is None:
+            plan = planner() if planner is not None else None
+            if plan is not None:
+                result = plan.run(db)
+            else:
                 with write(db) as conn:
                     result = work(conn)
         except Exception as exc:

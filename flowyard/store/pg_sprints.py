@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from flowyard.store.db import Statement
+from flowyard.store.db import Plan, Statement
 from flowyard.store.flows import FlowChanged, start_state
 from flowyard.store.tables import event_outbox, executions, messages, steps
 
@@ -61,24 +61,12 @@ _START = Statement(
 )
 
 
-def _run(target: sa.Connection | sa.Engine, statement: Statement, params: dict) -> Any | None:
-    """The statement's first row: in ``target``'s transaction, or (an engine) autocommitted
-    alone, one round trip with no BEGIN or COMMIT."""
-    if isinstance(target, sa.Engine):
-        rows = statement.commit_alone(target, params)
-        return rows[0] if rows else None
-    return statement.first(target, params)
-
-
-def insert_start(
-    target: sa.Connection | sa.Engine,
-    execution: dict[str, Any],
-    item: dict[str, Any],
-    flow_row: Any | None,
-) -> tuple[Any, int] | None:
-    """Insert a new execution (every column but ``id``) and its trigger's inbox row: the
-    execution as stored and the inbox row's id. ``flow_row``: a cached flow row to check
-    (``FlowChanged`` if stale). None where this statement does not apply."""
+def start_plan(
+    execution: dict[str, Any], item: dict[str, Any], flow_row: Any | None
+) -> Plan | None:
+    """Insert a new execution (every column but ``id``) and its trigger's inbox row; the
+    plan's result is the execution as stored and the inbox row's id. ``flow_row``: a cached
+    flow row to check (``FlowChanged`` if stale). None where this statement does not apply."""
     if flow_row is None or execution.keys() != _NEW_NAMES:
         return None
     revision, published, test_users = start_state(flow_row)
@@ -93,10 +81,24 @@ def insert_start(
         "i_payload": item["payload"],
         "i_date": item["date_created"].isoformat(),
     }
-    row = _run(target, _START, params)
-    if row is None:
-        raise FlowChanged(flow_row.sid)
-    return _Execution(*row[:-1]), row.item_id
+
+    def started(row: Any | None) -> tuple[Any, int]:
+        if row is None:
+            raise FlowChanged(flow_row.sid)
+        return _Execution(*row[:-1]), row.item_id
+
+    return Plan(_START, params, started)
+
+
+def insert_start(
+    target: sa.Connection | sa.Engine,
+    execution: dict[str, Any],
+    item: dict[str, Any],
+    flow_row: Any | None,
+) -> tuple[Any, int] | None:
+    """:func:`start_plan` run in ``target`` (an engine: committed alone)."""
+    plan = start_plan(execution, item, flow_row)
+    return None if plan is None else plan.run(target)
 
 
 _FINISHES: dict[tuple[tuple[str, ...], bool], Statement] = {}
@@ -121,8 +123,7 @@ def _finish_statement(keys: tuple[str, ...], release: bool) -> Statement:
     return Statement(sa.text(sql).bindparams(*types).columns(*executions.c, _MORE), "Finished")
 
 
-def finish(
-    target: sa.Connection | sa.Engine,
+def finish_plan(
     sid: str,
     owner: str,
     values: dict[str, Any],
@@ -132,12 +133,11 @@ def finish(
     message_rows: list[dict[str, Any]],
     item_id: int | None,
     event_rows: list[dict[str, Any]] | None = None,
-) -> tuple[Any, bool] | None:
+) -> Plan | None:
     """A sprint's outcome, its steps, messages and outbox events, and its resume taken out of
-    the inbox, if
-    ``owner`` still holds the execution: the row as written (None if the lease was lost) and
-    whether other resumes wait. None where this statement does not apply (rows that leave
-    columns to their defaults)."""
+    the inbox, if ``owner`` still holds the execution; the plan's result is the row as
+    written (None if the lease was lost) and whether other resumes wait. None where this
+    statement does not apply (rows that leave columns to their defaults)."""
     event_rows = event_rows or []
     if (
         any(r.keys() != _STEP_NAMES for r in step_rows)
@@ -157,7 +157,18 @@ def finish(
         o=orjson.dumps(event_rows).decode(),
         i_id=item_id,
     )
-    row = _run(target, statement, params)
-    if row is None:
-        return None, False
-    return _Execution(*row[:-1]), bool(row.more) and release
+
+    def finished(row: Any | None) -> tuple[Any, bool]:
+        if row is None:
+            return None, False
+        return _Execution(*row[:-1]), bool(row.more) and release
+
+    return Plan(statement, params, finished)
+
+
+def finish(
+    target: sa.Connection | sa.Engine, sid: str, owner: str, values: dict[str, Any], **rows: Any
+) -> tuple[Any, bool] | None:
+    """:func:`finish_plan` run in ``target`` (an engine: committed alone)."""
+    plan = finish_plan(sid, owner, values, **rows)
+    return None if plan is None else plan.run(target)

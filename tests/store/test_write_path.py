@@ -16,8 +16,10 @@ from flowyard import heap
 from flowyard.sids import SID_RE, new_sid
 from flowyard.store import create_db_engine, write
 from flowyard.store.checkpoint import Checkpointer
+from flowyard.store.db import Plan, Statement
 from flowyard.store.group import GroupCommit
 from flowyard.testing.mocks import run_sync
+from tests.conftest import _database_url, _drop_database
 
 
 def test_sids_are_well_formed_and_grow_with_time() -> None:
@@ -88,6 +90,49 @@ def test_group_commit_writes_in_one_thread_off_the_loop(tmp_path: Path) -> None:
         values = sorted(conn.execute(sa.select(table.c.v)).scalars())
     assert values == ["a", "b", "c", "first"]
     db.dispose()
+
+
+def test_group_commit_pipelines_one_statement_works_on_postgresql(tmp_path: Path) -> None:
+    """Works that are each one statement (a ``Plan``) are sent together in one transaction;
+    a batch whose statement fails runs again alone, each getting its own result or error."""
+    url, name = _database_url("postgresql", tmp_path)
+    db = create_db_engine(url)
+    table = _table(db)
+    insert = Statement(table.insert().values(v=sa.bindparam("v")).returning(table.c.id, table.c.v))
+    group = GroupCommit(db)
+    worked: list[str] = []
+
+    def submit(value: str):  # type: ignore[no-untyped-def]
+        def work(conn: sa.Connection) -> str:
+            worked.append(value)  # the statement's way, in a transaction of its own
+            return insert.first(conn, {"v": value}).v
+
+        def plan() -> Plan:
+            row = {"v": value, **({"id": 1} if value == "bad" else {})}
+            statement = insert if value != "bad" else Statement(table.insert().values(row))
+            return Plan(statement, {"v": value}, lambda found: found.v if found else "none")
+
+        return group.run(work, plan)
+
+    async def batch(values: list[str]) -> list[object]:
+        return await asyncio.gather(*(submit(v) for v in values), return_exceptions=True)
+
+    try:
+        with write(db) as conn:
+            conn.execute(table.insert(), {"id": 1, "v": "first"})
+            conn.execute(sa.text("SELECT setval('t_id_seq', 10)"))
+        assert run_sync(lambda: batch(["a", "b", "c"])) == ["a", "b", "c"]
+        assert worked == []  # sent together, no work ran
+        results = run_sync(lambda: batch(["d", "bad", "e"]))
+    finally:
+        group.close()
+    assert results[0] == "d" and results[2] == "e"
+    assert isinstance(results[1], sa.exc.IntegrityError)  # its own error: id 1 exists
+    with db.connect() as conn:
+        values = sorted(conn.execute(sa.select(table.c.v)).scalars())
+    assert values == ["a", "b", "c", "d", "e", "first"]
+    db.dispose()
+    _drop_database(name)
 
 
 def _file_pages(path: Path) -> int:
