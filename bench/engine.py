@@ -3,7 +3,8 @@
 Everything is measured side by side in one run: the pure engine on a 10-widget flow
 (``bench/engine_core.py``: one core, no I/O); then ``python -m flowyard serve`` on SQLite and
 on PostgreSQL taking ``POST /v2/Flows/{FW}/Executions`` under concurrent load, each execution
-running a whole 10-widget flow to its end with one message to the local outbox. The create
+running a whole 10-widget flow to its end with one message to the local outbox, under 16 wrk
+connections per server process. The create
 request answers before the flow runs (as on Studio), so what is counted is executions ended
 per second, from the database, until the last one ended; then a paced run at half that rate
 for the create request's p99. Beside them the bare Starlette + sqlite3 fetch of
@@ -48,6 +49,7 @@ import engine_core  # bench/engine_core.py: the pure engine's own measurement
 
 ENGINE_TARGET = 20_000
 HALF_RATE_P99 = 20.0  # ms, the create request at half the maximum rate
+PER_PROCESS = 16  # wrk connections per server process
 NUMBER = "+15559990000"
 
 
@@ -310,6 +312,10 @@ def end_to_end(
     workers: int = 1,
 ) -> tuple[Run, int, dict[str, Any]]:
     """Completed executions/s on one backend; also checks that the executions really ran."""
+    # 16 connections per server process unless told: each process groups the commits of
+    # its own connections, so two processes sharing 16 wait on their commits, not the CPU.
+    per_run = options.connections or PER_PROCESS * workers
+    options = argparse.Namespace(**{**vars(options), "connections": per_run})
     log = tmp / f"{backend}-{workers}.log"
     with contextlib.ExitStack() as stack:
         server = stack.enter_context(api.serve_flowyard(backend, url, account, log, workers))
@@ -351,8 +357,9 @@ def bare_ceiling(
     """The bare Starlette + sqlite3 fetch of bench/api.py, serving the benchmark's flow."""
     with api.serve_bare(flow, account, tmp) as bare:
         load = api.Load("bare fetch", bare, f"/v2/Flows/{flow['sid']}", account.authorization)
-        api.wrk_load(load, 1.0, options.connections, 1, tmp)
-        return api.wrk_load(load, options.duration, options.connections, 1, tmp)
+        connections = options.connections or PER_PROCESS  # one process
+        api.wrk_load(load, 1.0, connections, 1, tmp)
+        return api.wrk_load(load, options.duration, connections, 1, tmp)
 
 
 @dataclass
@@ -382,7 +389,9 @@ def _plural(n: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, help="seconds per load run (default 5)")
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--connections", type=int, help=f"wrk connections (default {PER_PROCESS} per process)"
+    )
     parser.add_argument("--quick", action="store_true", help="2 s runs")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
