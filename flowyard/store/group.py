@@ -82,8 +82,8 @@ def _commit(db: sa.Engine, batch: list[Work]) -> list[tuple[bool, Any]]:
     (their statements sent together when each is one); alone, each in its own, when there is
     one or the shared transaction failed."""
     if len(batch) > 1:
-        plans = [plan() if plan is not None else None for _work, plan in batch]
         try:
+            plans = [plan() if plan is not None else None for _work, plan in batch]
             with write(db) as conn:
                 if all(plans):
                     return [(True, result) for result in pipelined(conn, plans)]  # type: ignore[arg-type]
