@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import httpx
@@ -22,12 +19,13 @@ from tests.e2e.helpers import (
     wait_steps,
     webhook_url,
 )
+from tests.e2e.stub import JsonHandler, serving_http
 from tests.flows import flow, go, state
 
 CONTACT, SERVICE = "+15550001111", "MG" + "1" * 32
 
 
-class FakeTwilio(BaseHTTPRequestHandler):
+class FakeTwilio(JsonHandler):
     """Answers ``POST /2010-04-01/Accounts/{AC}/Messages.json`` like Twilio, and records it."""
 
     received: list[dict[str, list[str]]] = []
@@ -40,7 +38,7 @@ class FakeTwilio(BaseHTTPRequestHandler):
             self._conversation_message(params)
             return
         if params.get("To") == ["+15550000000"]:
-            self._answer(
+            self.answer(
                 400,
                 {
                     "code": 21211,
@@ -52,7 +50,7 @@ class FakeTwilio(BaseHTTPRequestHandler):
             return
         account = self.path.split("/")[3]
         sid = "SM" + uuid.uuid4().hex
-        self._answer(
+        self.answer(
             201,
             {
                 "sid": sid,
@@ -76,7 +74,7 @@ class FakeTwilio(BaseHTTPRequestHandler):
         """``POST /v1/Conversations/{CH}/Messages`` as the Conversations API answers it."""
         conversation = self.path.split("/")[3]
         sid = "IM" + uuid.uuid4().hex
-        self._answer(
+        self.answer(
             201,
             {
                 "sid": sid,
@@ -97,25 +95,12 @@ class FakeTwilio(BaseHTTPRequestHandler):
             },
         )
 
-    def _answer(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
 
 @pytest.fixture
 def fake_twilio() -> Iterator[str]:
     FakeTwilio.received = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeTwilio)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving_http(FakeTwilio) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

@@ -3,12 +3,9 @@ Calls and Recordings APIs; the real call then drives the flow through its webhoo
 
 from __future__ import annotations
 
-import json
-import threading
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
@@ -16,6 +13,7 @@ import pytest
 from flowyard.testing.voice import VoiceClient
 from tests.conftest import start_server
 from tests.e2e.helpers import wait_ended, wait_for, wait_steps
+from tests.e2e.stub import JsonHandler, serving_http
 from tests.flows import go, state
 from tests.voice.helpers import CALLER, NUMBER, call_flow
 from tests.voice.test_call_moves_on import AWAY, REDIRECTED
@@ -23,7 +21,7 @@ from tests.voice.test_call_moves_on import AWAY, REDIRECTED
 PUBLIC = "http://flows.example.test"
 
 
-class FakeCalls(BaseHTTPRequestHandler):
+class FakeCalls(JsonHandler):
     """``POST …/Calls.json`` and ``POST …/Calls/{CA}/Recordings.json`` answered like Twilio."""
 
     received: list[tuple[str, dict[str, list[str]]]] = []
@@ -35,7 +33,7 @@ class FakeCalls(BaseHTTPRequestHandler):
         account = self.path.split("/")[3]
         if self.path.endswith("/Calls.json"):
             if params["To"] == ["+15550000000"]:
-                self._answer(
+                self.answer(
                     400,
                     {
                         "code": 21215,
@@ -46,7 +44,7 @@ class FakeCalls(BaseHTTPRequestHandler):
                 )
                 return
             sid = "CA" + uuid.uuid4().hex
-            self._answer(
+            self.answer(
                 201,
                 {
                     "sid": sid,
@@ -62,7 +60,7 @@ class FakeCalls(BaseHTTPRequestHandler):
             return
         call_sid = self.path.split("/")[5].removesuffix(".json")
         if "/Recordings" not in self.path:  # a call update: Twilio fetches the new Url
-            self._answer(
+            self.answer(
                 200,
                 {
                     "sid": call_sid,
@@ -74,7 +72,7 @@ class FakeCalls(BaseHTTPRequestHandler):
             )
             return
         sid = "RE" + uuid.uuid4().hex
-        self._answer(
+        self.answer(
             201,
             {
                 "sid": sid,
@@ -87,38 +85,25 @@ class FakeCalls(BaseHTTPRequestHandler):
             },
         )
 
-    def _answer(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
 
 @pytest.fixture
 def twilio_server(tmp_path) -> Iterator:
     FakeCalls.received = []
-    fake = ThreadingHTTPServer(("127.0.0.1", 0), FakeCalls)
-    threading.Thread(target=fake.serve_forever, daemon=True).start()
-    srv, proc = start_server(
-        f"sqlite:///{tmp_path / 'tw.db'}",
-        "sqlite",
-        {
-            "FLOWYARD_PLATFORM": "twilio",
-            "FLOWYARD_TWILIO_ACCOUNT_SID": "AC" + "2" * 32,
-            "FLOWYARD_TWILIO_AUTH_TOKEN": "real-token",
-            "FLOWYARD_TWILIO_API_URL": f"http://127.0.0.1:{fake.server_port}",
-            "FLOWYARD_PUBLIC_URL": PUBLIC,
-        },
-    )
-    yield srv
-    proc.terminate()
-    proc.wait(10)
-    fake.shutdown()
+    with serving_http(FakeCalls) as port:
+        srv, proc = start_server(
+            f"sqlite:///{tmp_path / 'tw.db'}",
+            "sqlite",
+            {
+                "FLOWYARD_PLATFORM": "twilio",
+                "FLOWYARD_TWILIO_ACCOUNT_SID": "AC" + "2" * 32,
+                "FLOWYARD_TWILIO_AUTH_TOKEN": "real-token",
+                "FLOWYARD_TWILIO_API_URL": f"http://127.0.0.1:{port}",
+                "FLOWYARD_PUBLIC_URL": PUBLIC,
+            },
+        )
+        yield srv
+        proc.terminate()
+        proc.wait(10)
 
 
 DEFINITION = call_flow(
