@@ -23,7 +23,7 @@ from flowyard.store.db import Plan
 # Service calls that wait for Twilio to come back to the flow webhook (voice widgets).
 TWIML, ANSWER = "twiml", "answer"
 VOICE_WAITS = (TWIML, ANSWER)
-# Records PostgreSQL writes in the sprint's one statement (pg_sprints.finish).
+# Records PostgreSQL writes in the sprint's one statement (pg_sprints.finish_plan).
 IN_ONE = ("message", "event")
 
 
@@ -136,13 +136,9 @@ def commit_sprint(
     back). On PostgreSQL the execution, steps, messages and the resume's removal go in one
     statement."""
     if conn.dialect.name == "postgresql":
-        messages = [row for kind, row in records if kind == "message"]
-        events = [row for kind, row in records if kind == "event"]
-        done = pg_sprints.finish(
-            conn, sid, owner, values, release=release, step_rows=steps,
-            message_rows=messages, item_id=item_id, event_rows=events,
-        )  # fmt: skip
-        if done is not None:
+        plan = _finish_plan(sid, owner, values, release, steps, records, item_id)
+        if plan is not None:
+            done = plan.run(conn)
             if done[0] is not None:
                 store_records(conn, [(kind, row) for kind, row in records if kind not in IN_ONE])
             return done
@@ -168,9 +164,9 @@ def insert_start(
     call that started it): the execution as stored and the inbox row's id. ``fresh``: a cached
     flow row, checked unchanged (``FlowChanged``). On PostgreSQL one statement does it all."""
     if conn.dialect.name == "postgresql" and call is None:
-        started = pg_sprints.insert_start(conn, row, item, fresh)
-        if started is not None:
-            return started
+        plan = pg_sprints.start_plan(row, item, fresh)
+        if plan is not None:
+            return plan.run(conn)
     if fresh is not None:
         flow_store.check_unchanged(conn, fresh)
     saved = store.insert_new_execution(conn, row)
@@ -189,9 +185,24 @@ def sprint_plan(db: sa.Engine, **sprint: Any) -> Plan | None:
     records = sprint["records"]
     if db.dialect.name != "postgresql" or any(kind not in IN_ONE for kind, _ in records):
         return None
+    return _finish_plan(
+        sprint["sid"], sprint["owner"], sprint["values"], sprint["release"],
+        sprint["steps"], records, sprint["item_id"],
+    )  # fmt: skip
+
+
+def _finish_plan(
+    sid: str,
+    owner: str,
+    values: dict[str, Any],
+    release: bool,
+    steps: list[dict[str, Any]],
+    records: list[tuple[str, dict[str, Any]]],
+    item_id: int | None,
+) -> Plan | None:
+    """The sprint's one PostgreSQL statement, with the records it carries (``IN_ONE``)."""
     return pg_sprints.finish_plan(
-        sprint["sid"], sprint["owner"], sprint["values"], release=sprint["release"],
-        step_rows=sprint["steps"], item_id=sprint["item_id"],
+        sid, owner, values, release=release, step_rows=steps, item_id=item_id,
         message_rows=[row for kind, row in records if kind == "message"],
         event_rows=[row for kind, row in records if kind == "event"],
     )  # fmt: skip

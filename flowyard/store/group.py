@@ -83,10 +83,10 @@ def _commit(db: sa.Engine, batch: list[Work]) -> list[tuple[bool, Any]]:
     one or the shared transaction failed."""
     if len(batch) > 1:
         try:
-            plans = [plan() if plan is not None else None for _work, plan in batch]
+            plans = _plans(batch)
             with write(db) as conn:
-                if all(plans):
-                    return [(True, result) for result in pipelined(conn, plans)]  # type: ignore[arg-type]
+                if plans is not None:
+                    return [(True, result) for result in pipelined(conn, plans)]
                 return [(True, work(conn)) for work, _plan in batch]
         except Exception:
             pass  # each runs again alone below, so its own error is the one raised
@@ -104,3 +104,14 @@ def _commit(db: sa.Engine, batch: list[Work]) -> list[tuple[bool, Any]]:
         else:
             outcomes.append((True, result))
     return outcomes
+
+
+def _plans(batch: list[Work]) -> list[Plan] | None:
+    """Every work's plan, or None as soon as one has none (nothing built in vain)."""
+    plans = []
+    for _work, planner in batch:
+        plan = planner() if planner is not None else None
+        if plan is None:
+            return None
+        plans.append(plan)
+    return plans

@@ -90,17 +90,6 @@ def start_plan(
     return Plan(_START, params, started)
 
 
-def insert_start(
-    target: sa.Connection | sa.Engine,
-    execution: dict[str, Any],
-    item: dict[str, Any],
-    flow_row: Any | None,
-) -> tuple[Any, int] | None:
-    """:func:`start_plan` run in ``target`` (an engine: committed alone)."""
-    plan = start_plan(execution, item, flow_row)
-    return None if plan is None else plan.run(target)
-
-
 _FINISHES: dict[tuple[tuple[str, ...], bool], Statement] = {}
 
 
@@ -164,11 +153,3 @@ def finish_plan(
         return _Execution(*row[:-1]), bool(row.more) and release
 
     return Plan(statement, params, finished)
-
-
-def finish(
-    target: sa.Connection | sa.Engine, sid: str, owner: str, values: dict[str, Any], **rows: Any
-) -> tuple[Any, bool] | None:
-    """:func:`finish_plan` run in ``target`` (an engine: committed alone)."""
-    plan = finish_plan(sid, owner, values, **rows)
-    return None if plan is None else plan.run(target)
