@@ -8,12 +8,14 @@ The batch runs in a thread of its own while the event loop goes on serving reque
 running sprints, which become the next batch: on PostgreSQL the loop used to sit idle for
 every round trip, and on SQLite it waited for the pages to be written. One batch is in flight
 at a time per process, so batches grow by themselves when the database is slow, and a
-writer never queues behind another writer of its own process.
+writer never queues behind another writer of its own process. On PostgreSQL a batch of
+one-statement works is sent from the event loop itself (``store.loop_writer``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -21,6 +23,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from flowyard.store.db import Plan, pipelined, write
+from flowyard.store.loop_writer import LoopWriter
 
 T = TypeVar("T")
 Planner = Callable[[], Plan | None] | None
@@ -36,6 +39,8 @@ class GroupCommit:
         self._queue: list[tuple[Callable[[sa.Connection], Any], Planner, asyncio.Future[Any]]] = []
         self._busy = False  # a batch is being written, or its flush is scheduled
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="flowyard-commit")
+        self._loop_writer = LoopWriter(db) if db.dialect.name == "postgresql" else None
+        self._on_loop: asyncio.Task[None] | None = None  # the batch being written from the loop
 
     async def run(self, work: Callable[[sa.Connection], T], plan: Planner = None) -> T:
         """``work(conn)`` committed (with whatever else is ready now); its result, or its
@@ -58,11 +63,38 @@ class GroupCommit:
             self._busy = False
             return
         loop = asyncio.get_running_loop()
-        written = loop.run_in_executor(self._thread, _commit, self.db, [w[:2] for w in batch])
-        written.add_done_callback(lambda done: self._settle(batch, done))
+        works = [w[:2] for w in batch]
+        plans = None
+        if self._loop_writer is not None:
+            # In the thread, a work whose plan cannot be built fails alone.
+            with contextlib.suppress(Exception):
+                plans = _plans(works)
+        if plans is not None:
+            self._on_loop = loop.create_task(self._write_on_loop(batch, works, plans))
+            return
+        written = loop.run_in_executor(self._thread, _commit, self.db, works)
+        written.add_done_callback(lambda done: self._settle(batch, done.result()))
 
-    def _settle(self, batch: list[Any], done: asyncio.Future[list[Any]]) -> None:
-        outcomes = done.result()  # _commit itself does not raise
+    async def _write_on_loop(self, batch: list[Any], works: list[Work], plans: list[Plan]) -> None:
+        assert self._loop_writer is not None
+        try:
+            try:
+                firsts = await self._loop_writer.write(plans)
+            except Exception:
+                loop = asyncio.get_running_loop()
+                outcomes = await loop.run_in_executor(self._thread, _each_alone, self.db, works)
+            else:
+                # Committed: what each work's rows mean is its own affair (a start whose flow
+                # changed raises FlowChanged, the others stand).
+                pairs = zip(plans, firsts, strict=True)
+                outcomes = [_outcome(plan.result, first) for plan, first in pairs]
+        except BaseException:
+            for _work, _plan, future in batch:
+                future.cancel()
+            raise
+        self._settle(batch, outcomes)
+
+    def _settle(self, batch: list[Any], outcomes: list[tuple[bool, Any]]) -> None:
         for (_work, _plan, future), (ok, value) in zip(batch, outcomes, strict=True):
             if future.done():  # its coroutine was cancelled meanwhile
                 continue
@@ -75,6 +107,8 @@ class GroupCommit:
     def close(self) -> None:
         """Stop the writing thread once what it was given is written."""
         self._thread.shutdown(wait=True)
+        if self._loop_writer is not None:
+            self._loop_writer.close()
 
 
 def _commit(db: sa.Engine, batch: list[Work]) -> list[tuple[bool, Any]]:
@@ -90,6 +124,11 @@ def _commit(db: sa.Engine, batch: list[Work]) -> list[tuple[bool, Any]]:
                 return [(True, work(conn)) for work, _plan in batch]
         except Exception:
             pass  # each runs again alone below, so its own error is the one raised
+    return _each_alone(db, batch)
+
+
+def _each_alone(db: sa.Engine, batch: list[Work]) -> list[tuple[bool, Any]]:
+    """Each work's (ok, result or exception), each in a transaction of its own."""
     outcomes: list[tuple[bool, Any]] = []
     for work, planner in batch:
         try:
@@ -104,6 +143,13 @@ def _commit(db: sa.Engine, batch: list[Work]) -> list[tuple[bool, Any]]:
         else:
             outcomes.append((True, result))
     return outcomes
+
+
+def _outcome(result: Callable[[Any], Any], first: Any) -> tuple[bool, Any]:
+    try:
+        return True, result(first)
+    except Exception as exc:
+        return False, exc
 
 
 def _plans(batch: list[Work]) -> list[Plan] | None:

@@ -92,45 +92,96 @@ def test_group_commit_writes_in_one_thread_off_the_loop(tmp_path: Path) -> None:
     db.dispose()
 
 
-def test_group_commit_pipelines_one_statement_works_on_postgresql(tmp_path: Path) -> None:
-    """Works that are each one statement (a ``Plan``) are sent together in one transaction;
-    a batch whose statement fails runs again alone, each getting its own result or error."""
+def test_group_commit_sends_one_statement_works_from_the_loop_on_postgresql(
+    tmp_path: Path,
+) -> None:
+    """Works that are each one statement (a ``Plan``) are sent together in one transaction,
+    from the event loop's thread; a batch whose statement fails runs again alone, in the
+    commit thread, each getting its own result or error; what a committed work's row means
+    (its ``result``) fails that work alone; a connection that died is replaced."""
     url, name = _database_url("postgresql", tmp_path)
     db = create_db_engine(url)
     table = _table(db)
     insert = Statement(table.insert().values(v=sa.bindparam("v")).returning(table.c.id, table.c.v))
     group = GroupCommit(db)
     worked: list[str] = []
+    threads: dict[str, str] = {}  # value -> the thread that saw its row come back
 
     def submit(value: str):  # type: ignore[no-untyped-def]
         def work(conn: sa.Connection) -> str:
             worked.append(value)  # the statement's way, in a transaction of its own
             return insert.first(conn, {"v": value}).v
 
+        def result(found: object) -> str:
+            threads[value] = threading.current_thread().name
+            if value == "refused":
+                raise LookupError(value)
+            return found.v if found else "none"  # type: ignore[attr-defined]
+
         def plan() -> Plan:
             row = {"v": value, **({"id": 1} if value == "bad" else {})}
             statement = insert if value != "bad" else Statement(table.insert().values(row))
-            return Plan(statement, {"v": value}, lambda found: found.v if found else "none")
+            return Plan(statement, {"v": value}, result)
 
         return group.run(work, plan)
 
     async def batch(values: list[str]) -> list[object]:
         return await asyncio.gather(*(submit(v) for v in values), return_exceptions=True)
 
+    def values() -> list[str]:
+        with db.connect() as conn:
+            return sorted(conn.execute(sa.select(table.c.v)).scalars())
+
+    loop_thread = threading.current_thread().name
     try:
         with write(db) as conn:
             conn.execute(table.insert(), {"id": 1, "v": "first"})
             conn.execute(sa.text("SELECT setval('t_id_seq', 10)"))
         assert run_sync(lambda: batch(["a", "b", "c"])) == ["a", "b", "c"]
         assert worked == []  # sent together, no work ran
+        assert {threads[v] for v in "abc"} == {loop_thread}
+
         results = run_sync(lambda: batch(["d", "bad", "e"]))
+        assert results[0] == "d" and results[2] == "e"
+        assert isinstance(results[1], sa.exc.IntegrityError)  # its own error: id 1 exists
+        assert threads["d"].startswith("flowyard-commit")  # the batch ran again alone
+
+        # Committed with the others; its own result refuses it, the others stand, once.
+        results = run_sync(lambda: batch(["f", "refused", "g"]))
+        assert results[0] == "f" and results[2] == "g"
+        assert isinstance(results[1], LookupError)
+        assert values() == ["a", "b", "c", "d", "e", "f", "first", "g", "refused"]
+
+        # The database drops every connection: the batch in flight runs again alone, the
+        # next one goes from the loop again on a new connection.
+        def drop_connections() -> None:
+            others = (
+                "FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
+            killer = create_db_engine(url)
+            with killer.connect() as conn:
+                conn.execute(sa.text(f"SELECT pg_terminate_backend(pid) {others}"))
+                for _ in range(100):  # terminating is asynchronous
+                    if not conn.execute(sa.text(f"SELECT count(*) {others}")).scalar():
+                        break
+                    time.sleep(0.02)
+            killer.dispose()
+            db.dispose()  # the pool's own connections died too
+
+        async def dropped() -> list[object]:
+            before = await batch(["h"])  # the loop's connection is open
+            drop_connections()
+            return [*before, *await batch(["i", "j"]), *await batch(["k"])]
+
+        assert run_sync(dropped) == ["h", "i", "j", "k"]
+        assert threads["h"] == loop_thread
+        assert threads["i"].startswith("flowyard-commit")
+        assert threads["k"] == loop_thread
     finally:
         group.close()
-    assert results[0] == "d" and results[2] == "e"
-    assert isinstance(results[1], sa.exc.IntegrityError)  # its own error: id 1 exists
-    with db.connect() as conn:
-        values = sorted(conn.execute(sa.select(table.c.v)).scalars())
-    assert values == ["a", "b", "c", "d", "e", "first"]
+    assert values() == ["a", "b", "c", "d", "e", "f", "first", "g", "h", "i", "j", "k", "refused"]
+    assert worked == []  # run again alone, each went as its one statement too
     db.dispose()
     _drop_database(name)
 
