@@ -105,7 +105,7 @@ def test_group_commit_sends_one_statement_works_from_the_loop_on_postgresql(
     insert = Statement(table.insert().values(v=sa.bindparam("v")).returning(table.c.id, table.c.v))
     group = GroupCommit(db)
     worked: list[str] = []
-    threads: dict[str, str] = {}  # value -> the thread that saw its row come back
+    threads: dict[str, str] = {}  # value -> where its row came back: "loop" or a thread
 
     def submit(value: str):  # type: ignore[no-untyped-def]
         def work(conn: sa.Connection) -> str:
@@ -113,7 +113,11 @@ def test_group_commit_sends_one_statement_works_from_the_loop_on_postgresql(
             return insert.first(conn, {"v": value}).v
 
         def result(found: object) -> str:
-            threads[value] = threading.current_thread().name
+            try:
+                asyncio.get_running_loop()
+                threads[value] = "loop"
+            except RuntimeError:
+                threads[value] = threading.current_thread().name
             if value == "refused":
                 raise LookupError(value)
             return found.v if found else "none"  # type: ignore[attr-defined]
@@ -132,7 +136,7 @@ def test_group_commit_sends_one_statement_works_from_the_loop_on_postgresql(
         with db.connect() as conn:
             return sorted(conn.execute(sa.select(table.c.v)).scalars())
 
-    loop_thread = threading.current_thread().name
+    loop_thread = "loop"
     try:
         with write(db) as conn:
             conn.execute(table.insert(), {"id": 1, "v": "first"})
@@ -182,6 +186,64 @@ def test_group_commit_sends_one_statement_works_from_the_loop_on_postgresql(
         group.close()
     assert values() == ["a", "b", "c", "d", "e", "f", "first", "g", "h", "i", "j", "k", "refused"]
     assert worked == []  # run again alone, each went as its one statement too
+    db.dispose()
+    _drop_database(name)
+
+
+def test_a_batch_sent_from_the_loop_never_waits_for_the_loop_on_postgresql(
+    tmp_path: Path,
+) -> None:
+    """Code on the event loop that waits for a row lock a batch in flight holds (claiming an
+    execution the batch updates, say) waits for the batch, which ends on its own: the
+    server has the whole batch before it takes the lock. Sent statement by statement, the
+    batch waited for the blocked loop to send the rest, for ever."""
+    url, name = _database_url("postgresql", tmp_path)
+    db = create_db_engine(url)
+    table = _table(db)
+    update = Statement(
+        table.update().where(table.c.id == 1).values(v=sa.bindparam("v")).returning(table.c.v)
+    )
+    pause = Statement(sa.select(sa.func.pg_sleep(0.3)))
+    # Larger than the socket's buffers: the batch takes several waits to send.
+    large = Statement(sa.select(sa.func.length(sa.bindparam("large", type_=sa.Text))))
+    group = GroupCommit(db)
+
+    row_locked = table.select().where(table.c.id == 1).with_for_update(nowait=True)
+
+    async def main() -> list[object]:
+        def sent(statement: Statement, params: dict[str, object]):  # type: ignore[no-untyped-def]
+            return group.run(lambda conn: None, lambda: Plan(statement, params, lambda r: r[0]))
+
+        async def held() -> list[object]:
+            return await asyncio.gather(
+                sent(update, {"v": "batch"}), sent(large, {"large": "x" * 2**23}), sent(pause, {})
+            )
+
+        batch = asyncio.ensure_future(held())
+        with db.connect() as watcher:
+            for _ in range(2000):  # until the batch's UPDATE ran
+                await asyncio.sleep(0.001)
+                try:
+                    watcher.execute(row_locked)
+                except sa.exc.OperationalError:  # LockNotAvailable: the batch holds row 1
+                    watcher.rollback()
+                    break
+                watcher.rollback()
+            else:
+                raise AssertionError("the batch never held its lock")
+        with write(db) as conn:  # blocks the loop until the batch commits
+            conn.execute(sa.text("SET LOCAL lock_timeout = '5s'"))  # a regression fails
+            conn.execute(table.update().where(table.c.id == 1).values(v="loop"))
+        return await batch
+
+    try:
+        with write(db) as conn:
+            conn.execute(table.insert(), {"id": 1, "v": "first"})
+        assert run_sync(main) == ["batch", 2**23, ""]  # pg_sleep's void
+    finally:
+        group.close()
+    with db.connect() as conn:
+        assert conn.execute(sa.select(table.c.v)).scalar() == "loop"
     db.dispose()
     _drop_database(name)
 
