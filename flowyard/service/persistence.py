@@ -180,7 +180,7 @@ def insert_start(
 
 def sprint_plan(db: sa.Engine, **sprint: Any) -> Plan | None:
     """:func:`commit_sprint` as one statement (PostgreSQL, nothing but steps, messages and
-    outbox events to store), committed alone or pipelined with others. None where that does
+    outbox events to store), committed alone or sent with others. None where that does
     not apply."""
     records = sprint["records"]
     if db.dialect.name != "postgresql" or any(kind not in IN_ONE for kind, _ in records):

@@ -262,7 +262,8 @@ class Statement:
 
 class Plan:
     """One statement that does a unit of work by itself, and what its rows become: run in a
-    transaction, committed alone (one round trip), or sent with others (``pipelined``)."""
+    transaction, committed alone (one round trip), or sent with others
+    (``store.loop_writer``)."""
 
     __slots__ = ("params", "result", "statement")
 
@@ -280,31 +281,6 @@ class Plan:
         else:
             rows = self.statement.all(target, self.params)
         return self.result(rows[0] if rows else None)
-
-
-def pipelined(conn: sa.Connection, plans: Sequence[Plan]) -> list[Any]:
-    """``plans`` in ``conn``'s transaction (PostgreSQL), sent together in psycopg's pipeline
-    mode: one round trip for all instead of one each, while the writer holds the batch's
-    transaction open. Their results, in order."""
-    if not conn.in_transaction():
-        conn.begin()
-    driver = conn.connection.driver_connection
-    dbapi = conn.dialect.loaded_dbapi
-    compiled = [plan.statement._for(conn.dialect) for plan in plans]
-    try:
-        with driver.pipeline():
-            cursors = [
-                driver.execute(c.sql, c.make_args(plan.params))
-                for c, plan in zip(compiled, plans, strict=True)
-            ]
-        rows = [c.rows(cursor.fetchall()) for c, cursor in zip(compiled, cursors, strict=True)]
-    except dbapi.Error as exc:
-        raise sa.exc.DBAPIError.instance(
-            "pipelined statements", None, exc, dbapi.Error, dialect=conn.dialect
-        ) from exc
-    return [
-        plan.result(found[0] if found else None) for plan, found in zip(plans, rows, strict=True)
-    ]
 
 
 def _cursor(conn: sa.Connection, sql: str, args: Any, *, many: bool = False) -> Any:

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from flowyard.store.db import Plan, pipelined, write
+from flowyard.store.db import Plan, write
 from flowyard.store.loop_writer import LoopWriter
 
 T = TypeVar("T")
@@ -46,9 +46,9 @@ class GroupCommit:
         """``work(conn)`` committed (with whatever else is ready now); its result, or its
         exception as if it had run alone. ``work`` only writes, and may run in another
         thread, and twice (alone, after a batch it was part of failed). ``plan()``: the same
-        work as one statement (``store.db.Plan``; None where that does not apply), committed
-        alone when nothing else is ready, and pipelined with the rest of a batch whose works
-        all have one (PostgreSQL)."""
+        work as one statement (``store.db.Plan``; None where that does not apply): on
+        PostgreSQL, a batch whose works all have one is sent from the event loop
+        (``store.loop_writer``), one that runs alone is committed without a transaction."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._queue.append((work, plan, future))
@@ -112,15 +112,11 @@ class GroupCommit:
 
 
 def _commit(db: sa.Engine, batch: list[Work]) -> list[tuple[bool, Any]]:
-    """Each work's (ok, result or exception): all in one transaction when there are several
-    (their statements sent together when each is one); alone, each in its own, when there is
-    one or the shared transaction failed."""
+    """Each work's (ok, result or exception): all in one transaction when there are several;
+    alone, each in its own, when there is one or the shared transaction failed."""
     if len(batch) > 1:
         try:
-            plans = _plans(batch)
             with write(db) as conn:
-                if plans is not None:
-                    return [(True, result) for result in pipelined(conn, plans)]
                 return [(True, work(conn)) for work, _plan in batch]
         except Exception:
             pass  # each runs again alone below, so its own error is the one raised
