@@ -14,8 +14,10 @@ import typer
 from rich.console import Console
 
 from flowyard import logs
+from flowyard.cli import workers as worker_processes
 from flowyard.cli.common import DatabaseUrl, masked_url, open_database
 from flowyard.cli.errors import UserError
+from flowyard.cli.workers import APP
 from flowyard.config import Settings
 
 log = logging.getLogger("flowyard.serve")
@@ -112,16 +114,18 @@ def serve(
     os.environ["FLOWYARD_LOG_LEVEL"] = level
     os.environ["FLOWYARD_ACCESS_LOG"] = "on" if wanted.access_log else "off"
     log_start(host, port, settings)
-    uvicorn.run(
-        "flowyard.api.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=logs.uvicorn_log_config(level, fmt),
-        log_level=logs.LEVELS[level],
-        access_log=False,  # Flowyard writes its own (flowyard.api.access_log)
-    )
+    options = {
+        "log_config": logs.uvicorn_log_config(level, fmt),
+        "log_level": logs.LEVELS[level],
+        "access_log": False,  # Flowyard writes its own (flowyard.api.access_log)
+    }
+    if workers > 1 and worker_processes.applies():
+        # A listening socket per worker: uvicorn's workers share one, unevenly.
+        status = worker_processes.serve(host, port, workers, options)
+        if status:
+            raise typer.Exit(status)
+        return
+    uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, **options)
 
 
 def check_port(host: str, port: int) -> None:
