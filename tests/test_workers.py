@@ -59,6 +59,14 @@ def _sockets(pid: int, port: int, state: str) -> list[str]:
     return found
 
 
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for whoever reaps it has stopped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _until(check: Callable[[], bool], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -123,4 +131,13 @@ def test_a_dead_worker_is_replaced_and_sigterm_stops_them_all(two_workers) -> No
     replaced = _workers(proc.pid)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 0
-    assert all(not Path(f"/proc/{pid}").exists() for pid in replaced)
+    assert not any(_alive(pid) for pid in replaced)
+
+
+def test_workers_stop_when_the_supervisor_is_killed(two_workers) -> None:  # type: ignore[no-untyped-def]
+    _server, proc = two_workers
+    workers = _workers(proc.pid)
+    assert len(workers) == 2
+    proc.kill()
+    proc.wait()
+    _until(lambda: not any(_alive(pid) for pid in workers), timeout=60)

@@ -12,8 +12,10 @@ clients see a reset); Twilio and the SDKs retry those.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -25,6 +27,7 @@ log = logging.getLogger("flowyard.workers")
 APP = "flowyard.api.app:app_from_env"
 STARTUP_FAILURE = 3  # uvicorn's exit code for a worker that could not start
 GRACE = 30.0  # seconds a worker has to finish after SIGTERM
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def applies() -> bool:
@@ -40,7 +43,7 @@ def serve(host: str, port: int, workers: int, uvicorn_options: dict[str, Any]) -
 
     def start() -> Any:
         process = context.Process(
-            target=_worker, args=(host, port, uvicorn_options), name="flowyard-worker"
+            target=_worker, args=(os.getpid(), host, port, uvicorn_options), name="flowyard-worker"
         )
         process.start()
         return process
@@ -77,8 +80,10 @@ def serve(host: str, port: int, workers: int, uvicorn_options: dict[str, Any]) -
     return 1 if failed else 0
 
 
-def _worker(host: str, port: int, uvicorn_options: dict[str, Any]) -> None:
+def _worker(parent: int, host: str, port: int, uvicorn_options: dict[str, Any]) -> None:
     import uvicorn
+
+    _die_with(parent)
 
     family, kind, proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     sock = socket.socket(family, kind, proto)
@@ -92,3 +97,12 @@ def _worker(host: str, port: int, uvicorn_options: dict[str, Any]) -> None:
     sock.listen(2048)
     config = uvicorn.Config(APP, factory=True, host=host, port=port, **uvicorn_options)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel send this worker SIGTERM when the supervisor dies, even killed
+    outright: a worker left behind would go on serving and sweeping for nobody."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the line above took effect
+        sys.exit(0)
