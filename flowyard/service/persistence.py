@@ -136,7 +136,9 @@ def commit_sprint(
     back). On PostgreSQL the execution, steps, messages and the resume's removal go in one
     statement."""
     if conn.dialect.name == "postgresql":
-        plan = _finish_plan(sid, owner, values, release, steps, records, item_id)
+        plan = _finish_plan(
+            sid, owner, values, release=release, steps=steps, records=records, item_id=item_id
+        )
         if plan is not None:
             done = plan.run(conn)
             if done[0] is not None:
@@ -185,16 +187,14 @@ def sprint_plan(db: sa.Engine, **sprint: Any) -> Plan | None:
     records = sprint["records"]
     if db.dialect.name != "postgresql" or any(kind not in IN_ONE for kind, _ in records):
         return None
-    return _finish_plan(
-        sprint["sid"], sprint["owner"], sprint["values"], sprint["release"],
-        sprint["steps"], records, sprint["item_id"],
-    )  # fmt: skip
+    return _finish_plan(**sprint)
 
 
 def _finish_plan(
     sid: str,
     owner: str,
     values: dict[str, Any],
+    *,
     release: bool,
     steps: list[dict[str, Any]],
     records: list[tuple[str, dict[str, Any]]],
