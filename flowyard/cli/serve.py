@@ -17,7 +17,6 @@ from flowyard import logs
 from flowyard.cli import workers as worker_processes
 from flowyard.cli.common import DatabaseUrl, masked_url, open_database
 from flowyard.cli.errors import UserError
-from flowyard.cli.workers import APP
 from flowyard.config import Settings
 
 log = logging.getLogger("flowyard.serve")
@@ -125,7 +124,8 @@ def serve(
         if status:
             raise typer.Exit(status)
         return
-    uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, **options)
+    app = worker_processes.APP
+    uvicorn.run(app, factory=True, host=host, port=port, workers=workers, **options)
 
 
 def check_port(host: str, port: int) -> None:
@@ -134,19 +134,13 @@ def check_port(host: str, port: int) -> None:
     import socket
 
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
+        worker_processes.bound_socket(host, port).close()
+    except socket.gaierror as exc:
         raise UserError(f"cannot listen on {host}: {exc.strerror or exc}") from None
-    family, kind, proto, _name, address = infos[0]
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-        try:
-            probe.bind(address)
-        except OSError as exc:
-            raise UserError(
-                f"cannot listen on {host}:{port}: {exc.strerror or exc} (another server? "
-                "pass --port)"
-            ) from None
+    except OSError as exc:
+        raise UserError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc} (another server? pass --port)"
+        ) from None
 
 
 def log_start(host: str, port: int, settings: Settings) -> None:

@@ -80,17 +80,30 @@ def serve(host: str, port: int, workers: int, uvicorn_options: dict[str, Any]) -
     return 1 if failed else 0
 
 
+def bound_socket(host: str, port: int, *, share_port: bool = False) -> socket.socket:
+    """A TCP socket bound to ``host:port`` as uvicorn binds one (``SO_REUSEADDR``), and with
+    ``SO_REUSEPORT`` for a worker's (``share_port``). Raises ``socket.gaierror`` for a host
+    that does not resolve, ``OSError`` for an address in use."""
+    family, kind, proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if share_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 def _worker(parent: int, host: str, port: int, uvicorn_options: dict[str, Any]) -> None:
     import uvicorn
 
     _die_with(parent)
 
-    family, kind, proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
-        sock.bind(address)
+        sock = bound_socket(host, port, share_port=True)
     except OSError as exc:
         print(f"cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         sys.exit(STARTUP_FAILURE)
