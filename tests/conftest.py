@@ -162,6 +162,20 @@ def _drop_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def twilio_platform(
+    api_url: str, account_sid: str = "AC" + "2" * 32, **more: str
+) -> dict[str, str]:
+    """Settings of a server on the ``twilio`` platform whose Twilio API is the fake at
+    ``api_url``; ``more`` settings beside them."""
+    return {
+        "FLOWYARD_PLATFORM": "twilio",
+        "FLOWYARD_TWILIO_ACCOUNT_SID": account_sid,
+        "FLOWYARD_TWILIO_AUTH_TOKEN": "real-token",
+        "FLOWYARD_TWILIO_API_URL": api_url,
+        **more,
+    }
+
+
 def start_server(
     database_url: str,
     backend: str,

@@ -14,7 +14,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from flowyard.engine.widgets import resume_conversation, start_conversation
-from tests.conftest import start_server
+from tests.conftest import start_server, twilio_platform
 from tests.e2e.helpers import (
     conversation_message,
     wait_ended,
@@ -107,13 +107,11 @@ def twilio_server(tmp_path) -> Iterator:
         srv, proc = start_server(
             f"sqlite:///{tmp_path / 'tw.db'}",
             "sqlite",
-            {
-                "FLOWYARD_PLATFORM": "twilio",
-                "FLOWYARD_TWILIO_ACCOUNT_SID": ACCOUNT,
-                "FLOWYARD_TWILIO_AUTH_TOKEN": "real-token",
-                "FLOWYARD_TWILIO_API_URL": f"http://127.0.0.1:{port}",
-                "FLOWYARD_PUBLIC_URL": "https://flows.example.test",
-            },
+            twilio_platform(
+                f"http://127.0.0.1:{port}",
+                ACCOUNT,
+                FLOWYARD_PUBLIC_URL="https://flows.example.test",
+            ),
         )
         yield srv
         proc.terminate()

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from tests.conftest import start_server
+from tests.conftest import start_server, twilio_platform
 from tests.e2e.helpers import wait_ended
 from tests.e2e.stub import JsonHandler, serving_http
 from tests.flows import flow, go, state
@@ -63,14 +63,8 @@ def twilio_server(tmp_path) -> Iterator:
         srv, proc = start_server(
             f"sqlite:///{tmp_path / 'tw.db'}",
             "sqlite",
-            {
-                "FLOWYARD_PLATFORM": "twilio",
-                "FLOWYARD_TWILIO_ACCOUNT_SID": "AC" + "2" * 32,
-                "FLOWYARD_TWILIO_AUTH_TOKEN": "real-token",
-                "FLOWYARD_TWILIO_API_URL": f"http://127.0.0.1:{port}",
-                # The resolved Function host must not be reached from a test.
-                "FLOWYARD_HTTP_DENY": DOMAIN,
-            },
+            # The resolved Function host must not be reached from a test.
+            twilio_platform(f"http://127.0.0.1:{port}", FLOWYARD_HTTP_DENY=DOMAIN),
         )
         yield srv
         proc.terminate()

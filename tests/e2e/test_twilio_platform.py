@@ -10,7 +10,7 @@ import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
-from tests.conftest import start_server
+from tests.conftest import start_server, twilio_platform
 from tests.e2e.helpers import (
     conversation_message,
     new_conversation_sid,
@@ -109,13 +109,7 @@ def twilio_server(fake_twilio, tmp_path):
     srv, proc = start_server(
         f"sqlite:///{tmp_path / 'tw.db'}",
         "sqlite",
-        {
-            "FLOWYARD_PLATFORM": "twilio",
-            "FLOWYARD_TWILIO_ACCOUNT_SID": "AC" + "2" * 32,
-            "FLOWYARD_TWILIO_AUTH_TOKEN": "real-token",
-            "FLOWYARD_TWILIO_API_URL": fake_twilio,
-            "FLOWYARD_PUBLIC_URL": public,
-        },
+        twilio_platform(fake_twilio, FLOWYARD_PUBLIC_URL=public),
     )
     yield srv, public
     proc.terminate()

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from flowyard.testing.voice import VoiceClient
-from tests.conftest import start_server
+from tests.conftest import start_server, twilio_platform
 from tests.e2e.helpers import wait_ended, wait_for, wait_steps
 from tests.e2e.stub import JsonHandler, serving_http
 from tests.flows import go, state
@@ -93,13 +93,7 @@ def twilio_server(tmp_path) -> Iterator:
         srv, proc = start_server(
             f"sqlite:///{tmp_path / 'tw.db'}",
             "sqlite",
-            {
-                "FLOWYARD_PLATFORM": "twilio",
-                "FLOWYARD_TWILIO_ACCOUNT_SID": "AC" + "2" * 32,
-                "FLOWYARD_TWILIO_AUTH_TOKEN": "real-token",
-                "FLOWYARD_TWILIO_API_URL": f"http://127.0.0.1:{port}",
-                "FLOWYARD_PUBLIC_URL": PUBLIC,
-            },
+            twilio_platform(f"http://127.0.0.1:{port}", FLOWYARD_PUBLIC_URL=PUBLIC),
         )
         yield srv
         proc.terminate()
