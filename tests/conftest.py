@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -238,6 +239,29 @@ def start_server(
         proc.kill()
         raise RuntimeError("server did not start")
     return Server(base, database_url, sid, token, backend, Path(log_name)), proc
+
+
+@contextlib.contextmanager
+def serving_on_twilio(
+    fake_api: type[BaseHTTPRequestHandler],
+    database: Path,
+    account_sid: str = "AC" + "2" * 32,
+    **settings: str,
+) -> Iterator[Server]:
+    """A server on the ``twilio`` platform (SQLite at ``database``) whose Twilio API is
+    ``fake_api``, served here; both stopped afterwards."""
+    from tests.e2e.stub import serving_http
+
+    with serving_http(fake_api) as port:
+        api_url = f"http://127.0.0.1:{port}"
+        srv, proc = start_server(
+            f"sqlite:///{database}", "sqlite", twilio_platform(api_url, account_sid, **settings)
+        )
+        try:
+            yield srv
+        finally:
+            proc.terminate()
+            proc.wait(10)
 
 
 @contextlib.contextmanager

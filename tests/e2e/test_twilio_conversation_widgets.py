@@ -14,7 +14,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from flowyard.engine.widgets import resume_conversation, start_conversation
-from tests.conftest import start_server, twilio_platform
+from tests.conftest import serving_on_twilio
 from tests.e2e.helpers import (
     conversation_message,
     wait_ended,
@@ -22,7 +22,7 @@ from tests.e2e.helpers import (
     wait_steps,
     webhook_url,
 )
-from tests.e2e.stub import JsonHandler, serving_http
+from tests.e2e.stub import JsonHandler
 from tests.engine.test_conversation_widgets import example
 
 SERVICE = "IS" + "0" * 31 + "1"
@@ -103,19 +103,13 @@ class FakeConversations(JsonHandler):
 @pytest.fixture
 def twilio_server(tmp_path) -> Iterator:
     FakeConversations.requests = []
-    with serving_http(FakeConversations) as port:
-        srv, proc = start_server(
-            f"sqlite:///{tmp_path / 'tw.db'}",
-            "sqlite",
-            twilio_platform(
-                f"http://127.0.0.1:{port}",
-                ACCOUNT,
-                FLOWYARD_PUBLIC_URL="https://flows.example.test",
-            ),
-        )
+    with serving_on_twilio(
+        FakeConversations,
+        tmp_path / "tw.db",
+        ACCOUNT,
+        FLOWYARD_PUBLIC_URL="https://flows.example.test",
+    ) as srv:
         yield srv
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_start_conversation_through_the_conversations_api(twilio_server):

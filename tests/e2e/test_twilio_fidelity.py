@@ -11,9 +11,9 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from tests.conftest import start_server, twilio_platform
+from tests.conftest import serving_on_twilio
 from tests.e2e.helpers import wait_ended
-from tests.e2e.stub import JsonHandler, serving_http
+from tests.e2e.stub import JsonHandler
 from tests.flows import flow, go, state
 
 CONTACT, NUMBER = "+15550001212", "+15559990000"
@@ -59,16 +59,9 @@ class FakeTwilio(JsonHandler):
 @pytest.fixture
 def twilio_server(tmp_path) -> Iterator:
     FakeTwilio.posted, FakeTwilio.gets = [], []
-    with serving_http(FakeTwilio) as port:
-        srv, proc = start_server(
-            f"sqlite:///{tmp_path / 'tw.db'}",
-            "sqlite",
-            # The resolved Function host must not be reached from a test.
-            twilio_platform(f"http://127.0.0.1:{port}", FLOWYARD_HTTP_DENY=DOMAIN),
-        )
+    # The resolved Function host must not be reached from a test.
+    with serving_on_twilio(FakeTwilio, tmp_path / "tw.db", FLOWYARD_HTTP_DENY=DOMAIN) as srv:
         yield srv
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_content_templates_and_functions_by_sids_on_the_twilio_platform(twilio_server):

@@ -11,9 +11,9 @@ from urllib.parse import parse_qs
 import pytest
 
 from flowyard.testing.voice import VoiceClient
-from tests.conftest import start_server, twilio_platform
+from tests.conftest import serving_on_twilio
 from tests.e2e.helpers import wait_ended, wait_for, wait_steps
-from tests.e2e.stub import JsonHandler, serving_http
+from tests.e2e.stub import JsonHandler
 from tests.flows import go, state
 from tests.voice.helpers import CALLER, NUMBER, call_flow
 from tests.voice.test_call_moves_on import AWAY, REDIRECTED
@@ -89,15 +89,8 @@ class FakeCalls(JsonHandler):
 @pytest.fixture
 def twilio_server(tmp_path) -> Iterator:
     FakeCalls.received = []
-    with serving_http(FakeCalls) as port:
-        srv, proc = start_server(
-            f"sqlite:///{tmp_path / 'tw.db'}",
-            "sqlite",
-            twilio_platform(f"http://127.0.0.1:{port}", FLOWYARD_PUBLIC_URL=PUBLIC),
-        )
+    with serving_on_twilio(FakeCalls, tmp_path / "tw.db", FLOWYARD_PUBLIC_URL=PUBLIC) as srv:
         yield srv
-        proc.terminate()
-        proc.wait(10)
 
 
 DEFINITION = call_flow(
