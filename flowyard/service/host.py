@@ -44,7 +44,7 @@ from flowyard.service.persistence import (
 from flowyard.service.services import ServiceCalls
 from flowyard.store import executions as store
 from flowyard.store import inbox as inbox_store
-from flowyard.store import receipts, write
+from flowyard.store import receipts, write, write_alone
 from flowyard.store.clock import precise_now, utcnow
 from flowyard.store.group import GroupCommit
 
@@ -114,9 +114,9 @@ class Host:
         process holds it already (it stored the execution), with ``items`` to apply."""
         while True:
             if row is None:
-                now, until = self._lease()
-                with write(self.db) as conn:
-                    row = inbox_store.claim(conn, sid, self.owner, now, until)
+                # In a thread, as every write here: one waiting for a row another process
+                # holds would hold every request of this one meanwhile.
+                row = await asyncio.to_thread(self._claim, sid)
                 if row is None:  # held elsewhere: the holder sees what waits before it lets go
                     return
             self._held.add(sid)
@@ -126,13 +126,18 @@ class Host:
                 log.warning("execution %s was taken over by another process", sid)
                 return
             except BaseException:
-                self._hand_back(sid)
+                await asyncio.to_thread(self._hand_back, sid)
                 raise
             finally:
                 self._held.discard(sid)
             if not more:
                 return
             row = items = None
+
+    def _claim(self, sid: str) -> Any | None:
+        now, until = self._lease()
+        with write(self.db) as conn:
+            return inbox_store.claim(conn, sid, self.owner, now, until)
 
     def _hand_back(self, sid: str) -> None:
         """Release after a failure: what was not committed stays in the inbox for later."""
@@ -147,15 +152,15 @@ class Host:
         last commit releases the lease. Whether more arrived meanwhile."""
         sid = row.sid
         if items is None:
-            with self.db.connect() as conn:
-                items = [Item.from_row(r) for r in inbox_store.pending(conn, sid)]
+            items = await asyncio.to_thread(self._pending, sid)
         if row.wake_at is not None and row.wake_at <= utcnow() and row.status == "active":
             # The timer went off before anything that arrived after it.
             at = next((i for i, it in enumerate(items) if it.date and it.date > row.wake_at), None)
             items.insert(len(items) if at is None else at, Item(inputs.TIMER, date=row.wake_at))
         if not items:
-            with write(self.db) as conn:
-                return inbox_store.release(conn, sid, self.owner)
+            return await asyncio.to_thread(
+                write_alone, self.db, inbox_store.release, sid, self.owner
+            )
         pull_back = False
         more = False
         for index, item in enumerate(items):
@@ -173,6 +178,10 @@ class Host:
             # Locally a webhook is only a record, and the flow webhook ignores an ended one.
             await self.services.release_conversations(row.account_sid, sid)
         return more
+
+    def _pending(self, sid: str) -> list[Item]:
+        with self.db.connect() as conn:
+            return [Item.from_row(r) for r in inbox_store.pending(conn, sid)]
 
     async def _apply(self, row: Any, item: Item, *, release: bool) -> tuple[Any, bool, bool]:
         """One resume: its sprint, committed. The row after it, whether more waits (when
@@ -268,19 +277,26 @@ class Host:
 
     async def _restart(self, row: Any, item: Item, *, release: bool) -> tuple[Any, bool]:
         """A reply whose execution ended before its turn: the contact's next message."""
-        params = item.payload["params"]
-        with write(self.db) as conn:
-            saved = store.save_leased(conn, row.sid, self.owner, {}, release=release)
-            if saved is None:
-                raise LeaseLost(row.sid)
-            inbox_store.take(conn, item.id)
-            target = await self.route_message(conn, row.account_sid, row.flow_sid, params)
-            more = release and inbox_store.has_pending(conn, row.sid)
+        saved, more, target = await asyncio.to_thread(self._route_again, row, item, release)
+        if saved is None:
+            raise LeaseLost(row.sid)
         if target is not None:
             self.spawn(self.drive(*target))
         return saved, more
 
-    async def route_message(
+    def _route_again(
+        self, row: Any, item: Item, release: bool
+    ) -> tuple[Any, bool, tuple[str, Any, list[Item] | None] | None]:
+        with write(self.db) as conn:
+            saved = store.save_leased(conn, row.sid, self.owner, {}, release=release)
+            if saved is None:
+                return None, False, None
+            inbox_store.take(conn, item.id)
+            target = self.route_message(conn, row.account_sid, row.flow_sid, item.payload["params"])
+            more = release and inbox_store.has_pending(conn, row.sid)
+        return saved, more, target
+
+    def route_message(
         self, conn: sa.Connection, account_sid: str, flow_sid: str, params: dict[str, Any]
     ) -> tuple[str, Any, list[Item] | None] | None:
         raise NotImplementedError  # Runtime.route_message
@@ -375,8 +391,7 @@ class Host:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
-        with write(self.db) as conn:
-            inbox_store.release_all(conn, self.owner)
+        await asyncio.to_thread(write_alone, self.db, inbox_store.release_all, self.owner)
         self.group.close()
         if self.starts is not self.group:
             self.starts.close()

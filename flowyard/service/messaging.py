@@ -11,6 +11,7 @@ first (``api.checks.webhook_params``: counts are small integers, strings bounded
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from flowyard.engine import conversation
 from flowyard.platform import fake_conversations
 from flowyard.service import inputs
+from flowyard.service.inputs import Item
 from flowyard.service.runtime import Runtime
 from flowyard.sids import new_sid
 from flowyard.store import conversations, outbox, write
@@ -63,18 +65,30 @@ class Messaging:
         record: Callable[[sa.Connection, str, str, dict[str, str]], bool],
     ) -> None:
         """Store the message once (``record`` is false for one seen before), route it in the
-        same transaction, and drive its execution."""
+        same transaction (in a thread: its writes may wait for another process's), and drive
+        its execution."""
+        args = (account_sid, flow_sid, params, message_sid, record)
+        target = await asyncio.to_thread(self._store, *args)
+        if target is not None:
+            self.runtime.spawn(self.runtime.drive(*target))
+
+    def _store(
+        self,
+        account_sid: str,
+        flow_sid: str,
+        params: dict[str, str],
+        message_sid: str,
+        record: Callable[[sa.Connection, str, str, dict[str, str]], bool],
+    ) -> tuple[str, Any, list[Item] | None] | None:
         try:
             with write(self.runtime.db) as conn:
                 if not record(conn, account_sid, message_sid, params):
                     log.info("message %s seen before: nothing to do", message_sid)
-                    return
-                target = await self.runtime.route_message(conn, account_sid, flow_sid, params)
+                    return None
+                return self.runtime.route_message(conn, account_sid, flow_sid, params)
         except sa.exc.IntegrityError:  # the same message arrived twice at once
             log.info("message %s seen before: nothing to do", message_sid)
-            return
-        if target is not None:
-            self.runtime.spawn(self.runtime.drive(*target))
+            return None
 
     async def status(
         self, account_sid: str, flow_sid: str, params: dict[str, str], execution_sid: str | None
@@ -83,6 +97,15 @@ class Messaging:
 
         Only a message or execution of the account and flow in the URL is touched: another
         account's SIDs are answered as Twilio answers them, with nothing done."""
+        args = (account_sid, flow_sid, params, execution_sid)
+        failed_sid = await asyncio.to_thread(self._record_status, *args)
+        if failed_sid is not None:
+            self.runtime.spawn(self.runtime.drive(failed_sid))
+
+    def _record_status(
+        self, account_sid: str, flow_sid: str, params: dict[str, str], execution_sid: str | None
+    ) -> str | None:
+        """The status stored; the execution given a ``deliveryFailure`` to apply, if any."""
         status = params.get("MessageStatus") or params.get("SmsStatus") or ""
         message_sid = params.get("MessageSid") or params.get("SmsSid") or ""
         failed = status in ("failed", "undelivered")
@@ -99,13 +122,13 @@ class Messaging:
                 )
                 execution_sid = execution_sid or message.execution_sid
             if not failed or not execution_sid:
-                return
+                return None
             execution = store.get_execution(conn, account_sid, flow_sid, execution_sid)
             if execution is None or execution.status != "active":
-                return
+                return None
             payload = {"params": {**params, "executionSid": execution_sid}}
             self.runtime.enqueue(conn, execution_sid, inputs.FAILURE, payload)
-        self.runtime.spawn(self.runtime.drive(execution_sid))
+        return execution_sid
 
 
 def _record_inbound(

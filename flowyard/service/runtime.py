@@ -11,7 +11,7 @@ whose request waits for its resume to be applied.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+import asyncio
 from functools import partial
 from typing import Any
 
@@ -27,7 +27,7 @@ from flowyard.service.host import Host, log
 from flowyard.service.inputs import Item
 from flowyard.service.persistence import insert_start, start_plan
 from flowyard.sids import new_sid
-from flowyard.store import conversations, write
+from flowyard.store import conversations, write_alone
 from flowyard.store import executions as store
 from flowyard.store import flows as flow_store
 from flowyard.store import inbox as inbox_store
@@ -87,46 +87,82 @@ class Runtime(Host):
         contact: str,
         initiated_by: str | None,
         call: dict[str, Any] | None = None,
-        conn: sa.Connection | None = None,
-        active_key: str | None = None,
     ) -> tuple[Any, Item | None]:
-        """Store a new execution, held by this process, with its trigger in its inbox: the
-        row and that trigger, to ``drive``. When the contact already has an active execution
-        in this flow: that one's row and None. ``call`` is the row of the call that started
-        it. With ``conn``, the insert joins that transaction (in a savepoint).
-        ``active_key``: what holds the one active execution, when not the contact (the
-        conversation, for a Conversations trigger)."""
+        """Store a new execution, held by this process, with its trigger in its inbox (in a
+        group commit): the row and that trigger, to ``drive``. When the contact already has
+        an active execution in this flow: that one's row and None. ``call`` is the row of the
+        call that started it."""
         while True:
-            flow_row, cached, flow = self.flows.for_start(account_sid, flow_sid, contact)
-            row, item, payload = self._new_rows(
-                account_sid, flow, trigger, contact=contact, initiated_by=initiated_by, call=call
-            )
-            if active_key is not None:
-                row["active_contact"] = active_key
-            fresh = flow_row if cached else None
+            start, payload = self._start_rows(account_sid, flow_sid, trigger, contact,
+                                              initiated_by, call, None)  # fmt: skip
             try:
-                if conn is None:
-                    start = {"row": row, "item": item, "call": call, "fresh": fresh}
-                    saved, item_id = await self.starts.run(
-                        partial(insert_start, **start),
-                        partial(start_plan, self.db, **start),
-                    )
-                else:
-                    with conn.begin_nested():
-                        saved, item_id = insert_start(
-                            conn, row=row, item=item, call=call, fresh=fresh
-                        )
+                saved, item_id = await self.starts.run(
+                    partial(insert_start, **start), partial(start_plan, self.db, **start)
+                )
             except flow_store.FlowChanged:
                 self.flows.forget(account_sid, flow_sid)
                 continue
             except sa.exc.IntegrityError:
-                with self.db.connect() if conn is None else nullcontext(conn) as reader:
-                    existing = store.find_active(reader, flow_sid, row["active_contact"])
+                with self.db.connect() as conn:
+                    existing = store.find_active(conn, flow_sid, start["row"]["active_contact"])
                 if existing is None:  # it ended between our insert and our read
                     continue
                 return existing, None
             metrics.execution_started()
             return saved, Item(inputs.START, payload, item_id)
+
+    def start_in(
+        self,
+        conn: sa.Connection,
+        account_sid: str,
+        flow_sid: str,
+        trigger: engine.Trigger,
+        *,
+        contact: str,
+        initiated_by: str | None,
+        active_key: str | None,
+    ) -> tuple[Any, Item | None]:
+        """``start`` in ``conn``'s transaction (in a savepoint), for a caller that stores
+        more with it; blocking, so called in a thread. ``active_key``: what holds the one
+        active execution, when not the contact (the conversation, for a Conversations
+        trigger)."""
+        while True:
+            start, payload = self._start_rows(account_sid, flow_sid, trigger, contact,
+                                              initiated_by, None, active_key)  # fmt: skip
+            try:
+                with conn.begin_nested():
+                    saved, item_id = insert_start(conn, **start)
+            except flow_store.FlowChanged:
+                self.flows.forget(account_sid, flow_sid)
+                continue
+            except sa.exc.IntegrityError:
+                existing = store.find_active(conn, flow_sid, start["row"]["active_contact"])
+                if existing is None:
+                    continue
+                return existing, None
+            metrics.execution_started()
+            return saved, Item(inputs.START, payload, item_id)
+
+    def _start_rows(
+        self,
+        account_sid: str,
+        flow_sid: str,
+        trigger: engine.Trigger,
+        contact: str,
+        initiated_by: str | None,
+        call: dict[str, Any] | None,
+        active_key: str | None,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """What ``insert_start`` stores for a new execution, on the flow as cached now, and
+        its trigger's payload."""
+        flow_row, cached, flow = self.flows.for_start(account_sid, flow_sid, contact)
+        row, item, payload = self._new_rows(
+            account_sid, flow, trigger, contact=contact, initiated_by=initiated_by, call=call
+        )
+        if active_key is not None:
+            row["active_contact"] = active_key
+        start = {"row": row, "item": item, "call": call, "fresh": flow_row if cached else None}
+        return start, payload
 
     def _new_rows(
         self,
@@ -189,8 +225,8 @@ class Runtime(Host):
     ) -> Any:
         """Store a resume for ``sid`` and drive the execution; with ``wait``, wait up to that
         many seconds for the resume to be applied. The execution's row then."""
-        with write(self.db) as conn:
-            item_id = self.enqueue(conn, sid, kind, payload)
+        # In a thread: the insert may wait for another process's lock on the execution.
+        item_id = await asyncio.to_thread(write_alone, self.db, self.enqueue, sid, kind, payload)
         self.spawn(self.drive(sid))
         if wait is not None:
             return await self.wait_applied(sid, item_id, wait)
@@ -206,11 +242,12 @@ class Runtime(Host):
         with self.db.connect() as conn:
             return require_execution(conn, account_sid, flow_sid, sid)
 
-    async def route_message(
+    def route_message(
         self, conn: sa.Connection, account_sid: str, flow_sid: str, params: dict[str, Any]
     ) -> tuple[str, Any, list[Item] | None] | None:
-        """In ``conn``'s transaction, give a contact's message to the execution it belongs
-        to (as a reply) or start one (``incomingMessage``); what to ``drive`` then.
+        """In ``conn``'s transaction (blocking: called in a thread), give a contact's message
+        to the execution it belongs to (as a reply) or start one (``incomingMessage``); what
+        to ``drive`` then.
 
         A Conversations message belongs to the conversation's execution: the one active
         execution is per conversation (replies from any participant resume it), and starts
@@ -240,13 +277,13 @@ class Runtime(Host):
                 self.enqueue(conn, active.sid, inputs.REPLY, {"params": params})
                 return active.sid, None, None
             try:
-                row, item = await self.start(
+                row, item = self.start_in(
+                    conn,
                     account_sid,
                     flow_sid,
                     engine.Trigger(event, params),
                     contact=contact,
                     initiated_by=params.get("MessageSid"),
-                    conn=conn,
                     active_key=key,
                 )
             except TwilioError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -27,7 +28,7 @@ from flowyard.service.alerts import Problem
 from flowyard.service.persistence import ANSWER, TWIML
 from flowyard.store import accounts as account_store
 from flowyard.store import calls as call_store
-from flowyard.store import conversations, write
+from flowyard.store import conversations, write_alone
 from flowyard.store.clock import utcnow
 
 log = logging.getLogger("flowyard.runtime")
@@ -183,10 +184,9 @@ class ServiceCalls:
                 log.warning("webhook %s of %s not removed: %s", row.webhook_sid, row.sid,
                             outcome.error)  # fmt: skip
                 continue
-            with write(self.db) as conn:
-                conversations.update_conversation(
-                    conn, account_sid, row.sid, {"webhook_sid": None, "date_updated": utcnow()}
-                )
+            values = {"webhook_sid": None, "date_updated": utcnow()}
+            change = conversations.update_conversation
+            await asyncio.to_thread(write_alone, self.db, change, account_sid, row.sid, values)
 
     def _signing_token(self, account_sid: str) -> str | None:
         with self.db.connect() as conn:
@@ -291,8 +291,8 @@ class ServiceCalls:
         if not outcome.ok:
             log.warning("call %s not updated for its flow: %s", call.sid, outcome.error)
             return
-        with write(self.db) as conn:
-            call_store.update_call(conn, call.sid, {**values, "date_updated": utcnow()})
+        values["date_updated"] = utcnow()
+        await asyncio.to_thread(write_alone, self.db, call_store.update_call, call.sid, values)
 
     async def _record(
         self,

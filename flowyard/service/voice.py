@@ -7,6 +7,7 @@ API layer renders them as TwiML), or a hang-up when the flow ended.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,7 @@ from flowyard.service.services import ENDED_CALL
 from flowyard.sids import new_sid
 from flowyard.store import calls as call_store
 from flowyard.store import executions as store
-from flowyard.store import write
+from flowyard.store import write_alone
 from flowyard.store.clock import utcnow
 
 
@@ -96,8 +97,10 @@ class Voice:
         if call is not None and call.account_sid != account_sid:
             # Another account's call: a signed request to this webhook must not touch it.
             return EMPTY if status in ENDED_CALL else HANGUP
-        if call is not None:
-            self._track(call, params)
+        changed = _changes(call, params) if call is not None else None
+        if changed:
+            update = (self.runtime.db, call_store.update_call, call.sid, changed)
+            await asyncio.to_thread(write_alone, *update)
         if execution_sid is None:
             if status in ENDED_CALL:
                 return EMPTY
@@ -118,23 +121,6 @@ class Voice:
         if answer.handoff and answer.execution_sid is not None:
             await self.runtime.deliver(answer.execution_sid, inputs.END, {})
         return answer
-
-    def _track(self, call: Any, params: dict[str, str]) -> None:
-        """Keep the Calls resource in step with what Twilio reports."""
-        status = params.get("CallStatus") or call.status
-        answered_by = params.get("AnsweredBy") or call.answered_by
-        duration = params.get("CallDuration")
-        if status == call.status and answered_by == call.answered_by and not duration:
-            return
-        values: dict[str, Any] = {
-            "status": status,
-            "answered_by": answered_by,
-            "date_updated": utcnow(),
-        }
-        if duration and duration.isdigit():
-            values["duration"] = int(duration)
-        with write(self.runtime.db) as conn:
-            call_store.update_call(conn, call.sid, values)
 
     async def _incoming(
         self, account_sid: str, flow_sid: str, params: dict[str, str]
@@ -177,3 +163,20 @@ class Voice:
         self.runtime.spawn(self.runtime.drive(row.sid, row, [item]))
         row = await self.runtime.wait_applied(row.sid, item.id, ANSWER_WITHIN)
         return await self._answered(answer_for(row))
+
+
+def _changes(call: Any, params: dict[str, str]) -> dict[str, Any] | None:
+    """What keeps the Calls resource in step with what Twilio reports; None when in step."""
+    status = params.get("CallStatus") or call.status
+    answered_by = params.get("AnsweredBy") or call.answered_by
+    duration = params.get("CallDuration")
+    if status == call.status and answered_by == call.answered_by and not duration:
+        return None
+    values: dict[str, Any] = {
+        "status": status,
+        "answered_by": answered_by,
+        "date_updated": utcnow(),
+    }
+    if duration and duration.isdigit():
+        values["duration"] = int(duration)
+    return values

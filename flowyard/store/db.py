@@ -9,7 +9,7 @@ from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import sqlalchemy as sa
@@ -20,6 +20,7 @@ from flowyard.store.checkpoint import BACKSTOP_PAGES
 from flowyard.store.compiled import Compiled
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+T = TypeVar("T")
 
 
 def normalise_url(url: str) -> str:
@@ -90,6 +91,14 @@ def write(db: sa.Engine) -> Iterator[sa.Connection]:
         conn.execution_options(flowyard_write=True)
         with conn.begin():
             yield conn
+
+
+def write_alone(db: sa.Engine, change: Callable[..., T], *args: Any) -> T:
+    """``change(conn, *args)`` in a write transaction of its own: its result. Blocking; the
+    runtime calls it in a thread (``asyncio.to_thread``) where the write may wait for another
+    process's, so that the wait holds no request of this process."""
+    with write(db) as conn:
+        return change(conn, *args)
 
 
 def migrate(engine: sa.Engine) -> None:
