@@ -38,6 +38,7 @@ class GroupCommit:
         self.max_batch = max_batch
         self._queue: list[tuple[Callable[[sa.Connection], Any], Planner, asyncio.Future[Any]]] = []
         self._busy = False  # a batch is being written, or its flush is scheduled
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop the batches settle on
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="flowyard-commit")
         self._loop_writer = LoopWriter(db) if db.dialect.name == "postgresql" else None
         self._on_loop: asyncio.Task[None] | None = None  # the batch being written from the loop
@@ -50,6 +51,10 @@ class GroupCommit:
         PostgreSQL, a batch whose works all have one is sent from the event loop
         (``store.loop_writer``), one that runs alone is committed without a transaction."""
         loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            # A loop that closed with a batch in flight never settled it: what it left is
+            # nobody's now, and the next batch would otherwise wait for it for ever.
+            self._loop, self._queue, self._busy = loop, [], False
         future: asyncio.Future[T] = loop.create_future()
         self._queue.append((work, plan, future))
         if not self._busy:

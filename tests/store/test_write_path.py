@@ -92,6 +92,37 @@ def test_group_commit_writes_in_one_thread_off_the_loop(tmp_path: Path) -> None:
     db.dispose()
 
 
+def test_group_commit_goes_on_after_its_loop_closed_mid_batch(tmp_path: Path) -> None:
+    db = create_db_engine(f"sqlite:///{tmp_path / 'g.db'}")
+    table = _table(db)
+    group = GroupCommit(db)
+    started, go_on = threading.Event(), threading.Event()
+
+    def slow(conn: sa.Connection) -> None:
+        started.set()
+        go_on.wait(10)
+        conn.execute(table.insert(), {"v": "slow"})
+
+    async def abandon() -> None:
+        task = asyncio.ensure_future(group.run(slow))
+        await asyncio.to_thread(started.wait, 10)
+        task.cancel()  # the loop closes while the batch is being written
+
+    async def next_loop() -> str:
+        go_on.set()
+        return await asyncio.wait_for(group.run(lambda conn: "written"), 10)
+
+    try:
+        run_sync(abandon)
+        assert run_sync(next_loop) == "written"
+    finally:
+        go_on.set()
+        group.close()
+    with db.connect() as conn:
+        assert conn.execute(sa.select(table.c.v)).scalars().all() == ["slow"]
+    db.dispose()
+
+
 def test_group_commit_sends_one_statement_works_from_the_loop_on_postgresql(
     tmp_path: Path,
 ) -> None:
