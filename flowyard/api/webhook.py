@@ -29,7 +29,7 @@ from flowyard.store import accounts as account_store
 from flowyard.store import alerts as alert_store
 from flowyard.store import events as event_store
 from flowyard.store import flows as flow_store
-from flowyard.store import receipts, write, write_alone
+from flowyard.store import receipts, write
 from flowyard.store.clock import utcnow
 
 EMPTY_TWIML = twiml.EMPTY
@@ -103,21 +103,20 @@ async def flow_webhook(request: Request) -> Response:
     key = _replay_key(request, account_sid, values)
     if key is None:
         return await _answer(request, account_sid, flow_sid, values)
-    # The receipt's writes run in threads: a replay arriving at once on another process waits
-    # for the first one's insert, which must not hold this process's other requests.
-    first = await asyncio.to_thread(write_alone, db, receipts.begin, key, account_sid, utcnow())
+    # The receipt's writes are the runtime's: a replay arriving at once on another process
+    # waits for the first one's insert, which must not hold this process's other requests.
+    runtime = request.app.state.runtime
+    first = await runtime.write(receipts.begin, key, account_sid, utcnow())
     if first is not None:
         return await _first_answer(db, key, first)
     try:
         response = await _answer(request, account_sid, flow_sid, values)
     except BaseException:
         # A retry of a request that failed is answered afresh.
-        await asyncio.to_thread(write_alone, db, receipts.forget, key)
+        await runtime.write(receipts.forget, key)
         raise
-    body = bytes(response.body).decode()
-    await asyncio.to_thread(
-        write_alone, db, receipts.finish, key, response.status_code, body, TEXT_XML
-    )
+    answer = (response.status_code, bytes(response.body).decode(), TEXT_XML)
+    await runtime.write(receipts.finish, key, *answer)
     return response
 
 

@@ -18,11 +18,11 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from contextlib import suppress
 from datetime import timedelta
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -49,6 +49,7 @@ from flowyard.store.clock import precise_now, utcnow
 from flowyard.store.group import GroupCommit
 
 log = logging.getLogger("flowyard.runtime")
+T = TypeVar("T")
 
 # Errors of the database itself: the sprint is retried later (by this process or another);
 # any other exception while applying a resume would fail again, so it ends the execution.
@@ -109,14 +110,22 @@ class Host:
             # What it held is back in the inbox: the sweeper tries again.
             log.error("drive failed", exc_info=task.exception())
 
+    async def write(self, change: Callable[..., T], *args: Any) -> T:
+        """``change(conn, *args)`` committed off the event loop: such a write may wait for a
+        lock another process holds, and on the loop it would hold every request meanwhile.
+        On SQLite it joins this process's one writer (the sprints' group commit), since a
+        second writing thread would only wait for that one's lock; on PostgreSQL it has a
+        transaction of its own in a thread, as a wait for one row holds nothing else."""
+        if self.db.dialect.name == "sqlite":
+            return await self.group.run(lambda conn: change(conn, *args))
+        return await asyncio.to_thread(write_alone, self.db, change, *args)
+
     async def drive(self, sid: str, row: Any = None, items: list[Item] | None = None) -> None:
         """Apply everything waiting for ``sid`` while holding its lease. ``row`` given: this
         process holds it already (it stored the execution), with ``items`` to apply."""
         while True:
             if row is None:
-                # In a thread, as every write here: one waiting for a row another process
-                # holds would hold every request of this one meanwhile.
-                row = await asyncio.to_thread(self._claim, sid)
+                row, items = await self.write(self._claim, sid)
                 if row is None:  # held elsewhere: the holder sees what waits before it lets go
                     return
             self._held.add(sid)
@@ -134,10 +143,13 @@ class Host:
                 return
             row = items = None
 
-    def _claim(self, sid: str) -> Any | None:
+    def _claim(self, conn: sa.Connection, sid: str) -> tuple[Any | None, list[Item] | None]:
+        """The execution's row if this process could take it, with what waits for it."""
         now, until = self._lease()
-        with write(self.db) as conn:
-            return inbox_store.claim(conn, sid, self.owner, now, until)
+        row = inbox_store.claim(conn, sid, self.owner, now, until)
+        if row is None:
+            return None, None
+        return row, [Item.from_row(r) for r in inbox_store.pending(conn, sid)]
 
     def _hand_back(self, sid: str) -> None:
         """Release after a failure: what was not committed stays in the inbox for later."""
@@ -147,20 +159,16 @@ class Host:
         except Exception:  # the lease runs out by itself
             log.exception("could not release execution %s", sid)
 
-    async def _work(self, row: Any, items: list[Item] | None) -> bool:
-        """Apply ``items`` (or what the inbox holds) and a due timer, in arrival order; the
-        last commit releases the lease. Whether more arrived meanwhile."""
+    async def _work(self, row: Any, items: list[Item]) -> bool:
+        """Apply ``items`` and a due timer, in arrival order; the last commit releases the
+        lease. Whether more arrived meanwhile."""
         sid = row.sid
-        if items is None:
-            items = await asyncio.to_thread(self._pending, sid)
         if row.wake_at is not None and row.wake_at <= utcnow() and row.status == "active":
             # The timer went off before anything that arrived after it.
             at = next((i for i, it in enumerate(items) if it.date and it.date > row.wake_at), None)
             items.insert(len(items) if at is None else at, Item(inputs.TIMER, date=row.wake_at))
         if not items:
-            return await asyncio.to_thread(
-                write_alone, self.db, inbox_store.release, sid, self.owner
-            )
+            return await self.write(inbox_store.release, sid, self.owner)
         pull_back = False
         more = False
         for index, item in enumerate(items):
@@ -178,10 +186,6 @@ class Host:
             # Locally a webhook is only a record, and the flow webhook ignores an ended one.
             await self.services.release_conversations(row.account_sid, sid)
         return more
-
-    def _pending(self, sid: str) -> list[Item]:
-        with self.db.connect() as conn:
-            return [Item.from_row(r) for r in inbox_store.pending(conn, sid)]
 
     async def _apply(self, row: Any, item: Item, *, release: bool) -> tuple[Any, bool, bool]:
         """One resume: its sprint, committed. The row after it, whether more waits (when
@@ -277,7 +281,7 @@ class Host:
 
     async def _restart(self, row: Any, item: Item, *, release: bool) -> tuple[Any, bool]:
         """A reply whose execution ended before its turn: the contact's next message."""
-        saved, more, target = await asyncio.to_thread(self._route_again, row, item, release)
+        saved, more, target = await self.write(self._route_again, row, item, release)
         if saved is None:
             raise LeaseLost(row.sid)
         if target is not None:
@@ -285,16 +289,14 @@ class Host:
         return saved, more
 
     def _route_again(
-        self, row: Any, item: Item, release: bool
+        self, conn: sa.Connection, row: Any, item: Item, release: bool
     ) -> tuple[Any, bool, tuple[str, Any, list[Item] | None] | None]:
-        with write(self.db) as conn:
-            saved = store.save_leased(conn, row.sid, self.owner, {}, release=release)
-            if saved is None:
-                return None, False, None
-            inbox_store.take(conn, item.id)
-            target = self.route_message(conn, row.account_sid, row.flow_sid, item.payload["params"])
-            more = release and inbox_store.has_pending(conn, row.sid)
-        return saved, more, target
+        saved = store.save_leased(conn, row.sid, self.owner, {}, release=release)
+        if saved is None:
+            return None, False, None
+        inbox_store.take(conn, item.id)
+        target = self.route_message(conn, row.account_sid, row.flow_sid, item.payload["params"])
+        return saved, release and inbox_store.has_pending(conn, row.sid), target
 
     def route_message(
         self, conn: sa.Connection, account_sid: str, flow_sid: str, params: dict[str, Any]

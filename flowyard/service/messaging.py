@@ -11,7 +11,6 @@ first (``api.checks.webhook_params``: counts are small integers, strings bounded
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -25,7 +24,7 @@ from flowyard.service import inputs
 from flowyard.service.inputs import Item
 from flowyard.service.runtime import Runtime
 from flowyard.sids import new_sid
-from flowyard.store import conversations, outbox, write
+from flowyard.store import conversations, outbox
 from flowyard.store import executions as store
 from flowyard.store.clock import utcnow
 
@@ -65,30 +64,29 @@ class Messaging:
         record: Callable[[sa.Connection, str, str, dict[str, str]], bool],
     ) -> None:
         """Store the message once (``record`` is false for one seen before), route it in the
-        same transaction (in a thread: its writes may wait for another process's), and drive
-        its execution."""
-        args = (account_sid, flow_sid, params, message_sid, record)
-        target = await asyncio.to_thread(self._store, *args)
+        same transaction, and drive its execution."""
+        try:
+            args = (account_sid, flow_sid, params, message_sid, record)
+            target = await self.runtime.write(self._store, *args)
+        except sa.exc.IntegrityError:  # the same message arrived twice at once
+            log.info("message %s seen before: nothing to do", message_sid)
+            return
         if target is not None:
             self.runtime.spawn(self.runtime.drive(*target))
 
     def _store(
         self,
+        conn: sa.Connection,
         account_sid: str,
         flow_sid: str,
         params: dict[str, str],
         message_sid: str,
         record: Callable[[sa.Connection, str, str, dict[str, str]], bool],
     ) -> tuple[str, Any, list[Item] | None] | None:
-        try:
-            with write(self.runtime.db) as conn:
-                if not record(conn, account_sid, message_sid, params):
-                    log.info("message %s seen before: nothing to do", message_sid)
-                    return None
-                return self.runtime.route_message(conn, account_sid, flow_sid, params)
-        except sa.exc.IntegrityError:  # the same message arrived twice at once
+        if not record(conn, account_sid, message_sid, params):
             log.info("message %s seen before: nothing to do", message_sid)
             return None
+        return self.runtime.route_message(conn, account_sid, flow_sid, params)
 
     async def status(
         self, account_sid: str, flow_sid: str, params: dict[str, str], execution_sid: str | None
@@ -98,36 +96,40 @@ class Messaging:
         Only a message or execution of the account and flow in the URL is touched: another
         account's SIDs are answered as Twilio answers them, with nothing done."""
         args = (account_sid, flow_sid, params, execution_sid)
-        failed_sid = await asyncio.to_thread(self._record_status, *args)
+        failed_sid = await self.runtime.write(self._record_status, *args)
         if failed_sid is not None:
             self.runtime.spawn(self.runtime.drive(failed_sid))
 
     def _record_status(
-        self, account_sid: str, flow_sid: str, params: dict[str, str], execution_sid: str | None
+        self,
+        conn: sa.Connection,
+        account_sid: str,
+        flow_sid: str,
+        params: dict[str, str],
+        execution_sid: str | None,
     ) -> str | None:
         """The status stored; the execution given a ``deliveryFailure`` to apply, if any."""
         status = params.get("MessageStatus") or params.get("SmsStatus") or ""
         message_sid = params.get("MessageSid") or params.get("SmsSid") or ""
         failed = status in ("failed", "undelivered")
-        with write(self.runtime.db) as conn:
-            message = outbox.get_message(conn, account_sid, message_sid)
-            if message is not None:
-                code = params.get("ErrorCode")
-                outbox.update_message_status(
-                    conn,
-                    message_sid,
-                    status,
-                    int(code) if code else None,
-                    utcnow(),
-                )
-                execution_sid = execution_sid or message.execution_sid
-            if not failed or not execution_sid:
-                return None
-            execution = store.get_execution(conn, account_sid, flow_sid, execution_sid)
-            if execution is None or execution.status != "active":
-                return None
-            payload = {"params": {**params, "executionSid": execution_sid}}
-            self.runtime.enqueue(conn, execution_sid, inputs.FAILURE, payload)
+        message = outbox.get_message(conn, account_sid, message_sid)
+        if message is not None:
+            code = params.get("ErrorCode")
+            outbox.update_message_status(
+                conn,
+                message_sid,
+                status,
+                int(code) if code else None,
+                utcnow(),
+            )
+            execution_sid = execution_sid or message.execution_sid
+        if not failed or not execution_sid:
+            return None
+        execution = store.get_execution(conn, account_sid, flow_sid, execution_sid)
+        if execution is None or execution.status != "active":
+            return None
+        payload = {"params": {**params, "executionSid": execution_sid}}
+        self.runtime.enqueue(conn, execution_sid, inputs.FAILURE, payload)
         return execution_sid
 
 

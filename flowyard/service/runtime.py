@@ -11,7 +11,6 @@ whose request waits for its resume to be applied.
 
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 from typing import Any
 
@@ -27,7 +26,7 @@ from flowyard.service.host import Host, log
 from flowyard.service.inputs import Item
 from flowyard.service.persistence import insert_start, start_plan
 from flowyard.sids import new_sid
-from flowyard.store import conversations, write_alone
+from flowyard.store import conversations
 from flowyard.store import executions as store
 from flowyard.store import flows as flow_store
 from flowyard.store import inbox as inbox_store
@@ -123,7 +122,7 @@ class Runtime(Host):
         active_key: str | None,
     ) -> tuple[Any, Item | None]:
         """``start`` in ``conn``'s transaction (in a savepoint), for a caller that stores
-        more with it; blocking, so called in a thread. ``active_key``: what holds the one
+        more with it (blocking: in a ``write``). ``active_key``: what holds the one
         active execution, when not the contact (the conversation, for a Conversations
         trigger)."""
         while True:
@@ -225,8 +224,7 @@ class Runtime(Host):
     ) -> Any:
         """Store a resume for ``sid`` and drive the execution; with ``wait``, wait up to that
         many seconds for the resume to be applied. The execution's row then."""
-        # In a thread: the insert may wait for another process's lock on the execution.
-        item_id = await asyncio.to_thread(write_alone, self.db, self.enqueue, sid, kind, payload)
+        item_id = await self.write(self.enqueue, sid, kind, payload)
         self.spawn(self.drive(sid))
         if wait is not None:
             return await self.wait_applied(sid, item_id, wait)
@@ -245,9 +243,9 @@ class Runtime(Host):
     def route_message(
         self, conn: sa.Connection, account_sid: str, flow_sid: str, params: dict[str, Any]
     ) -> tuple[str, Any, list[Item] | None] | None:
-        """In ``conn``'s transaction (blocking: called in a thread), give a contact's message
-        to the execution it belongs to (as a reply) or start one (``incomingMessage``); what
-        to ``drive`` then.
+        """In ``conn``'s transaction (blocking: a ``write``), give a contact's message to the
+        execution it belongs to (as a reply) or start one (``incomingMessage``); what to
+        ``drive`` then.
 
         A Conversations message belongs to the conversation's execution: the one active
         execution is per conversation (replies from any participant resume it), and starts

@@ -7,7 +7,6 @@ API layer renders them as TwiML), or a hang-up when the flow ended.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +21,6 @@ from flowyard.service.services import ENDED_CALL
 from flowyard.sids import new_sid
 from flowyard.store import calls as call_store
 from flowyard.store import executions as store
-from flowyard.store import write_alone
 from flowyard.store.clock import utcnow
 
 
@@ -99,8 +97,7 @@ class Voice:
             return EMPTY if status in ENDED_CALL else HANGUP
         changed = _changes(call, params) if call is not None else None
         if changed:
-            update = (self.runtime.db, call_store.update_call, call.sid, changed)
-            await asyncio.to_thread(write_alone, *update)
+            await self.runtime.write(call_store.update_call, call.sid, changed)
         if execution_sid is None:
             if status in ENDED_CALL:
                 return EMPTY

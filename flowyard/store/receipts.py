@@ -14,7 +14,8 @@ def begin(conn: sa.Connection, key: str, account_sid: str, now: datetime) -> Any
     """Record that the request ``key`` is being answered; None if it is new, else the receipt
     of the first request (``status`` None while that one is still being answered).
 
-    Run it alone in its transaction: on a duplicate key the transaction is lost."""
+    The insert has a savepoint of its own: a duplicate key costs nothing else of the
+    transaction."""
     found = conn.execute(sa.select(webhook_receipts).where(webhook_receipts.c.key == key)).first()
     if found is not None:
         return found
