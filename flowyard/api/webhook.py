@@ -92,9 +92,9 @@ async def flow_webhook(request: Request) -> Response:
     account_sid = request.path_params["account"]
     flow_sid = request.path_params["flow"]
     db = request.app.state.db
-    with db.connect() as conn:
-        account = account_store.get_account(conn, account_sid)
-        flow = flow_store.flow_exists(conn, account_sid, flow_sid) if account else None
+    # Standalone reads: one round trip each, no transaction around them.
+    account = account_store.get_account(db, account_sid)
+    flow = flow_store.flow_exists(db, account_sid, flow_sid) if account else None
     if account is None or flow is None:
         raise not_found(f"/Accounts/{account_sid}/Flows/{flow_sid}")
     params = await form(request) if request.method == "POST" else query(request)

@@ -70,6 +70,9 @@ def _state(raw: Mapping[str, Any]) -> State:
     )
 
 
+_PLACING_CALLS = frozenset({"make-outgoing-call-v2", "make-outgoing-call-v1", "run-subflow"})
+
+
 @dataclass(frozen=True, slots=True)
 class Flow:
     """A parsed flow revision. Immutable, so a host may cache and share it between threads."""
@@ -114,6 +117,10 @@ class Flow:
     def allow_concurrent_calls(self) -> bool:
         # On by default for flows created after 1 Oct 2018 (studio-runtime.md 1.1).
         return bool(self.flags.get("allow_concurrent_calls", True))
+
+    def may_place_calls(self) -> bool:
+        """Whether a widget of this flow can place a call (or run a subflow that might)."""
+        return any(state.type in _PLACING_CALLS for state in self.states.values())
 
     def state(self, name: str | None) -> State | None:
         return self.states.get(name) if name else None

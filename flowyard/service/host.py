@@ -235,7 +235,10 @@ class Host:
             return (*await self._break(row, item, reason, release), False)
         alerts.log_rows(raised)
         metrics.sprint_committed(flow, row.status, sprint.state, steps, alerts.failures(problems))
-        return saved, more, not decision.live and decision.action != inputs.START
+        # Only an execution that has a call can have left it behind: one a call started, or
+        # whose flow places calls.
+        has_call = (row.initiated_by or "").startswith("CA") or flow.may_place_calls()
+        return saved, more, has_call and not decision.live and decision.action != inputs.START
 
     async def _break(self, row: Any, item: Item, reason: str, release: bool) -> tuple[Any, bool]:
         """End an execution that cannot go on, with an alert saying why."""
