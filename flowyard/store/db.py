@@ -3,6 +3,7 @@ statements that run on the driver connection."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import weakref
 from collections import namedtuple
@@ -21,6 +22,8 @@ from flowyard.store.compiled import Compiled
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
+# How long a SQLite writer waits for another's write lock before it fails.
+BUSY_TIMEOUT_MS = 30_000
 
 
 def normalise_url(url: str) -> str:
@@ -56,7 +59,7 @@ def create_db_engine(url: str, *, background_checkpoint: bool = False) -> sa.Eng
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             if background_checkpoint:
                 cur.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
             cur.close()
@@ -99,6 +102,31 @@ def write_alone(db: sa.Engine, change: Callable[..., T], *args: Any) -> T:
     process's, so that the wait holds no request of this process."""
     with write(db) as conn:
         return change(conn, *args)
+
+
+class Busy(Exception):
+    """SQLite's write lock is held by another connection: nothing was written."""
+
+
+def write_if_free(db: sa.Engine, change: Callable[..., T], *args: Any) -> T:
+    """SQLite: :func:`write_alone` if the database's write lock is free now, without waiting
+    for it; else ``Busy``, with nothing written. Cheap enough for the event loop, where a
+    wait for the lock would hold every request."""
+    with db.connect() as conn:
+        driver = conn.connection.driver_connection
+        driver.execute("PRAGMA busy_timeout=0")
+        try:
+            conn.execution_options(flowyard_write=True)
+            with conn.begin():
+                return change(conn, *args)
+        except (sa.exc.OperationalError, sqlite3.OperationalError) as exc:
+            # BEGIN IMMEDIATE failed (raised as is by the ``begin`` hook), or (rarely) a later
+            # step did: either way nothing was written.
+            if getattr(getattr(exc, "orig", exc), "sqlite_errorname", "") == "SQLITE_BUSY":
+                raise Busy from exc
+            raise
+        finally:
+            driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def migrate(engine: sa.Engine) -> None:

@@ -10,13 +10,14 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from flowyard import heap
 from flowyard.sids import SID_RE, new_sid
 from flowyard.store import create_db_engine, write
 from flowyard.store.checkpoint import Checkpointer
-from flowyard.store.db import Plan, Statement
+from flowyard.store.db import BUSY_TIMEOUT_MS, Busy, Plan, Statement, write_if_free
 from flowyard.store.group import GroupCommit
 from flowyard.testing.mocks import run_sync
 from tests.conftest import _database_url, _drop_database
@@ -90,6 +91,33 @@ def test_group_commit_writes_in_one_thread_off_the_loop(tmp_path: Path) -> None:
         values = sorted(conn.execute(sa.select(table.c.v)).scalars())
     assert values == ["a", "b", "c", "first"]
     db.dispose()
+
+
+def test_a_write_if_free_never_waits_for_sqlites_write_lock(tmp_path: Path) -> None:
+    db = create_db_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    table = _table(db)
+
+    def insert(conn: sa.Connection, value: str) -> str:
+        conn.execute(table.insert(), {"v": value})
+        return value
+
+    try:
+        with write(db) as holder:  # another writer holds the lock
+            holder.execute(table.insert(), {"v": "held"})
+            with pytest.raises(Busy):
+                write_if_free(db, insert, "refused")
+        assert write_if_free(db, insert, "free") == "free"
+        # Every connection (the pool holds two) waits for the lock again as usual.
+        pooled = [db.connect() for _ in range(3)]
+        timeouts = {c.exec_driver_sql("PRAGMA busy_timeout").scalar_one() for c in pooled}
+        for conn in pooled:
+            conn.close()
+        with db.connect() as conn:
+            values = conn.execute(sa.select(table.c.v).order_by(table.c.id)).scalars().all()
+    finally:
+        db.dispose()
+    assert values == ["held", "free"]
+    assert timeouts == {BUSY_TIMEOUT_MS}
 
 
 def test_group_commit_goes_on_after_its_loop_closed_mid_batch(tmp_path: Path) -> None:
