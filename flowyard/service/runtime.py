@@ -240,6 +240,17 @@ class Runtime(Host):
         with self.db.connect() as conn:
             return require_execution(conn, account_sid, flow_sid, sid)
 
+    def _reply(
+        self, conn: sa.Connection, sid: str, params: dict[str, Any]
+    ) -> tuple[str, Any, list[Item] | None]:
+        """Store a reply for ``sid`` and, in the same transaction, take the execution if
+        nobody holds it (a transaction less than ``drive``'s own claim): what to ``drive``.
+        Held elsewhere, ``drive`` tries again once this commits, so that a holder that let
+        go meanwhile, without seeing this reply, leaves it to this process."""
+        self.enqueue(conn, sid, inputs.REPLY, {"params": params})
+        row, items = self._claim(conn, sid)
+        return sid, row, items
+
     def route_message(
         self, conn: sa.Connection, account_sid: str, flow_sid: str, params: dict[str, Any]
     ) -> tuple[str, Any, list[Item] | None] | None:
@@ -262,8 +273,7 @@ class Runtime(Host):
                     log.info("conversation %s: its execution %s is over; message ignored",
                              key, attached.execution_sid)  # fmt: skip
                     return None
-                self.enqueue(conn, execution.sid, inputs.REPLY, {"params": params})
-                return execution.sid, None, None
+                return self._reply(conn, execution.sid, params)
         else:
             event, contact = "incomingMessage", params.get("From", "")
             key = contact
@@ -272,8 +282,7 @@ class Runtime(Host):
             if active is None and event == "incomingMessage":
                 active = store.find_call_waiting_for_reply(conn, flow_sid, contact)
             if active is not None:
-                self.enqueue(conn, active.sid, inputs.REPLY, {"params": params})
-                return active.sid, None, None
+                return self._reply(conn, active.sid, params)
             try:
                 row, item = self.start_in(
                     conn,
