@@ -92,8 +92,9 @@ class Runtime(Host):
         an active execution in this flow: that one's row and None. ``call`` is the row of the
         call that started it."""
         while True:
-            start, payload = self._start_rows(account_sid, flow_sid, trigger, contact,
-                                              initiated_by, call, None)  # fmt: skip
+            start, payload = self._start_rows(
+                account_sid, flow_sid, trigger, contact, initiated_by, call=call
+            )
             try:
                 saved, item_id = await self.starts.run(
                     partial(insert_start, **start), partial(start_plan, self.db, **start)
@@ -126,8 +127,9 @@ class Runtime(Host):
         active execution, when not the contact (the conversation, for a Conversations
         trigger)."""
         while True:
-            start, payload = self._start_rows(account_sid, flow_sid, trigger, contact,
-                                              initiated_by, None, active_key)  # fmt: skip
+            start, payload = self._start_rows(
+                account_sid, flow_sid, trigger, contact, initiated_by, active_key=active_key
+            )
             try:
                 with conn.begin_nested():
                     saved, item_id = insert_start(conn, **start)
@@ -149,8 +151,9 @@ class Runtime(Host):
         trigger: engine.Trigger,
         contact: str,
         initiated_by: str | None,
-        call: dict[str, Any] | None,
-        active_key: str | None,
+        *,
+        call: dict[str, Any] | None = None,
+        active_key: str | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """What ``insert_start`` stores for a new execution, on the flow as cached now, and
         its trigger's payload."""

@@ -180,6 +180,10 @@ def test_counters_add_up_across_two_workers(two_workers, tmp_path):
 
 def test_health_without_credentials(two_workers):
     server, _shared = two_workers
+    # A worker is ready once its sweeper completed a pass: the one that started last may not
+    # have yet when the server first answers.
+    ready = server.base_url + "/readyz"
+    wait_for(lambda: all(httpx.get(ready).status_code == 200 for _ in range(8)))
     for _ in range(4):
         assert httpx.get(server.base_url + "/healthz").json() == {"status": "ok"}
         ready = httpx.get(server.base_url + "/readyz")
