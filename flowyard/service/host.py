@@ -73,7 +73,7 @@ class Host:
         self.db = db
         self.settings = settings
         self.platform = platform
-        self.services = ServiceCalls(db, settings, platform, http)
+        self.services = ServiceCalls(db, settings, platform, http, self.write)
         self.flows = FlowCache(db, lifetime=settings.execution_lifetime)
         self.group = GroupCommit(db)
         # New executions are what a request waits for: on PostgreSQL they are written beside

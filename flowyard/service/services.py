@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import httpx
@@ -28,7 +27,7 @@ from flowyard.service.alerts import Problem
 from flowyard.service.persistence import ANSWER, TWIML
 from flowyard.store import accounts as account_store
 from flowyard.store import calls as call_store
-from flowyard.store import conversations, write_alone
+from flowyard.store import conversations
 from flowyard.store.clock import utcnow
 
 log = logging.getLogger("flowyard.runtime")
@@ -47,9 +46,15 @@ class ServiceCalls:
     """The outside world as the engine's host sees it."""
 
     def __init__(
-        self, db: sa.Engine, settings: Settings, platform: Platform, http: httpx.AsyncClient
+        self,
+        db: sa.Engine,
+        settings: Settings,
+        platform: Platform,
+        http: httpx.AsyncClient,
+        write: Callable[..., Awaitable[Any]],
     ) -> None:
         self.db = db
+        self.write = write  # the host's: a write that never waits on the event loop
         self.settings = settings
         self.platform = platform
         self.http = http
@@ -185,8 +190,7 @@ class ServiceCalls:
                             outcome.error)  # fmt: skip
                 continue
             values = {"webhook_sid": None, "date_updated": utcnow()}
-            change = conversations.update_conversation
-            await asyncio.to_thread(write_alone, self.db, change, account_sid, row.sid, values)
+            await self.write(conversations.update_conversation, account_sid, row.sid, values)
 
     def _signing_token(self, account_sid: str) -> str | None:
         with self.db.connect() as conn:
@@ -292,7 +296,7 @@ class ServiceCalls:
             log.warning("call %s not updated for its flow: %s", call.sid, outcome.error)
             return
         values["date_updated"] = utcnow()
-        await asyncio.to_thread(write_alone, self.db, call_store.update_call, call.sid, values)
+        await self.write(call_store.update_call, call.sid, values)
 
     async def _record(
         self,
