@@ -242,9 +242,11 @@ class Host:
         alerts.log_rows(raised)
         metrics.sprint_committed(flow, row.status, sprint.state, steps, alerts.failures(problems))
         # Only an execution that has a call can have left it behind: one a call started, or
-        # whose flow places calls.
-        has_call = (row.initiated_by or "").startswith("CA") or flow.may_place_calls()
-        return saved, more, has_call and not decision.live and decision.action != inputs.START
+        # whose flow places calls (looked for only when the call did not ask itself).
+        moved = not decision.live and decision.action != inputs.START
+        if moved:
+            moved = (row.initiated_by or "").startswith("CA") or flow.may_place_calls()
+        return saved, more, moved
 
     async def _break(self, row: Any, item: Item, reason: str, release: bool) -> tuple[Any, bool]:
         """End an execution that cannot go on, with an alert saying why."""
